@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 
 # Heavier parts load on first use so that `import tbd` stays fast and light.
 _LAZY = {
-    "think": ("tbd.think", "think"),
+    "think": ("tbd.emotion", "think"),
     "Talker": ("tbd.talker", "Talker"),
     "Animation": ("tbd.animation", "Animation"),
 }
