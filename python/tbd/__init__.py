@@ -14,6 +14,7 @@ from typing import Any
 from .errors import (
     AudioError,
     BackendError,
+    ImageError,
     NoFaceError,
     OutputError,
     PlanError,
@@ -42,6 +43,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "think", "Talker", "Animation", "Motion", "EmotionPlan", "EmotionSpan", "Keyframe",
-    "TbdError", "NoFaceError", "AudioError", "PlanError", "WeightsError", "OutputError", "BackendError",
+    "TbdError", "NoFaceError", "AudioError", "PlanError", "WeightsError", "OutputError", "BackendError", "ImageError",
     "__version__",
 ]

@@ -29,3 +29,7 @@ class OutputError(TbdError):
 
 class BackendError(TbdError):
     """An optional backend (face detector, LLM, video writer) is not installed or failed."""
+
+
+class ImageError(TbdError):
+    """The image could not be read or has an unusable format."""

@@ -1,0 +1,178 @@
+"""AUDIO: read speech, resample to 16 kHz mono, and compute frame-aligned features.
+
+    audio = tbd.audio.load("speech.wav")          # or (samples, rate), or a file object
+    feats = tbd.audio.features(audio, fps=25)     # log-mel, RMS energy, loudness per video frame
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, BinaryIO, Union
+
+import numpy as np
+
+from .errors import AudioError
+
+SAMPLE_RATE = 16000
+N_MELS = 80
+N_FFT = 1024
+# Loudness maps RMS level in dBFS from SILENCE_DB..0 to 0..1.
+SILENCE_DB = -60.0
+
+AudioSource = Union[str, "os.PathLike[str]", tuple, BinaryIO, "Audio"]
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Mono float32 samples in -1..1 at ``rate`` Hz."""
+
+    samples: np.ndarray
+    rate: int
+    source: str = "audio"
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.rate
+
+    def n_frames(self, fps: float) -> int:
+        """Video frames covering this audio at ``fps`` (at least one)."""
+        return max(1, int(round(self.duration * fps)))
+
+
+@dataclass(frozen=True)
+class AudioFeatures:
+    """Per-video-frame audio features; every array has ``n_frames`` rows."""
+
+    mel: np.ndarray        # float32 [T, N_MELS], log-mel (natural log of power + 1e-6)
+    energy: np.ndarray     # float32 [T], RMS amplitude of the frame's window
+    loudness: np.ndarray   # float32 [T], RMS in dBFS mapped from SILENCE_DB..0 to 0..1
+    fps: float
+
+    N_FEATURES = N_MELS + 1
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.mel.shape[0])
+
+    def matrix(self) -> np.ndarray:
+        """The per-frame model input ``[T, N_FEATURES]``: normalised log-mel and loudness."""
+        mel = (self.mel - _MEL_MEAN) / _MEL_STD
+        return np.concatenate([mel, self.loudness[:, None]], axis=1).astype(np.float32)
+
+
+# Rough log-mel statistics of speech at normal level, so model inputs are O(1).
+_MEL_MEAN = -8.0
+_MEL_STD = 4.0
+
+
+def load(src: AudioSource, *, rate: int = SAMPLE_RATE) -> Audio:
+    """Read audio from a path, a file object, ``(samples, sample_rate)`` or an ``Audio``;
+    mix to mono and resample to ``rate`` with a polyphase filter.
+
+    Raises AudioError when the file is missing, unreadable, not audio or empty.
+    """
+    if isinstance(src, Audio):
+        samples, src_rate, name = src.samples, src.rate, src.source
+    elif isinstance(src, tuple):
+        samples, src_rate, name = _from_tuple(src)
+    else:
+        samples, src_rate, name = _read(src)
+
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1)
+    if samples.size == 0:
+        raise AudioError(f"{name}: the audio is empty (0 samples); give a clip with at least one frame of sound")
+    if not np.isfinite(samples).all():
+        raise AudioError(f"{name}: the audio contains NaN or infinite samples")
+    if src_rate != rate:
+        samples = _resample(samples, src_rate, rate)
+    return Audio(np.ascontiguousarray(samples, dtype=np.float32), rate, name)
+
+
+def _from_tuple(src: tuple) -> tuple[np.ndarray, int, str]:
+    if len(src) != 2:
+        raise AudioError("audio given as a tuple must be (samples, sample_rate)")
+    samples, src_rate = src
+    samples = np.asarray(samples)
+    if not isinstance(src_rate, (int, np.integer)) or src_rate <= 0:
+        raise AudioError(f"sample_rate must be a positive integer, got {src_rate!r}")
+    if samples.ndim not in (1, 2):
+        raise AudioError(f"samples must be [N] or [N, channels], got shape {samples.shape}")
+    if samples.dtype.kind == "i":
+        samples = samples.astype(np.float32) / np.iinfo(samples.dtype).max
+    elif samples.dtype.kind != "f":
+        raise AudioError(f"samples must be float or integer PCM, got dtype {samples.dtype}")
+    return samples, int(src_rate), "samples"
+
+
+def _read(src: Any) -> tuple[np.ndarray, int, str]:
+    import soundfile as sf
+
+    if isinstance(src, (str, os.PathLike)):
+        name = os.fspath(src)
+        if not os.path.isfile(name):
+            raise AudioError(f"{name}: no such audio file")
+    elif hasattr(src, "read"):
+        name = getattr(src, "name", "audio stream")
+    else:
+        raise AudioError(
+            f"cannot read audio from a {type(src).__name__}; give a path, a file object or (samples, sample_rate)"
+        )
+    try:
+        samples, src_rate = sf.read(src, dtype="float32", always_2d=False)
+    except (sf.LibsndfileError, RuntimeError, TypeError, io.UnsupportedOperation) as exc:
+        raise AudioError(
+            f"{name}: not a readable audio file ({exc}); use WAV, FLAC, OGG or MP3"
+        ) from exc
+    return samples, int(src_rate), str(name)
+
+
+def _resample(samples: np.ndarray, src_rate: int, rate: int) -> np.ndarray:
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(rate, src_rate).limit_denominator(1000)
+    return resample_poly(samples, ratio.numerator, ratio.denominator).astype(np.float32)
+
+
+def features(audio: Audio, fps: float = 25.0) -> AudioFeatures:
+    """Log-mel, RMS energy and loudness, one row per video frame at ``fps``.
+
+    Frame ``i`` covers the window centred on its midpoint ``(i + 0.5) / fps`` seconds.
+    """
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    n = audio.n_frames(fps)
+    centres = ((np.arange(n) + 0.5) * audio.rate / fps).astype(np.int64)
+    half = N_FFT // 2
+    padded = np.pad(audio.samples, (half, half + N_FFT))
+    frames = padded[centres[:, None] + np.arange(N_FFT)[None, :]]  # window centred on centres
+
+    window = np.hanning(N_FFT).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 / (window**2).sum()
+    mel = np.log(power @ _mel_filterbank(audio.rate).T + 1e-6).astype(np.float32)
+
+    # RMS over one video frame's worth of samples, so energy follows syllables, not the FFT window.
+    hop = max(1, int(audio.rate / fps))
+    lo = np.clip(centres - hop // 2 + half, 0, len(padded))
+    seg = padded[lo[:, None] + np.arange(hop)[None, :]]
+    energy = np.sqrt((seg.astype(np.float64) ** 2).mean(axis=1)).astype(np.float32)
+    db = 20 * np.log10(np.maximum(energy, 1e-8))
+    loudness = np.clip((db - SILENCE_DB) / -SILENCE_DB, 0.0, 1.0).astype(np.float32)
+    return AudioFeatures(mel=mel, energy=energy, loudness=loudness, fps=float(fps))
+
+
+def _mel_filterbank(rate: int, n_mels: int = N_MELS, fmin: float = 60.0, fmax: float | None = None) -> np.ndarray:
+    """Triangular HTK-mel filters ``[n_mels, N_FFT // 2 + 1]``."""
+    fmax = fmax or rate / 2
+    to_mel = lambda f: 2595.0 * np.log10(1.0 + f / 700.0)  # noqa: E731
+    to_hz = lambda m: 700.0 * (10 ** (m / 2595.0) - 1.0)  # noqa: E731
+    edges = to_hz(np.linspace(to_mel(fmin), to_mel(fmax), n_mels + 2))
+    bins = np.fft.rfftfreq(N_FFT, 1.0 / rate)
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins[None, :] - lower) / (centre - lower)
+    falling = (upper - bins[None, :]) / (upper - centre)
+    return np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)

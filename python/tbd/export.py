@@ -1,0 +1,160 @@
+"""EXPORT: write frames and motion curves to files, atomically.
+
+Every writer renders into a temporary name beside the target and renames it into place
+only when complete, so an interrupted export never leaves a file that looks finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import shutil
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .errors import BackendError, OutputError
+from .motion import Motion
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+CURVE_SUFFIXES = (".json", ".csv")
+FRAME_SUFFIXES = VIDEO_SUFFIXES + (".gif",)
+
+
+def output_kind(path: str | os.PathLike[str]) -> str:
+    """What ``save`` writes for ``path``: "video", "gif", "curves" or "png_dir" (no suffix)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        return "video"
+    if suffix == ".gif":
+        return "gif"
+    if suffix in CURVE_SUFFIXES:
+        return "curves"
+    if suffix == "":
+        return "png_dir"
+    raise OutputError(
+        f"{path}: unknown output type {suffix!r}; use .mp4, .gif, .json, .csv, or a folder name for PNG frames"
+    )
+
+
+def check_output_path(path: str | os.PathLike[str], *, inputs: tuple[Any, ...] = ()) -> Path:
+    """Fail early, before any work, when ``path`` cannot be written or would clobber an input."""
+    out = Path(path)
+    output_kind(out)
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{out}: the folder {parent} does not exist; create it first or choose another path")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{out}: the folder {parent} is not writable")
+    for src in inputs:
+        if isinstance(src, (str, os.PathLike)) and Path(src).exists() and out.exists() and out.samefile(src):
+            raise OutputError(f"{out} is one of the inputs; choose another output path so the input is kept")
+    if output_kind(out) == "png_dir" and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OutputError(f"{out}: exists and is not an empty folder; choose a new folder for the PNG frames")
+    return out
+
+
+@contextlib.contextmanager
+def _atomic_path(target: Path, *, directory: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; move it into place only on success."""
+    prefix = f".{target.name}.partial-"
+    if directory:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    else:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=target.suffix, dir=target.parent)
+        os.close(fd)
+        tmp = Path(name)
+    try:
+        yield tmp
+        if directory and target.exists():
+            target.rmdir()  # check_output_path allowed only an empty folder
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True) if directory else tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_video(
+    path: Path, frames: np.ndarray, fps: float, audio: np.ndarray | None = None, audio_rate: int = 16000
+) -> None:
+    """H.264 video (yuv420p) with optional AAC mono audio, through PyAV."""
+    try:
+        import av
+    except ImportError as exc:
+        raise BackendError("writing video needs PyAV: pip install 'tbd[video]'") from exc
+    frames = _even(frames)
+    with _atomic_path(path) as tmp, av.open(str(tmp), mode="w") as container:
+        video = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        video.width, video.height = frames.shape[2], frames.shape[1]
+        video.pix_fmt = "yuv420p"
+        video.options = {"crf": "20", "preset": "veryfast"}
+        sound = None
+        if audio is not None:
+            sound = container.add_stream("aac", rate=audio_rate, layout="mono")
+        for image in frames:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(video.encode())
+        if sound is not None:
+            samples = np.asarray(audio, dtype=np.float32)[None, :]
+            block = 1024
+            for start in range(0, samples.shape[1], block):
+                chunk = np.ascontiguousarray(samples[:, start : start + block])
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = audio_rate, start
+                container.mux(sound.encode(frame))
+            container.mux(sound.encode())
+
+
+def write_gif(path: Path, frames: np.ndarray, fps: float) -> None:
+    """Animated GIF through Pillow (palette per frame, looping)."""
+    from PIL import Image
+
+    images = [Image.fromarray(f) for f in frames]
+    with _atomic_path(path) as tmp:
+        images[0].save(
+            tmp, format="GIF", save_all=True, append_images=images[1:], duration=1000.0 / fps, loop=0
+        )
+
+
+def write_png_dir(path: Path, frames: np.ndarray) -> None:
+    """One PNG per frame: ``frame_00000.png``, ..."""
+    from PIL import Image
+
+    with _atomic_path(path, directory=True) as tmp:
+        for i, frame in enumerate(frames):
+            Image.fromarray(frame).save(tmp / f"frame_{i:05d}.png")
+
+
+def write_curves(path: Path, motion: Motion, extra: dict[str, Any] | None = None) -> None:
+    """Motion channels and ARKit-52 blendshape curves, as JSON or CSV (by suffix)."""
+    blend = motion.blendshapes()
+    with _atomic_path(path) as tmp:
+        if path.suffix.lower() == ".json":
+            doc = {
+                "fps": motion.fps,
+                "channels": list(motion.channels),
+                "values": np.round(motion.values, 5).tolist(),
+                "blendshapes": {k: np.round(v, 5).tolist() for k, v in blend.items()},
+                **(extra or {}),
+            }
+            tmp.write_text(json.dumps(doc))
+        else:
+            with open(tmp, "w", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(["time", *motion.channels, *blend])
+                stacked = np.column_stack([motion.values, *blend.values()])
+                for i, row in enumerate(stacked):
+                    writer.writerow([f"{i / motion.fps:.4f}", *(f"{v:.5f}" for v in row)])
+
+
+def _even(frames: np.ndarray) -> np.ndarray:
+    """Pad to even width and height (yuv420p needs them) by repeating the last row/column."""
+    _, h, w, _ = frames.shape
+    if h % 2 == 0 and w % 2 == 0:
+        return frames
+    return np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
