@@ -1,0 +1,39 @@
+"""Shared fixtures: bundled assets and small synthetic audio."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def portrait_path() -> str:
+    from tbd import assets
+
+    return str(assets.portrait_path())
+
+
+@pytest.fixture(scope="session")
+def speech_path() -> str:
+    from tbd import assets
+
+    return str(assets.speech_path())
+
+
+def syllables(duration: float = 3.0, rate: int = 22050, seed: int = 0) -> np.ndarray:
+    """Speech-like test signal: voiced bursts (harmonics of a gliding pitch) separated by pauses."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(duration * rate)) / rate
+    f0 = 140 + 30 * np.sin(2 * np.pi * 0.7 * t)
+    voice = sum(np.sin(2 * np.pi * k * np.cumsum(f0) / rate) / k for k in range(1, 8))
+    envelope = np.zeros_like(t)
+    start = 0.2
+    while start < duration - 0.3:
+        length = rng.uniform(0.12, 0.3)
+        envelope += np.exp(-0.5 * ((t - start - length / 2) / (length / 4)) ** 2)
+        start += length + rng.uniform(0.08, 0.35)
+    return (0.3 * voice * envelope).astype(np.float32)

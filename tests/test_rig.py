@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import numpy as np
+
+import tbd
+from tbd import audio
+from tbd.generator import RigGenerator
+from tbd.motion import CHANNELS, channels as ch
+
+from .conftest import syllables
+
+
+def _feats(seconds=6.0, seed=0):
+    return audio.features(audio.load((syllables(seconds, 16000, seed), 16000)), fps=25)
+
+
+def test_same_seed_same_motion_and_contract():
+    plan = tbd.EmotionPlan(text="smile", aus={"AU6": 0.5, "AU12L": 0.7, "AU12R": 0.7})
+    feats = _feats()
+    a = RigGenerator().sample(plan, feats, seed=3)
+    b = RigGenerator().sample(plan, feats, seed=3)
+    c = RigGenerator().sample(plan, feats, seed=4)
+    assert a.values.shape == (feats.n_frames, len(CHANNELS)) and a.values.dtype == np.float32
+    np.testing.assert_array_equal(a.values, b.values)
+    assert not np.array_equal(a.values, c.values)
+    assert a.meta["generator"] == "rig" and a.meta["seed"] == 3
+    aus = a.values[:, ch.indices(ch.AU_CHANNELS)]
+    assert aus.min() >= 0 and aus.max() <= 1
+
+
+def test_mouth_follows_speech_and_closes_in_silence():
+    feats = _feats()
+    motion = RigGenerator().sample(tbd.EmotionPlan.neutral(), feats)
+    jaw = motion.channel("AU26")
+    assert np.corrcoef(jaw, feats.energy)[0, 1] > 0.7
+    silent = audio.features(audio.load((np.zeros(32000, np.float32), 16000)))
+    still = RigGenerator().sample(tbd.EmotionPlan.neutral(), silent)
+    assert still.channel("AU26").max() == 0 and still.channel("AU25").max() == 0
+
+
+def test_blinks_at_human_rate_and_duration():
+    rig = RigGenerator()
+    curve = rig.blinks(25 * 600, 25.0, 0.3, np.random.default_rng(7))
+    closed = curve > 0.5
+    starts = np.flatnonzero(np.diff(closed.astype(int)) == 1)
+    per_minute = len(starts) / 10
+    assert 12 <= per_minute <= 22
+    full = (curve > 0.05).astype(int)
+    lengths = np.diff(np.flatnonzero(np.diff(np.r_[0, full, 0]) != 0))[::2] / 25.0
+    assert 0.08 <= np.median(lengths) <= 0.4
+
+
+def test_plan_aus_reach_their_targets():
+    plan = tbd.EmotionPlan(
+        text="sad then happy",
+        keyframes=[(0.0, {"AU15": 0.8, "AU1": 0.6}), (0.4, {"AU15": 0.8, "AU1": 0.6}), (0.6, {"AU12L": 0.9, "AU12R": 0.9}), (1.0, {"AU12L": 0.9, "AU12R": 0.9})],
+    )
+    motion = RigGenerator().sample(plan, _feats(8.0))
+    n = motion.n_frames
+    assert motion.channel("AU15")[n // 5] > 0.6 and motion.channel("AU15")[-5] < 0.1
+    assert motion.channel("AU12L")[-5] > 0.75 and motion.channel("AU12L")[n // 5] < 0.1
+
+
+def test_head_motion_is_small_and_alive():
+    motion = RigGenerator().sample(tbd.EmotionPlan.neutral(), _feats())
+    pose = motion.values[:, ch.indices(ch.POSE_CHANNELS)]
+    assert np.abs(pose).max() < 0.3  # radians: no wild turns
+    assert pose.std(axis=0).min() > 1e-3
