@@ -67,8 +67,9 @@ def _stable_hash(feature: str) -> int:
 
 
 class HashEncoder:
-    """Deterministic bag of hashed features: words (weight 1), word bigrams (0.7) and
-    character 3- and 4-grams of each word (0.3 spread over the word's n-grams)."""
+    """Deterministic bag of hashed features: words (weight 1), word bigrams (0.5) and the
+    character 3- and 4-grams of each word (together twice the weight of the word, so that
+    "happier" lands near "happy")."""
 
     name = HASH_NAME
     dim = EMBED_DIM
@@ -81,10 +82,10 @@ class HashEncoder:
             padded = f"<{w}>"
             grams = [padded[i : i + n] for n in (3, 4) for i in range(len(padded) - n + 1)]
             for g in grams:
-                feats["c:" + g] = feats.get("c:" + g, 0.0) + 0.3 / len(grams)
+                feats["c:" + g] = feats.get("c:" + g, 0.0) + 2.0 / len(grams) ** 0.5
         for a, b in zip(words, words[1:]):
             key = f"b:{a} {b}"
-            feats[key] = feats.get(key, 0.0) + 0.7
+            feats[key] = feats.get(key, 0.0) + 0.5
         return feats
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -153,6 +154,7 @@ class MiniLMEncoder:
             mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             out[start : start + len(batch)] = pooled.numpy()
+        out[[not t.strip() for t in texts]] = 0.0
         return _normalise_rows(out)
 
 

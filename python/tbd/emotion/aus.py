@@ -33,7 +33,8 @@ class ActionUnit:
     @property
     def description(self) -> str:
         """Plain muscle description: "zygomaticus major pulls the lip corner up and back (subject's left side)"."""
-        text = f"{' and '.join(self.muscles)} {self.action}"
+        names = self.muscles[0] if len(self.muscles) == 1 else ", ".join(self.muscles[:-1]) + " and " + self.muscles[-1]
+        text = f"{names} {self.action}"
         return text if self.side == "both" else f"{text} on the subject's {self.side} side"
 
     @property
