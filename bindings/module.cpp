@@ -1,11 +1,24 @@
 // pybind11 module tbd._C: kernel entry points and build information.
+//
+// Arrays arrive as descriptors built by tbd.kernels (python/tbd/kernels/_arrays.py):
+// (data pointer, dtype name, shape, strides in elements, device "cpu"/"cuda", device index,
+// writable). Nothing is copied; outputs are allocated by the caller. CUDA work goes on the
+// caller's stream (passed as an integer handle, 0 = default stream). The GIL is released while
+// a kernel runs.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 
-namespace py = pybind11;
+#include "tbd/kernels.h"
 
-static py::dict build_info() {
+namespace py = pybind11;
+using tbd::TensorRef;
+
+namespace {
+
+py::dict build_info() {
   py::dict info;
 #ifdef TBD_WITH_OPENMP
   info["openmp"] = true;
@@ -23,7 +36,83 @@ static py::dict build_info() {
   return info;
 }
 
+tbd::DType parse_dtype(const std::string& name, const char* arg) {
+  if (name == "uint8" || name == "bool") return tbd::DType::u8;
+  if (name == "int32") return tbd::DType::i32;
+  if (name == "int64") return tbd::DType::i64;
+  if (name == "float16") return tbd::DType::f16;
+  if (name == "bfloat16") return tbd::DType::bf16;
+  if (name == "float32") return tbd::DType::f32;
+  if (name == "float64") return tbd::DType::f64;
+  throw tbd::DTypeError(std::string("'") + arg + "' has unsupported dtype " + name);
+}
+
+TensorRef to_ref(const char* name, const py::handle& desc) {
+  const auto t = desc.cast<py::tuple>();
+  if (t.size() != 7) throw tbd::ArgError(std::string("'") + name + "': malformed array descriptor");
+  TensorRef ref;
+  ref.name = name;
+  ref.data = reinterpret_cast<void*>(t[0].cast<std::uintptr_t>());
+  ref.dtype = parse_dtype(t[1].cast<std::string>(), name);
+  ref.shape = t[2].cast<std::vector<int64_t>>();
+  ref.strides = t[3].cast<std::vector<int64_t>>();
+  const auto device = t[4].cast<std::string>();
+  if (device == "cpu") {
+    ref.device = tbd::Device::cpu;
+  } else if (device == "cuda") {
+    ref.device = tbd::Device::cuda;
+  } else {
+    throw tbd::ArgError(std::string("'") + name + "' is on unsupported device " + device);
+  }
+  ref.device_index = t[5].cast<int>();
+  ref.writable = t[6].cast<bool>();
+  if (ref.strides.size() != ref.shape.size())
+    throw tbd::ArgError(std::string("'") + name + "': shape and strides differ in length");
+  return ref;
+}
+
+std::optional<TensorRef> to_optional_ref(const char* name, const py::object& desc) {
+  if (desc.is_none()) return std::nullopt;
+  return to_ref(name, desc);
+}
+
+[[noreturn]] void no_cuda(const char* kernel) {
+  throw tbd::ArgError(std::string(kernel) +
+                      ": got CUDA arrays but this build of tbd._C has no CUDA kernels "
+                      "(reinstall with nvcc on PATH, or TBD_CUDA=ON)");
+}
+
+void mesh_warp(const py::object& image, const py::object& src, const py::object& dst,
+               const py::object& triangles, const py::object& out, std::uintptr_t stream) {
+  tbd::MeshWarpArgs args{to_ref("image", image), to_ref("src_vertices", src),
+                         to_ref("dst_vertices", dst), to_ref("triangles", triangles),
+                         to_ref("out", out)};
+  tbd::check_mesh_warp(args);
+  py::gil_scoped_release release;
+  if (args.image.device == tbd::Device::cpu) return tbd::mesh_warp_cpu(args);
+#ifdef TBD_WITH_CUDA
+  tbd::mesh_warp_cuda(args, stream);
+#else
+  (void)stream;
+  no_cuda("mesh_warp");
+#endif
+}
+
+}  // namespace
+
 PYBIND11_MODULE(_C, m) {
-  m.doc() = "tbd fused kernels (CPU, and CUDA when compiled)";
+  m.doc() = "tbd fused kernels (CPU, and CUDA when compiled). Call them through tbd.kernels.";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const tbd::DTypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const tbd::ArgError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
   m.def("build_info", &build_info, "What this build of the extension contains.");
+  m.def("mesh_warp", &mesh_warp, py::arg("image"), py::arg("src_vertices"), py::arg("dst_vertices"),
+        py::arg("triangles"), py::arg("out"), py::arg("stream") = 0,
+        "Piecewise-affine backward warp into the caller's out [F, H, W, C].");
 }
