@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tbd
+from tbd.motion import ARKIT_BLENDSHAPES, CHANNELS, Motion, channels as ch
+
+
+def test_channel_contract():
+    assert len(CHANNELS) == 29 and len(set(CHANNELS)) == 29
+    assert CHANNELS[ch.index("AU45")] == "AU45"
+    assert ch.expand_au("AU12") == ("AU12L", "AU12R") and ch.expand_au("AU6") == ("AU6",)
+    with pytest.raises(KeyError, match="unknown motion channel"):
+        ch.index("AU99")
+
+
+def test_arkit_map_is_one_sided_where_the_au_is():
+    values = np.zeros((2, len(CHANNELS)), np.float32)
+    values[1, ch.index("AU12L")] = 0.8
+    values[1, ch.index("AU45")] = 1.0
+    values[1, ch.index("gaze_x")] = 0.5
+    shapes = Motion(values).blendshapes()
+    assert len(shapes) == 52 == len(ARKIT_BLENDSHAPES)
+    assert shapes["mouthSmileLeft"][1] == pytest.approx(0.8) and shapes["mouthSmileRight"][1] == 0
+    assert shapes["eyeBlinkLeft"][1] == 1 and shapes["eyeBlinkRight"][1] == 1
+    assert shapes["eyeLookOutLeft"][1] == pytest.approx(0.5) and shapes["eyeLookInLeft"][1] == 0
+    assert all(v[0] == 0 for v in shapes.values())
+
+
+def test_motion_rejects_bad_values():
+    with pytest.raises(ValueError, match=r"\[T, 29\]"):
+        Motion(np.zeros((5, 3)))
+    bad = np.zeros((5, 29))
+    bad[2, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        Motion(bad)
+
+
+def test_plan_round_trip_and_curves():
+    plan = tbd.EmotionPlan(
+        text="calm, then furious",
+        steps=["one", "two"],
+        emotions=[("calm", 0.5, 0.0, 0.5), ("angry", 0.9, 0.5, 1.0)],
+        keyframes=[(0.0, {}), (0.5, {"AU4": 0.0}), (1.0, {"AU4": 0.9, "AU23": 0.7})],
+        aus={"AU4": 0.9, "AU23": 0.7},
+        regions={"brows": "corrugator supercilii pulls the brows down and together"},
+        valence=-0.7,
+        arousal=0.9,
+        warnings=["x"],
+    )
+    assert tbd.EmotionPlan.from_dict(plan.to_dict()) == plan
+    curves = plan.au_curves(101)
+    col = ch.AU_CHANNELS.index("AU4")
+    assert curves[0, col] == 0 and curves[50, col] == 0 and curves[100, col] == pytest.approx(0.9)
+    assert curves[75, col] == pytest.approx(0.45, abs=0.01)
+    with pytest.raises(tbd.PlanError, match="unknown AU"):
+        tbd.EmotionPlan(text="x", aus={"AU99": 1.0})
+    with pytest.raises(tbd.PlanError):
+        tbd.EmotionPlan.from_dict({"steps": []})
