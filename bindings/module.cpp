@@ -98,6 +98,61 @@ void mesh_warp(const py::object& image, const py::object& src, const py::object&
 #endif
 }
 
+tbd::PredType parse_pred_type(const std::string& name) {
+  if (name == "eps") return tbd::PredType::eps;
+  if (name == "x0") return tbd::PredType::x0;
+  if (name == "v") return tbd::PredType::v;
+  throw tbd::ArgError("'pred_type' must be 'eps', 'x0' or 'v', got '" + name + "'");
+}
+
+void guided_step(const py::object& eps_u, const py::object& eps_g, const py::object& eps_gl,
+                 const py::object& x, const py::object& mask, const py::object& x0_prev,
+                 const py::object& noise, const py::object& x_next, const py::object& x0, double w_g,
+                 double w_l, double alpha, double sigma, double a, double b, double c, double d,
+                 const std::string& pred_type, std::optional<double> clamp, std::uintptr_t stream) {
+  tbd::GuidedStepArgs args{to_ref("eps_u", eps_u), to_ref("eps_g", eps_g), to_ref("eps_gl", eps_gl),
+                           to_ref("x", x), to_ref("mask", mask), to_ref("x_next", x_next),
+                           to_ref("x0", x0), to_optional_ref("x0_prev", x0_prev),
+                           to_optional_ref("noise", noise)};
+  args.w_g = w_g;
+  args.w_l = w_l;
+  args.alpha = alpha;
+  args.sigma = sigma;
+  args.a = a;
+  args.b = b;
+  args.c = c;
+  args.d = d;
+  args.pred = parse_pred_type(pred_type);
+  args.clamp = clamp;
+  tbd::check_guided_step(args);
+  py::gil_scoped_release release;
+  if (args.x.device == tbd::Device::cpu) return tbd::guided_step_cpu(args);
+#ifdef TBD_WITH_CUDA
+  tbd::guided_step_cuda(args, stream);
+#else
+  (void)stream;
+  no_cuda("guided_step");
+#endif
+}
+
+void attention(const py::object& q, const py::object& k, const py::object& v,
+               const py::object& key_mask, const py::object& out, int64_t window, double scale,
+               std::uintptr_t stream) {
+  tbd::AttentionArgs args{to_ref("q", q), to_ref("k", k), to_ref("v", v), to_ref("out", out),
+                          to_optional_ref("mask", key_mask)};
+  args.window = window;
+  args.scale = scale;
+  tbd::check_attention(args);
+  py::gil_scoped_release release;
+  if (args.q.device == tbd::Device::cpu) return tbd::attention_cpu(args);
+#ifdef TBD_WITH_CUDA
+  tbd::attention_cuda(args, stream);
+#else
+  (void)stream;
+  no_cuda("attention");
+#endif
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_C, m) {
@@ -115,4 +170,13 @@ PYBIND11_MODULE(_C, m) {
   m.def("mesh_warp", &mesh_warp, py::arg("image"), py::arg("src_vertices"), py::arg("dst_vertices"),
         py::arg("triangles"), py::arg("out"), py::arg("stream") = 0,
         "Piecewise-affine backward warp into the caller's out [F, H, W, C].");
+  m.def("attention", &attention, py::arg("q"), py::arg("k"), py::arg("v"), py::arg("mask"),
+        py::arg("out"), py::arg("window") = -1, py::arg("scale"), py::arg("stream") = 0,
+        "Fused attention (online softmax) into the caller's out [B, H, Tq, D]; window -1 = none.");
+  m.def("guided_step", &guided_step, py::arg("eps_u"), py::arg("eps_g"), py::arg("eps_gl"),
+        py::arg("x"), py::arg("mask"), py::arg("x0_prev"), py::arg("noise"), py::arg("x_next"),
+        py::arg("x0"), py::arg("w_g"), py::arg("w_l"), py::arg("alpha"), py::arg("sigma"),
+        py::arg("a"), py::arg("b"), py::arg("c"), py::arg("d"), py::arg("pred_type"),
+        py::arg("clamp"), py::arg("stream") = 0,
+        "Guidance combination + sampler update into the caller's x_next and x0.");
 }

@@ -11,7 +11,7 @@ extension `tbd._C` runs them when present; otherwise the float64 references in
 from __future__ import annotations
 
 from ._native import BUILD_INFO, IMPORT_ERROR, native
-from .ops import mesh_warp
+from .ops import attention, guided_step, mesh_warp
 
 
 def backend_info() -> dict:
@@ -24,4 +24,4 @@ def backend_info() -> dict:
     }
 
 
-__all__ = ["mesh_warp", "backend_info"]
+__all__ = ["attention", "guided_step", "mesh_warp", "backend_info"]
