@@ -1,0 +1,145 @@
+"""The portrait's own expression as AU intensities: from MediaPipe's blendshapes, or from landmarks.
+
+`estimate_aus` solves the rig's displacement basis in reverse: it aligns the neutral canonical
+face to the landmarks and finds the non-negative AU mix whose displacements best explain the
+difference (ridge-regularised NNLS). It needs no learned model, so it serves the dlib backend,
+the training-data capture path and the evaluation of rendered frames.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy.optimize import nnls
+
+from ..motion.channels import AU_CHANNELS
+from .canonical import canonical_mesh
+from .rig import AU_INDEX, LIP_OPENING, FaceFrame, au_basis
+from .topology import DLIB_TO_MESH, MEDIAPIPE_REGIONS as R, MESH_STABLE
+
+# MediaPipe names its blendshapes by the image side, mirrored from ARKit's subject sides
+# (its mouthSmileLeft rises with the image-left lip corner, the subject's right).
+_SIDES = {"L": "Right", "R": "Left"}
+
+
+def _mean(shapes: dict[str, float], stem: str) -> float:
+    return (shapes.get(stem + "Left", 0.0) + shapes.get(stem + "Right", 0.0)) / 2
+
+
+def aus_from_blendshapes(shapes: dict[str, float]) -> dict[str, float]:
+    """AU intensities (0..1) from ARKit-52 blendshape scores (the inverse of `tbd.motion.to_arkit`, roughly).
+
+    Lip parting (AU25/AU26/AU27) is left to the geometry (`opening_aus`): MediaPipe's jawOpen
+    barely moves for a smile that shows the teeth.
+    """
+    g = shapes.get
+    au = {name: 0.0 for name in AU_CHANNELS}
+    au["AU1"] = g("browInnerUp", 0.0)
+    au["AU2"] = _mean(shapes, "browOuterUp")
+    au["AU4"] = _mean(shapes, "browDown")
+    au["AU5"] = _mean(shapes, "eyeWide")
+    au["AU6"] = _mean(shapes, "cheekSquint")
+    au["AU7"] = max(0.0, _mean(shapes, "eyeSquint") - 0.4 * au["AU6"])
+    au["AU9"] = _mean(shapes, "noseSneer")
+    au["AU10"] = _mean(shapes, "mouthUpperUp")
+    for side, word in _SIDES.items():
+        au[f"AU12{side}"] = g(f"mouthSmile{word}", 0.0)
+        au[f"AU14{side}"] = g(f"mouthDimple{word}", 0.0)
+    au["AU15"] = _mean(shapes, "mouthFrown")
+    au["AU16"] = _mean(shapes, "mouthLowerDown")
+    au["AU17"] = g("mouthShrugLower", 0.0)
+    au["AU18"] = g("mouthPucker", 0.0)
+    au["AU20"] = _mean(shapes, "mouthStretch")
+    au["AU22"] = g("mouthFunnel", 0.0)
+    au["AU23"] = 0.5 * _mean(shapes, "mouthPress")
+    au["AU24"] = _mean(shapes, "mouthPress")
+    au["AU45"] = _mean(shapes, "eyeBlink")
+    return {k: float(np.clip(v, 0.0, 1.0)) for k, v in au.items()}
+
+
+def inner_lip_gap(mesh: np.ndarray) -> float:
+    """Inner-lip gap at the mouth centre in IOD units, from mesh points [>=468, 2] px."""
+    frame = FaceFrame.from_mesh(mesh)
+    up, lo = R.lips_inner_upper, R.lips_inner_lower
+    mid = len(up) // 2
+    columns = slice(mid - 1, mid + 2)
+    gaps = frame.to_face(mesh[list(lo[columns])])[:, 1] - frame.to_face(mesh[list(up[columns])])[:, 1]
+    return float(max(gaps.mean(), 0.0))
+
+
+def opening_aus(gap: float, jaw_open: float = 0.0) -> dict[str, float]:
+    """AU25/AU26/AU27 that together part the lips by ``gap`` (IOD units), with the jaw's share at most ``jaw_open``."""
+    au = {"AU25": 0.0, "AU26": 0.0, "AU27": 0.0}
+    if gap < 0.012:  # lips together: nothing to undo
+        return au
+    au["AU26"] = float(min(jaw_open, gap / LIP_OPENING["AU26"], 1.0))
+    rest = gap - au["AU26"] * LIP_OPENING["AU26"]
+    au["AU25"] = float(min(rest / LIP_OPENING["AU25"], 1.0))
+    rest -= au["AU25"] * LIP_OPENING["AU25"]
+    extra = min(rest / LIP_OPENING["AU26"], 1.0 - au["AU26"])
+    au["AU26"] += float(max(extra, 0.0))
+    rest -= max(extra, 0.0) * LIP_OPENING["AU26"]
+    au["AU27"] = float(np.clip(rest / LIP_OPENING["AU27"], 0.0, 1.0))
+    return au
+
+
+@lru_cache(maxsize=1)
+def _neutral_uv() -> np.ndarray:
+    """The canonical face in face coordinates (2D, frontal), lips closed along their midline."""
+    v = canonical_mesh().vertices
+    points = np.stack([v[:, 0], -v[:, 1]], axis=1).astype(np.float64)
+    up, lo = list(R.lips_inner_upper), list(R.lips_inner_lower)
+    middle = (points[up] + points[lo]) / 2
+    points[up], points[lo] = middle, middle
+    uv = FaceFrame.from_mesh(points).to_face(points)
+    uv.setflags(write=False)
+    return uv
+
+
+# Points whose motion tells the AUs apart, and how much each counts.
+_WEIGHTED = {
+    **{i: 1.0 for i in R.brow_right + R.brow_left},
+    **{i: 1.5 for i in R.eye_right_upper + R.eye_right_lower + R.eye_left_upper + R.eye_left_lower},
+    **{i: 1.5 for i in R.lips_outer_upper + R.lips_outer_lower},
+    **{i: 2.0 for i in R.lips_inner_upper + R.lips_inner_lower},
+    **{i: 0.7 for i in (129, 358, 152, 148, 377, 199, 175)},
+}
+
+
+def estimate_aus_from_mesh(mesh: np.ndarray, observed: np.ndarray | None = None, ridge: float = 0.02) -> dict[str, float]:
+    """AU intensities explaining mesh points [>=468, 2] px as the neutral face plus rig displacements.
+
+    ``observed`` restricts the fit to the mesh indices a backend really measured (dlib: 68).
+    """
+    mesh = np.asarray(mesh, np.float64)[:468]
+    neutral = _neutral_uv()
+    uv = FaceFrame.from_mesh(mesh).to_face(mesh)
+    # Similarity-align the neutral face on points no AU moves much, then compare.
+    stable = list(MESH_STABLE)
+    a, b = neutral[stable], uv[stable]
+    ac, bc = a.mean(0), b.mean(0)
+    u_, s_, vt = np.linalg.svd((a - ac).T @ (b - bc))
+    rot = u_ @ vt
+    if np.linalg.det(rot) < 0:
+        u_[:, -1] *= -1
+        rot = u_ @ vt
+    scale = s_.sum() / ((a - ac) ** 2).sum()
+    aligned = (neutral - ac) @ rot * scale + bc
+    indices = np.array(sorted(_WEIGHTED))
+    if observed is not None:
+        indices = np.intersect1d(indices, np.asarray(observed))
+    weights = np.sqrt(np.array([_WEIGHTED[i] for i in indices]))[:, None]
+    basis = au_basis(aligned, n_mesh=468)[:, indices]  # [n_au, K, 2]
+    design = (basis * weights).reshape(len(AU_CHANNELS), -1).T
+    target = ((uv[indices] - aligned[indices]) * weights).ravel()
+    design = np.vstack([design, ridge * np.eye(len(AU_CHANNELS))])
+    target = np.concatenate([target, np.zeros(len(AU_CHANNELS))])
+    values, _ = nnls(design, target)
+    return {name: float(np.clip(values[AU_INDEX[name]], 0.0, 1.0)) for name in AU_CHANNELS}
+
+
+def estimate_aus(face) -> dict[str, float]:
+    """AU intensities (0..1) of a `FaceModel` from its landmarks alone (NNLS through the rig's basis)."""
+    observed = None if face.backend == "mediapipe" else DLIB_TO_MESH
+    return estimate_aus_from_mesh(face.mesh, observed)

@@ -1,0 +1,87 @@
+"""Measurements on detected faces, for tests and evaluation of rendered frames.
+
+All lengths are in units of the inter-ocular distance (IOD) and use the backend's own
+landmarks, so that they measure what a detector sees in an image, not the renderer's data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import NoFaceError
+from .expression import estimate_aus
+from .model import FaceModel
+from .rig import FaceFrame
+from .topology import FaceRegions
+
+__all__ = ["mouth_opening", "eye_openness", "lip_corner_height", "face_identity", "identity_distance",
+           "estimate_aus", "face_uv"]
+
+
+def face_uv(face: FaceModel) -> np.ndarray:
+    """The face's landmarks in face coordinates [N, 2] (u right, v down, IOD units, eye centres at (∓0.5, 0))."""
+    r: FaceRegions = face.regions
+    marks = face.landmarks.astype(np.float64)
+    right = marks[[r.eye_right_upper[0], r.eye_right_upper[-1]]].mean(axis=0)
+    left = marks[[r.eye_left_upper[0], r.eye_left_upper[-1]]].mean(axis=0)
+    across = left - right
+    scale = float(np.hypot(*across))
+    u = across / scale
+    frame = FaceFrame((left + right) / 2, np.stack([u, [-u[1], u[0]]]), scale)
+    return frame.to_face(marks)
+
+
+def _middle(contour: tuple[int, ...], width: int = 1) -> list[int]:
+    mid = len(contour) // 2
+    return list(contour[mid - width + 1: mid + width]) if width > 1 else [contour[mid]]
+
+
+def mouth_opening(face: FaceModel) -> float:
+    """Inner-lip gap at the mouth centre (IOD units; 0 when the lips touch)."""
+    uv, r = face_uv(face), face.regions
+    width = 2 if len(r.lips_inner_upper) > 5 else 1
+    upper = uv[_middle(r.lips_inner_upper, width), 1].mean()
+    lower = uv[_middle(r.lips_inner_lower, width), 1].mean()
+    return float(max(lower - upper, 0.0))
+
+
+def eye_openness(face: FaceModel) -> tuple[float, float]:
+    """(right, left) eye openness: mean lid gap over the eye's width (about 0.25-0.35 open, near 0 closed)."""
+    uv, r = face_uv(face), face.regions
+    out = []
+    for side in ("right", "left"):
+        upper, lower = (list(x) for x in r.eye(side))
+        width = float(np.hypot(*(uv[upper[-1]] - uv[upper[0]])))
+        gaps = uv[lower[1:-1], 1] - uv[upper[1:-1], 1]
+        out.append(float(max(gaps.mean(), 0.0) / max(width, 1e-6)))
+    return out[0], out[1]
+
+
+def lip_corner_height(face: FaceModel) -> tuple[float, float]:
+    """(right, left) height of the lip corners above the lips' centre (IOD units; positive = raised, a smile)."""
+    uv, r = face_uv(face), face.regions
+    centre = (uv[_middle(r.lips_inner_upper), 1].mean() + uv[_middle(r.lips_inner_lower), 1].mean()) / 2
+    right = uv[r.lips_outer_upper[0], 1]  # image-left corner is the subject's right
+    left = uv[r.lips_outer_upper[-1], 1]
+    return float(centre - right), float(centre - left)
+
+
+def face_identity(image: np.ndarray, source: str = "image") -> np.ndarray:
+    """dlib's 128-d identity embedding of the largest face in ``image`` (uint8 RGB [H, W, 3]).
+
+    Two embeddings of the same person are usually closer than 0.6 (Euclidean).
+    """
+    from . import _dlib
+    from .detect import as_rgb
+
+    image = as_rgb(image)
+    faces = _dlib.detect_faces(image)
+    if not faces:
+        raise NoFaceError(f"no face found in {source} for the identity embedding; use an image with a visible face")
+    largest = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+    return _dlib.identity_embedding(image, largest)
+
+
+def identity_distance(image_a: np.ndarray, image_b: np.ndarray) -> float:
+    """Euclidean distance between the identity embeddings of two images' largest faces."""
+    return float(np.linalg.norm(face_identity(image_a, "the first image") - face_identity(image_b, "the second image")))

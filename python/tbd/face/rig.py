@@ -1,0 +1,259 @@
+"""The face rig: a per-action-unit landmark displacement basis, scaled to one face.
+
+Every face is described by points in MediaPipe's mesh topology (`tbd.face.canonical`), so one
+rig serves both detector backends. Displacements are built in *face coordinates*: origin
+between the eye centres, u toward the image-right eye, v down the face, unit = inter-ocular
+distance (IOD). `FaceFrame` converts to and from pixels.
+
+Each AU is a small set of physiologically placed handles (lip corners for AU12/AU15, inner
+and outer brows for AU1/AU2, lids for AU5/AU7, the jaw for AU26...) whose pull falls off
+smoothly over the skin, with the lips split at their midline so that the jaw opens the mouth
+instead of stretching it. The basis is linear: ``displacement = basis · Δau``. AU45 (blink) is
+linear here too (lids move to a closure line), which `estimate_aus` uses; the renderer closes
+lids exactly with `close_eyes` instead, so that a blink closes whatever the other AUs do.
+Amplitudes are in IOD units at intensity 1 (an adult IOD is about 63 mm).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..motion.channels import AU_CHANNELS
+from .topology import MEDIAPIPE_REGIONS as R
+
+N_AU = len(AU_CHANNELS)
+AU_INDEX = {name: i for i, name in enumerate(AU_CHANNELS)}
+
+LIP_OPENING = {"AU25": 0.08, "AU26": 0.26, "AU27": 0.45}
+"""Inner-lip gap at the mouth centre (IOD units) that each opening AU adds at intensity 1."""
+EYE_CLOSURE_LINE = 0.2
+"""Where closed lids meet, as a fraction of the way from the lower to the upper lid."""
+
+
+@dataclass(frozen=True)
+class FaceFrame:
+    """Similarity frame of a face in an image: ``origin`` px, unit ``axes`` [2, 2] (u, v rows), ``scale`` px per IOD."""
+
+    origin: np.ndarray
+    axes: np.ndarray
+    scale: float
+
+    @classmethod
+    def from_mesh(cls, mesh: np.ndarray) -> "FaceFrame":
+        """The frame of mesh points [>=468, 2] (px): eye centres from the eye corners."""
+        right = mesh[[R.eye_right_upper[0], R.eye_right_upper[-1]]].mean(axis=0)
+        left = mesh[[R.eye_left_upper[0], R.eye_left_upper[-1]]].mean(axis=0)
+        across = left - right
+        scale = float(np.hypot(*across))
+        if not scale > 1e-6:
+            raise ValueError("degenerate face: both eyes at the same place")
+        u = across / scale
+        v = np.array([-u[1], u[0]])
+        return cls(((left + right) / 2).astype(np.float64), np.stack([u, v]), scale)
+
+    def to_face(self, points: np.ndarray) -> np.ndarray:
+        """Pixel points [..., 2] -> face coordinates [..., 2]."""
+        return ((np.asarray(points, np.float64) - self.origin) @ self.axes.T) / self.scale
+
+    def to_image(self, uv: np.ndarray) -> np.ndarray:
+        """Face coordinates [..., 2] -> pixel points."""
+        return np.asarray(uv, np.float64) * self.scale @ self.axes + self.origin
+
+    def vectors_to_image(self, duv: np.ndarray) -> np.ndarray:
+        """Face-coordinate displacements [..., 2] -> pixel displacements."""
+        return np.asarray(duv, np.float64) * self.scale @ self.axes
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _gauss(uv: np.ndarray, centre, sigma_u: float, sigma_above: float, sigma_below: float | None = None) -> np.ndarray:
+    """Gaussian falloff around ``centre``; the vertical width may differ above and below it."""
+    du = (uv[:, 0] - centre[0]) / sigma_u
+    dv = uv[:, 1] - centre[1]
+    sigma_v = np.where(dv < 0, sigma_above, sigma_above if sigma_below is None else sigma_below)
+    return np.exp(-0.5 * (du * du + (dv / sigma_v) ** 2))
+
+
+@dataclass(frozen=True)
+class _Mouth:
+    centre: np.ndarray  # (u, v) between the inner-lip centres
+    corners: np.ndarray  # [2, 2] image-left (subject's right), image-right outer lip corners
+    half_width: float
+    mid_u: np.ndarray  # inner-lip midline samples, u increasing
+    mid_v: np.ndarray
+    upper_thickness: float
+    lower_thickness: float
+
+    def midline(self, u: np.ndarray) -> np.ndarray:
+        return np.interp(u, self.mid_u, self.mid_v)
+
+
+def _mouth(uv: np.ndarray) -> _Mouth:
+    up, lo = np.array(R.lips_inner_upper), np.array(R.lips_inner_lower)
+    mid = (uv[up] + uv[lo]) / 2
+    order = np.argsort(mid[:, 0])
+    corners = uv[[R.lips_outer_upper[0], R.lips_outer_upper[-1]]]
+    top, bottom = R.lips_outer_upper[len(R.lips_outer_upper) // 2], R.lips_outer_lower[len(R.lips_outer_lower) // 2]
+    inner_top, inner_bottom = up[len(up) // 2], lo[len(lo) // 2]
+    return _Mouth(
+        centre=(uv[inner_top] + uv[inner_bottom]) / 2,
+        corners=corners,
+        half_width=max(float(corners[1, 0] - corners[0, 0]) / 2, 0.05),
+        mid_u=mid[order, 0],
+        mid_v=mid[order, 1],
+        upper_thickness=max(float(uv[inner_top, 1] - uv[top, 1]), 0.03),
+        lower_thickness=max(float(uv[bottom, 1] - uv[inner_bottom, 1]), 0.03),
+    )
+
+
+def _lid_profile(n: int) -> np.ndarray:
+    """0 at the eye corners, 1 mid-lid."""
+    return np.sin(np.linspace(0.0, np.pi, n))
+
+
+def eye_closure(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """Where the lids meet when closed, column by column (``upper``/``lower`` [..., n, 2] lid contours)."""
+    return lower + EYE_CLOSURE_LINE * (upper - lower)
+
+
+def au_basis(uv: np.ndarray, n_mesh: int = 478, inside: np.ndarray | None = None) -> np.ndarray:
+    """Displacement basis float64 [n_AU, P, 2] (face units) for points ``uv`` [P, 2] in face coordinates.
+
+    The first ``n_mesh`` points are the face mesh in MediaPipe's order (468, or 478 with irises);
+    any further points are extra skin points (e.g. a ring around the head). ``inside`` [P] marks
+    points on the face proper (default: the mesh points); only those follow the jaw.
+    """
+    uv = np.asarray(uv, np.float64)
+    P = uv.shape[0]
+    if n_mesh not in (468, 478) or P < n_mesh:
+        raise ValueError(f"au_basis needs the 468 or 478 mesh points first, got n_mesh={n_mesh}, P={P}")
+    if inside is None:
+        inside = np.arange(P) < n_mesh
+    basis = np.zeros((N_AU, P, 2))
+    u, v = uv[:, 0], uv[:, 1]
+    m = _mouth(uv)
+
+    def add(name: str, weight: np.ndarray, du: float | np.ndarray, dv: float | np.ndarray) -> None:
+        basis[AU_INDEX[name], :, 0] += weight * du
+        basis[AU_INDEX[name], :, 1] += weight * dv
+
+    # ---- mouth: which side of the lip line each point is on ----------------------------------
+    s = (u - m.centre[0]) / m.half_width  # -1 / +1 at the lip corners
+    below = (v > m.midline(u)).astype(np.float64)
+    inner_up, inner_lo = np.array(R.lips_inner_upper), np.array(R.lips_inner_lower)
+    below[inner_up] = 0.0
+    below[inner_lo] = 1.0
+    corner_idx = [inner_up[0], inner_up[-1], R.lips_outer_upper[0], R.lips_outer_upper[-1]]
+    below[corner_idx] = 0.5
+    lateral = np.abs(s)
+    in_mouth = 1.0 - _smoothstep((lateral - 0.85) / 0.45)  # 1 between the corners, 0 beside them
+    depth_below = v - m.midline(u)
+    band_up = np.exp(-0.5 * (np.minimum(depth_below, 0) / (1.6 * m.upper_thickness)) ** 2)
+    band_lo = np.exp(-0.5 * (np.maximum(depth_below, 0) / (1.6 * m.lower_thickness)) ** 2)
+    lip_upper = in_mouth * (1 - below) * band_up  # upper lip and the skin just above it
+    lip_lower = in_mouth * below * band_lo
+    opening_profile = np.clip(1.0 - s * s, 0.0, 1.0) ** 0.6  # 0 at the corners, 1 mid-mouth
+
+    # ---- lip corners ----------------------------------------------------------------------
+    for side, name_suffix, sign in ((0, "R", -1.0), (1, "L", 1.0)):  # image-left corner is subject's right
+        c = m.corners[side]
+        near = _gauss(uv, c, 0.2, 0.22, 0.18)
+        add(f"AU12{name_suffix}", near, 0.07 * sign, -0.11)
+        add(f"AU12{name_suffix}", _gauss(uv, (c[0], c[1] - 0.45), 0.25, 0.18, 0.25), 0.0, -0.035)  # cheek bulge
+        add(f"AU14{name_suffix}", _gauss(uv, c, 0.15, 0.15), -0.04 * sign, -0.015)
+        add("AU15", _gauss(uv, c, 0.2, 0.18, 0.22), 0.01 * sign, 0.08)
+        add("AU20", _gauss(uv, c, 0.22, 0.2), 0.09 * sign, 0.02)
+        add("AU18", _gauss(uv, c, 0.25, 0.2), -0.12 * sign, 0.0)
+        add("AU22", _gauss(uv, c, 0.22, 0.2), -0.07 * sign, 0.0)
+        add("AU23", _gauss(uv, c, 0.2, 0.2), -0.03 * sign, 0.0)
+        add("AU24", _gauss(uv, c, 0.2, 0.2), -0.015 * sign, 0.0)
+        add("AU27", _gauss(uv, c, 0.22, 0.2), -0.05 * sign, 0.0)
+
+    # ---- lips: raise, lower, press, part ----------------------------------------------------
+    upper_lift = in_mouth * (1 - below) * np.exp(-0.5 * (np.minimum(depth_below, 0) / 0.28) ** 2)
+    add("AU10", upper_lift * (0.5 + 0.5 * opening_profile), 0.0, -0.07)
+    add("AU16", lip_lower * (0.4 + 0.6 * opening_profile), 0.0, 0.07)
+    add("AU16", in_mouth * below * (1 - band_lo) * np.exp(-0.5 * (depth_below / 0.35) ** 2), 0.0, 0.025)
+    press = in_mouth * np.exp(-0.5 * (depth_below / (1.5 * (m.upper_thickness + m.lower_thickness) / 2)) ** 2)
+    add("AU23", press, 0.0, -0.3 * depth_below)  # lips thin toward their midline
+    add("AU24", press, 0.0, -0.45 * depth_below)
+    add("AU18", lip_upper, 0.0, -0.01)
+    add("AU18", lip_lower, 0.0, 0.01)
+    chin_boss = _gauss(uv, (m.centre[0], m.centre[1] + 0.45), 0.3, 0.2, 0.2) * inside
+    add("AU17", chin_boss, 0.0, -0.05)
+    add("AU17", lip_lower, 0.0, -0.03)
+    add("AU17", lip_upper, 0.0, -0.015)
+    open25 = LIP_OPENING["AU25"]
+    add("AU25", lip_upper * opening_profile, 0.0, -0.3 * open25)
+    add("AU25", lip_lower * opening_profile, 0.0, 0.7 * open25)
+    add("AU22", lip_upper * opening_profile, 0.0, -0.02)
+    add("AU22", lip_lower * opening_profile, 0.0, 0.03)
+
+    # ---- jaw: the lower face turns about the ears ----------------------------------------------
+    jaw_lateral = np.clip(1.0 - ((u - m.centre[0]) / 1.0) ** 2, 0.0, 1.0) ** 0.7
+    beside = _smoothstep((v - m.midline(u) + 0.25) / 0.4)  # cheeks beside the mouth: a smooth ramp
+    jaw = jaw_lateral * (in_mouth * below + (1 - in_mouth) * beside) * inside
+    jaw_profile = np.where(in_mouth * below > 0, 0.45 + 0.55 * opening_profile, 1.0)
+    for name in ("AU26", "AU27"):
+        opening = LIP_OPENING[name]
+        add(name, jaw * jaw_profile, 0.0, 0.95 * opening)
+        add(name, lip_upper * opening_profile, 0.0, -0.05 * opening)
+
+    # ---- nose ------------------------------------------------------------------------------
+    wings = _gauss(uv, uv[129], 0.12, 0.12) + _gauss(uv, uv[358], 0.12, 0.12)
+    add("AU9", wings, 0.0, -0.05)
+    add("AU9", upper_lift, 0.0, -0.03)
+    add("AU10", wings, 0.0, -0.02)
+
+    # ---- brows -----------------------------------------------------------------------------
+    for brow in (R.brow_right, R.brow_left):
+        pts = uv[list(brow)]
+        inner = pts[np.argmin(np.abs(pts[:, 0]))]
+        outer = pts[np.argmax(np.abs(pts[:, 0]))]
+        toward_nose = -np.sign(inner[0])
+        mid = (inner + outer) / 2
+        add("AU1", _gauss(uv, inner, 0.2, 0.35, 0.12), 0.0, -0.1)
+        add("AU2", _gauss(uv, outer, 0.22, 0.35, 0.12), 0.0, -0.1)
+        add("AU4", _gauss(uv, inner, 0.2, 0.3, 0.12), 0.04 * toward_nose, 0.06)
+        add("AU4", _gauss(uv, mid, 0.2, 0.3, 0.12), 0.015 * toward_nose, 0.04)
+        add("AU9", _gauss(uv, inner, 0.15, 0.25, 0.1), 0.01 * toward_nose, 0.03)
+        add("AU6", _gauss(uv, outer, 0.2, 0.2, 0.12), 0.0, 0.015)
+
+    # ---- eyes ------------------------------------------------------------------------------
+    for side in ("right", "left"):
+        upper, lower = (np.array(x) for x in R.eye(side))
+        profile = _lid_profile(len(upper))
+        centre = (uv[upper[0]] + uv[upper[-1]]) / 2
+        lids = np.zeros(P)
+        up_w = np.zeros(P)
+        up_w[upper] = profile
+        lo_w = np.zeros(P)
+        lo_w[lower] = profile
+        lids[upper] = 1
+        lids[lower] = 1
+        skin_above = _gauss(uv, (centre[0], centre[1] - 0.06), 0.22, 0.1, 0.0001) * (1 - lids)
+        skin_below = _gauss(uv, (centre[0], centre[1] + 0.08), 0.22, 0.0001, 0.12) * (1 - lids)
+        add("AU5", up_w, 0.0, -0.05)
+        add("AU5", skin_above, 0.0, -0.025)
+        add("AU7", lo_w, 0.0, -0.04)
+        add("AU7", up_w, 0.0, 0.012)
+        add("AU7", skin_below, 0.0, -0.015)
+        add("AU6", lo_w, 0.0, -0.025)
+        add("AU6", _gauss(uv, (centre[0], centre[1] + 0.38), 0.25, 0.15, 0.18), 0.0, -0.04)
+        add("AU4", up_w, 0.0, 0.01)
+        closed = eye_closure(uv[upper], uv[lower])
+        basis[AU_INDEX["AU45"], upper] += closed - uv[upper]
+        basis[AU_INDEX["AU45"], lower] += closed - uv[lower]
+        gap = float(np.max(uv[lower, 1] - uv[upper, 1]))
+        add("AU45", skin_above, 0.0, 0.3 * (1 - EYE_CLOSURE_LINE) * gap)
+        iris = list(R.iris_right if side == "right" else R.iris_left)
+        if n_mesh == 478:  # the iris follows the lids' mean motion
+            for name in ("AU5", "AU6", "AU7", "AU45"):
+                k = AU_INDEX[name]
+                basis[k, iris] += (basis[k, upper].mean(axis=0) + basis[k, lower].mean(axis=0)) / 2
+    return basis

@@ -1,0 +1,135 @@
+"""The warp mesh of one face: the face-mesh triangles, the eye and mouth openings, rings to the background.
+
+Vertices, in order: the 468 face-mesh points; two interior rows per eye (so that a blink can
+fold the eye shut and the iris can move); three rings around the face outline, the outermost
+of which never moves, so the warp blends into the untouched background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..face.canonical import canonical_mesh
+from ..face.model import FaceModel
+from ..face.rig import FaceFrame
+from ..face.topology import MEDIAPIPE_REGIONS as R
+
+N_FACE = 468
+EYE_ROWS = (1 / 3, 2 / 3)  # interior rows between the upper (0) and lower (1) lid
+RING_SCALES = (1.22, 1.55, 2.1)  # ring radii as multiples of the outline's distance from the face centre
+
+
+@dataclass(frozen=True)
+class EyeRows:
+    """Vertex indices of one eye, rows from the upper lid to the lower lid, [n_rows, n_columns]."""
+
+    rows: np.ndarray
+    iris_u: float  # iris centre across the eye, 0 (image-left corner) .. 1
+    iris_radius: float  # as a fraction of the eye's width
+
+
+@dataclass(frozen=True)
+class WarpMesh:
+    """Source vertices [V, 2] px, triangles [N, 3], vertex groups, and per-vertex depth and head weight."""
+
+    vertices: np.ndarray
+    triangles: np.ndarray
+    depth: np.ndarray
+    head_weight: np.ndarray
+    inside: np.ndarray
+    eyes: tuple[EyeRows, EyeRows]
+    lips_upper: np.ndarray
+    lips_lower: np.ndarray
+    rings: np.ndarray  # [3, n_outline]
+    frame: FaceFrame
+
+
+def _strip(top: np.ndarray, bottom: np.ndarray) -> list[tuple[int, int, int]]:
+    """Triangles between two vertex rows of equal length (shared end vertices make end triangles)."""
+    tris = []
+    for k in range(len(top) - 1):
+        a, b, c, d = top[k], top[k + 1], bottom[k + 1], bottom[k]
+        if a != d:
+            tris.append((a, b, d))
+        if b != c:
+            tris.append((b, c, d))
+    return tris
+
+
+def build_mesh(face: FaceModel) -> WarpMesh:
+    """The warp mesh for ``face`` (precomputed once per face)."""
+    points = face.mesh[:N_FACE].astype(np.float64)
+    frame = FaceFrame.from_mesh(face.mesh)
+    vertices = [points]
+    depth = [face.depth[:N_FACE].astype(np.float64)]
+    triangles = [canonical_mesh().triangles.astype(np.int64)]
+    count = N_FACE
+
+    eyes = []
+    for side, iris in (("right", R.iris_right), ("left", R.iris_left)):
+        upper, lower = (np.array(x) for x in R.eye(side))
+        extra = []
+        rows = [upper]
+        for t in EYE_ROWS:
+            row = (1 - t) * points[upper[1:-1]] + t * points[lower[1:-1]]
+            idx = np.arange(count, count + len(row))
+            count += len(row)
+            extra.append(row)
+            depth.append((1 - t) * face.depth[upper[1:-1]] + t * face.depth[lower[1:-1]])
+            rows.append(np.concatenate([[upper[0]], idx, [upper[-1]]]))
+        rows.append(lower)
+        vertices.extend(extra)
+        for top, bottom in zip(rows[:-1], rows[1:]):
+            triangles.append(np.array(_strip(top, bottom), dtype=np.int64))
+        corner_a, corner_b = face.mesh[upper[0]], face.mesh[upper[-1]]
+        width = float(np.hypot(*(corner_b - corner_a)))
+        iris_centre = face.mesh[iris[0]]
+        along = float(np.dot(iris_centre - corner_a, corner_b - corner_a) / max(width * width, 1e-9))
+        radius = float(np.hypot(*(face.mesh[iris[1]] - iris_centre)) / max(width, 1e-9))
+        eyes.append(EyeRows(np.stack(rows), float(np.clip(along, 0.15, 0.85)), float(np.clip(radius, 0.12, 0.3))))
+
+    lips_upper, lips_lower = np.array(R.lips_inner_upper), np.array(R.lips_inner_lower)
+    triangles.append(np.array(_strip(lips_upper, lips_lower), dtype=np.int64))
+
+    # Rings: the outline pushed out from the face centre; the face centre sits between eyes and mouth.
+    outline = np.array(R.oval)
+    centre = frame.to_image(np.array([0.0, 0.55]))
+    rings = []
+    ring_rows = [outline]
+    for scale in RING_SCALES:
+        ring = centre + scale * (points[outline] - centre)
+        idx = np.arange(count, count + len(ring))
+        count += len(ring)
+        vertices.append(ring)
+        depth.append(np.zeros(len(ring)))
+        rings.append(idx)
+        ring_rows.append(idx)
+    n = len(outline)
+    for inner, outer in zip(ring_rows[:-1], ring_rows[1:]):
+        loop_in, loop_out = np.append(inner, inner[0]), np.append(outer, outer[0])
+        triangles.append(np.array(_strip(loop_in, loop_out), dtype=np.int64))
+
+    vertices_all = np.concatenate(vertices).astype(np.float32)
+    inside = np.zeros(count, dtype=bool)
+    inside[: count - 3 * n] = True
+    # How much each vertex turns with the head: the face fully, hair and outline less,
+    # the outer ring not at all; below the chin (neck, shoulders) less again.
+    head_weight = np.ones(count, dtype=np.float32)
+    uv = frame.to_face(vertices_all)
+    below_chin = np.clip((uv[:, 1] - 1.4) / 1.2, 0.0, 1.0)
+    for k, weight in enumerate((0.85, 0.45, 0.0)):
+        head_weight[rings[k]] = weight * (1 - 0.7 * below_chin[rings[k]])
+    return WarpMesh(
+        vertices=vertices_all,
+        triangles=np.concatenate(triangles).astype(np.int32),
+        depth=np.concatenate(depth).astype(np.float32),
+        head_weight=head_weight,
+        inside=inside,
+        eyes=(eyes[0], eyes[1]),
+        lips_upper=lips_upper,
+        lips_lower=lips_lower,
+        rings=np.stack(rings),
+        frame=frame,
+    )

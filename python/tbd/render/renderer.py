@@ -1,0 +1,224 @@
+"""Renderer: motion frames -> video frames, by warping the portrait with the face rig.
+
+Per face, once: the warp mesh, the AU displacement basis in pixels, the portrait's own
+expression. Per frame: ``vertices = source + basis · (target AU − source AU)``, then the
+non-linear parts (lips may touch but not cross, lids close onto a closure line, the head
+turns in 3D using each vertex's depth), the piecewise-affine warp (`tbd.kernels.mesh_warp`)
+and the mouth interior where the lips part.
+
+Pose channels are rotations *relative to the portrait's own pose* (radians): pitch (chin
+down), yaw (toward the subject's left, i.e. the nose moves to image right) and roll
+(clockwise on screen). Gaze moves the irises: x toward image right, y down, in -1..1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .. import kernels
+from ..face.detect import as_rgb
+from ..face.fit import rotation
+from ..face.model import FaceModel
+from ..face.rig import AU_INDEX, LIP_OPENING, N_AU, au_basis, eye_closure
+from ..motion import Motion
+from ..motion import channels as ch
+from .mesh import EYE_ROWS, N_FACE, WarpMesh, build_mesh
+from .mouth import draw_mouth, mouth_style
+
+_AU = np.array(ch.indices(ch.AU_CHANNELS))
+_POSE = np.array(ch.indices(ch.POSE_CHANNELS))
+_GAZE = np.array(ch.indices(ch.GAZE_CHANNELS))
+_BLINK = AU_INDEX["AU45"]
+_OPENING = [AU_INDEX[name] for name in LIP_OPENING]
+GAZE_RANGE = (0.2, 0.22)  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
+
+
+class Renderer:
+    """Animate one portrait: ``Renderer(image, face).render(motion) -> uint8 [T, H, W, 3]``.
+
+    ``image`` is the uint8 RGB [H, W, 3] portrait that ``face`` (from `tbd.face.detect`) was
+    detected in. ``chunk`` frames are warped at a time, which bounds the working memory.
+    """
+
+    def __init__(self, image: np.ndarray, face: FaceModel, *, chunk: int = 16) -> None:
+        image = as_rgb(image)
+        if tuple(image.shape[:2]) != tuple(face.image_size):
+            raise ValueError(f"image is {image.shape[1]}x{image.shape[0]} but the face was detected in a "
+                             f"{face.image_size[1]}x{face.image_size[0]} image; detect on this image")
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk}")
+        self.image = image
+        self.face = face
+        self.chunk = int(chunk)
+        self.mesh: WarpMesh = build_mesh(face)
+        self.source_values = np.zeros(ch.N_CHANNELS, dtype=np.float32)
+        for name, value in face.source_aus.items():
+            self.source_values[ch.index(name)] = value
+        self._source_aus = self.source_values[_AU].astype(np.float64)
+        self._basis = self._pixel_basis()  # [N_AU, V * 2]
+        self._gaze = self._gaze_basis()  # [2, V * 2]
+        frame = self.mesh.frame
+        self._pivot = frame.to_image(np.array([0.0, 0.7]))
+        self._pivot_depth = -0.6 * frame.scale
+        self._style = mouth_style(image, face.mesh[:N_FACE], frame.scale)
+        upper, lower = self.mesh.lips_upper, self.mesh.lips_lower
+        self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
+        self._blink_source = float(min(self._source_aus[_BLINK], 0.6))
+
+    # ---- precomputation ------------------------------------------------------------------
+    def _pixel_basis(self) -> np.ndarray:
+        mesh, face = self.mesh, self.face
+        frame = mesh.frame
+        n_rings = mesh.rings.size
+        points = np.concatenate([face.mesh.astype(np.float64), mesh.vertices[-n_rings:]])
+        inside = np.arange(len(points)) < len(face.mesh)
+        basis_uv = au_basis(frame.to_face(points), n_mesh=len(face.mesh), inside=inside)
+        V = len(mesh.vertices)
+        basis = np.zeros((N_AU, V, 2))
+        basis[:, :N_FACE] = basis_uv[:, :N_FACE]
+        basis[:, V - n_rings:] = basis_uv[:, len(face.mesh):]
+        for eye in mesh.eyes:  # interior eye rows move between their lids
+            upper, lower = eye.rows[0, 1:-1], eye.rows[-1, 1:-1]
+            for k, t in enumerate(EYE_ROWS, start=1):
+                basis[:, eye.rows[k, 1:-1]] = (1 - t) * basis[:, upper] + t * basis[:, lower]
+        basis[_BLINK] = 0.0  # blinks close exactly in _close_eyes
+        basis = frame.vectors_to_image(basis)
+        self._calibrate_opening(basis)
+        return basis.reshape(N_AU, -1).astype(np.float32)
+
+    def _calibrate_opening(self, basis: np.ndarray) -> None:
+        """Make the opening AUs undo the portrait's own lip gap exactly where it is wider than the rig predicts."""
+        s = self._source_aus[_OPENING]
+        if s.sum() <= 0:
+            return
+        axis = self.mesh.frame.axes[1]
+        up, lo = self.mesh.lips_upper[1:-1], self.mesh.lips_lower[1:-1]
+        verts = self.mesh.vertices.astype(np.float64)
+        actual = (verts[lo] - verts[up]) @ axis
+        rows = basis[_OPENING][:, lo] - basis[_OPENING][:, up]  # [3, K, 2]
+        predicted = np.einsum("a,akc,c->k", s, rows, axis)
+        factor = np.ones_like(actual)
+        ok = predicted > 1e-6
+        factor[ok] = np.clip(actual[ok] / predicted[ok], 1.0, 3.0)
+        for k in _OPENING:
+            basis[k, up] *= factor[:, None]
+            basis[k, lo] *= factor[:, None]
+
+    def _gaze_basis(self) -> np.ndarray:
+        V = len(self.mesh.vertices)
+        verts = self.mesh.vertices.astype(np.float64)
+        gaze = np.zeros((2, V, 2))
+        for eye in self.mesh.eyes:
+            rows = eye.rows
+            corner_a, corner_b = verts[rows[0, 0]], verts[rows[0, -1]]
+            along = corner_b - corner_a
+            width = float(np.hypot(*along))
+            n_cols = rows.shape[1]
+            u = np.linspace(0.0, 1.0, n_cols)
+            weight = np.exp(-0.5 * ((u - eye.iris_u) / (1.6 * eye.iris_radius)) ** 2) * np.sin(np.pi * u)
+            opening = np.maximum((verts[rows[-1]] - verts[rows[0]]) @ self.mesh.frame.axes[1], 0.0)
+            for r in range(1, rows.shape[0] - 1):
+                gaze[0, rows[r]] += (GAZE_RANGE[0] * width * weight)[:, None] * (along / max(width, 1e-9))
+                gaze[1, rows[r]] += (GAZE_RANGE[1] * opening * weight)[:, None] * self.mesh.frame.axes[1]
+            gaze[1, rows[0]] += (0.12 * opening * weight)[:, None] * self.mesh.frame.axes[1]  # the lid follows
+        return gaze.reshape(2, -1).astype(np.float32)
+
+    # ---- per frame ---------------------------------------------------------------------------
+    def _centre_gap(self, vertices: np.ndarray) -> np.ndarray:
+        mid = len(self.mesh.lips_upper) // 2
+        cols = slice(mid - 1, mid + 2)
+        diff = vertices[:, self.mesh.lips_lower[cols]] - vertices[:, self.mesh.lips_upper[cols]]
+        return np.maximum((diff @ self.mesh.frame.axes[1].astype(np.float32)).mean(axis=1), 0.0)
+
+    def vertices(self, values: np.ndarray) -> np.ndarray:
+        """Destination vertices float32 [F, V, 2] for motion values [F, n_channels]."""
+        values = np.asarray(values, dtype=np.float32)
+        if values.ndim != 2 or values.shape[1] != ch.N_CHANNELS:
+            raise ValueError(f"motion values must be [F, {ch.N_CHANNELS}], got shape {values.shape}")
+        aus = np.clip(values[:, _AU], 0.0, 1.0)
+        delta = aus - self._source_aus.astype(np.float32)
+        gaze = np.clip(values[:, _GAZE], -1.0, 1.0)
+        V = len(self.mesh.vertices)
+        dst = self.mesh.vertices.reshape(1, -1) + delta @ self._basis + gaze @ self._gaze
+        dst = dst.reshape(-1, V, 2)
+        self._separate_lips(dst)
+        self._close_eyes(dst, aus[:, _BLINK])
+        self._turn_head(dst, values[:, _POSE])
+        return dst
+
+    def _separate_lips(self, dst: np.ndarray) -> None:
+        """Lips may touch but not pass through each other."""
+        axis = self.mesh.frame.axes[1].astype(np.float32)
+        up, lo = self.mesh.lips_upper[1:-1], self.mesh.lips_lower[1:-1]
+        crossed = ((dst[:, lo] - dst[:, up]) @ axis) < 0
+        if crossed.any():
+            middle = (dst[:, lo] + dst[:, up]) / 2
+            dst[:, up] = np.where(crossed[..., None], middle, dst[:, up])
+            dst[:, lo] = np.where(crossed[..., None], middle, dst[:, lo])
+
+    def _close_eyes(self, dst: np.ndarray, blink: np.ndarray) -> None:
+        """Scale each eye's rows toward its closure line: shut at AU45 = 1, the portrait's opening at its own AU45."""
+        factor = np.clip((1.0 - blink) / (1.0 - self._blink_source), 0.0, 1.5)[:, None, None, None]
+        for eye in self.mesh.eyes:
+            rows = dst[:, eye.rows]  # [F, rows, cols, 2]
+            line = eye_closure(rows[:, 0], rows[:, -1])[:, None]
+            dst[:, eye.rows] = line + (rows - line) * factor
+
+    def _turn_head(self, dst: np.ndarray, pose: np.ndarray) -> None:
+        if not np.any(pose):
+            return
+        rel = np.empty((len(dst), len(self.mesh.vertices), 3), dtype=np.float64)
+        rel[..., :2] = dst - self._pivot
+        rel[..., 2] = -(self.mesh.depth - self._pivot_depth)  # camera z points into the scene
+        rot = np.stack([rotation(*p) for p in pose.astype(np.float64)])
+        turned = np.einsum("fij,fvj->fvi", rot, rel)
+        dst += ((turned[..., :2] - rel[..., :2]) * self.mesh.head_weight[None, :, None]).astype(np.float32)
+
+    # ---- frames ------------------------------------------------------------------------------
+    def _finish(self, frames: np.ndarray, dst: np.ndarray) -> None:
+        gaps = self._centre_gap(dst)
+        scale = self.mesh.frame.scale
+        for frame, vertices, gap in zip(frames, dst, gaps):
+            if self._source_gap < 0.03 * scale:
+                opacity = 1.0
+            else:  # the portrait's own open mouth is reused until the mouth opens wider than it
+                opacity = float(np.clip((gap - self._source_gap) / (0.5 * self._source_gap), 0.0, 1.0))
+            if gap > 0.25:
+                draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._style, opacity)
+
+    def iter_chunks(self, values: np.ndarray) -> Iterator[np.ndarray]:
+        """Frames uint8 [F, H, W, 3], ``chunk`` at a time, for motion values [T, n_channels]."""
+        values = np.asarray(values, dtype=np.float32)
+        for start in range(0, len(values), self.chunk):
+            yield self._render_values(values[start:start + self.chunk])
+
+    def _render_values(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        dst = self.vertices(values)
+        frames = kernels.mesh_warp(self.image, self.mesh.vertices, dst, self.mesh.triangles, out=out)
+        self._finish(frames, dst)
+        return frames
+
+    def render(self, motion: Motion, *, progress: bool = True) -> np.ndarray:
+        """Video frames uint8 [T, H, W, 3] for ``motion`` (a `tbd.Motion`)."""
+        if not isinstance(motion, Motion):
+            raise TypeError(f"render() takes a tbd.Motion, got {type(motion).__name__}; "
+                            f"wrap raw values as tbd.Motion(values, fps)")
+        T = motion.n_frames
+        out = np.empty((T, *self.image.shape), dtype=np.uint8)
+        from tqdm.auto import tqdm
+
+        with tqdm(total=T, desc="render", unit="frame", disable=not progress, leave=False) as bar:
+            for start in range(0, T, self.chunk):
+                stop = min(start + self.chunk, T)
+                self._render_values(motion.values[start:stop], out=out[start:stop])
+                bar.update(stop - start)
+        return out
+
+    def render_frame(self, values: np.ndarray) -> np.ndarray:
+        """One frame uint8 [H, W, 3] for one motion vector [n_channels]."""
+        values = np.asarray(values, dtype=np.float32)
+        if values.shape != (ch.N_CHANNELS,):
+            raise ValueError(f"render_frame takes one motion vector [{ch.N_CHANNELS}], got shape {values.shape}")
+        return self._render_values(values[None])[0]
