@@ -2,7 +2,7 @@
 
 `estimate_aus` solves the rig's displacement basis in reverse: it aligns the neutral canonical
 face to the landmarks and finds the non-negative AU mix whose displacements best explain the
-difference (ridge-regularised NNLS). It needs no learned model, so it serves the dlib backend,
+difference (ridge-regularised non-negative least squares, bounded to 0..1). It needs no learned model, so it serves the dlib backend,
 the training-data capture path and the evaluation of rendered frames.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import nnls
+from scipy.optimize import lsq_linear
 
 from ..motion.channels import AU_CHANNELS
 from .canonical import canonical_mesh
@@ -107,10 +107,20 @@ _WEIGHTED = {
 }
 
 
-def estimate_aus_from_mesh(mesh: np.ndarray, observed: np.ndarray | None = None, ridge: float = 0.02) -> dict[str, float]:
+# Ridge weight per AU: larger where a face's build mimics the AU (wide eyes look like AU5, a
+# wide mouth like AU20, full lips like AU16), so that only a clear signal counts as expression.
+_RIDGE = {name: 0.03 for name in AU_CHANNELS}
+_RIDGE.update({name: 0.15 for name in ("AU6", "AU7", "AU9", "AU14L", "AU14R", "AU16", "AU17", "AU18", "AU22",
+                                       "AU23", "AU24")})
+_RIDGE.update({name: 0.3 for name in ("AU2", "AU5", "AU20")})
+
+
+def estimate_aus_from_mesh(mesh: np.ndarray, observed: np.ndarray | None = None) -> dict[str, float]:
     """AU intensities explaining mesh points [>=468, 2] px as the neutral face plus rig displacements.
 
-    ``observed`` restricts the fit to the mesh indices a backend really measured (dlib: 68).
+    The lip parting (AU25/26/27) is read from the inner-lip gap directly; the other AUs come
+    from a ridge-regularised, bounded (0..1) non-negative least-squares fit of the basis to the remaining difference. ``observed``
+    restricts the fit to the mesh indices a backend really measured (dlib: 68).
     """
     mesh = np.asarray(mesh, np.float64)[:468]
     neutral = _neutral_uv()
@@ -131,11 +141,17 @@ def estimate_aus_from_mesh(mesh: np.ndarray, observed: np.ndarray | None = None,
         indices = np.intersect1d(indices, np.asarray(observed))
     weights = np.sqrt(np.array([_WEIGHTED[i] for i in indices]))[:, None]
     basis = au_basis(aligned, n_mesh=468)[:, indices]  # [n_au, K, 2]
-    design = (basis * weights).reshape(len(AU_CHANNELS), -1).T
-    target = ((uv[indices] - aligned[indices]) * weights).ravel()
-    design = np.vstack([design, ridge * np.eye(len(AU_CHANNELS))])
-    target = np.concatenate([target, np.zeros(len(AU_CHANNELS))])
-    values, _ = nnls(design, target)
+    values = np.zeros(len(AU_CHANNELS))
+    for name, value in opening_aus(inner_lip_gap(mesh)).items():
+        values[AU_INDEX[name]] = value
+    fixed = np.isin(np.arange(len(AU_CHANNELS)), [AU_INDEX[n] for n in LIP_OPENING])
+    residual = uv[indices] - aligned[indices] - np.einsum("a,akc->kc", values, basis)
+    free = np.flatnonzero(~fixed)
+    design = (basis[free] * weights).reshape(len(free), -1).T
+    ridge = np.diag([_RIDGE[AU_CHANNELS[k]] for k in free])
+    fit = lsq_linear(np.vstack([design, ridge]), np.concatenate([(residual * weights).ravel(), np.zeros(len(free))]),
+                     bounds=(0.0, 1.0), method="bvls")
+    values[free] = fit.x
     return {name: float(np.clip(values[AU_INDEX[name]], 0.0, 1.0)) for name in AU_CHANNELS}
 
 

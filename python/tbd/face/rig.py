@@ -121,19 +121,19 @@ def eye_closure(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return lower + EYE_CLOSURE_LINE * (upper - lower)
 
 
-def au_basis(uv: np.ndarray, n_mesh: int = 478, inside: np.ndarray | None = None) -> np.ndarray:
+def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = None) -> np.ndarray:
     """Displacement basis float64 [n_AU, P, 2] (face units) for points ``uv`` [P, 2] in face coordinates.
 
     The first ``n_mesh`` points are the face mesh in MediaPipe's order (468, or 478 with irises);
-    any further points are extra skin points (e.g. a ring around the head). ``inside`` [P] marks
-    points on the face proper (default: the mesh points); only those follow the jaw.
+    any further points are extra skin points (e.g. rings around the head). ``jaw_follow`` [P]
+    (0..1) says how much each point moves with the jaw and chin (default: 1 on the mesh, 0 beyond).
     """
     uv = np.asarray(uv, np.float64)
     P = uv.shape[0]
     if n_mesh not in (468, 478) or P < n_mesh:
         raise ValueError(f"au_basis needs the 468 or 478 mesh points first, got n_mesh={n_mesh}, P={P}")
-    if inside is None:
-        inside = np.arange(P) < n_mesh
+    if jaw_follow is None:
+        jaw_follow = (np.arange(P) < n_mesh).astype(np.float64)
     basis = np.zeros((N_AU, P, 2))
     u, v = uv[:, 0], uv[:, 1]
     m = _mouth(uv)
@@ -184,7 +184,7 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, inside: np.ndarray | None = None
     add("AU24", press, 0.0, -0.45 * depth_below)
     add("AU18", lip_upper, 0.0, -0.01)
     add("AU18", lip_lower, 0.0, 0.01)
-    chin_boss = _gauss(uv, (m.centre[0], m.centre[1] + 0.45), 0.3, 0.2, 0.2) * inside
+    chin_boss = _gauss(uv, (m.centre[0], m.centre[1] + 0.45), 0.3, 0.2, 0.2) * jaw_follow
     add("AU17", chin_boss, 0.0, -0.05)
     add("AU17", lip_lower, 0.0, -0.03)
     add("AU17", lip_upper, 0.0, -0.015)
@@ -197,7 +197,7 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, inside: np.ndarray | None = None
     # ---- jaw: the lower face turns about the ears ----------------------------------------------
     jaw_lateral = np.clip(1.0 - ((u - m.centre[0]) / 1.0) ** 2, 0.0, 1.0) ** 0.7
     beside = _smoothstep((v - m.midline(u) + 0.25) / 0.4)  # cheeks beside the mouth: a smooth ramp
-    jaw = jaw_lateral * (in_mouth * below + (1 - in_mouth) * beside) * inside
+    jaw = jaw_lateral * (in_mouth * below + (1 - in_mouth) * beside) * jaw_follow
     jaw_profile = np.where(in_mouth * below > 0, 0.45 + 0.55 * opening_profile, 1.0)
     for name in ("AU26", "AU27"):
         opening = LIP_OPENING[name]

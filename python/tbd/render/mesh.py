@@ -19,6 +19,7 @@ from ..face.topology import MEDIAPIPE_REGIONS as R
 N_FACE = 468
 EYE_ROWS = (1 / 3, 2 / 3)  # interior rows between the upper (0) and lower (1) lid
 RING_SCALES = (1.22, 1.55, 2.1)  # ring radii as multiples of the outline's distance from the face centre
+JAW_FOLLOW = (0.6, 0.25, 0.0)  # how much each ring moves with the jaw (the skin under the chin stretches)
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,12 @@ class EyeRows:
 
 @dataclass(frozen=True)
 class WarpMesh:
-    """Source vertices [V, 2] px, triangles [N, 3], vertex groups, and per-vertex depth and head weight."""
+    """Source vertices [V, 2] px, triangles [N, 3], vertex groups, per-vertex depth (px) and head weight (0..1)."""
 
     vertices: np.ndarray
     triangles: np.ndarray
     depth: np.ndarray
     head_weight: np.ndarray
-    inside: np.ndarray
     eyes: tuple[EyeRows, EyeRows]
     lips_upper: np.ndarray
     lips_lower: np.ndarray
@@ -112,21 +112,18 @@ def build_mesh(face: FaceModel) -> WarpMesh:
         triangles.append(np.array(_strip(loop_in, loop_out), dtype=np.int64))
 
     vertices_all = np.concatenate(vertices).astype(np.float32)
-    inside = np.zeros(count, dtype=bool)
-    inside[: count - 3 * n] = True
     # How much each vertex turns with the head: the face fully, hair and outline less,
     # the outer ring not at all; below the chin (neck, shoulders) less again.
     head_weight = np.ones(count, dtype=np.float32)
     uv = frame.to_face(vertices_all)
-    below_chin = np.clip((uv[:, 1] - 1.4) / 1.2, 0.0, 1.0)
+    below_chin = np.clip((uv[:, 1] - 1.2) / 0.8, 0.0, 1.0)
     for k, weight in enumerate((0.85, 0.45, 0.0)):
-        head_weight[rings[k]] = weight * (1 - 0.7 * below_chin[rings[k]])
+        head_weight[rings[k]] = weight * (1 - 0.9 * below_chin[rings[k]])
     return WarpMesh(
         vertices=vertices_all,
         triangles=np.concatenate(triangles).astype(np.int32),
         depth=np.concatenate(depth).astype(np.float32),
         head_weight=head_weight,
-        inside=inside,
         eyes=(eyes[0], eyes[1]),
         lips_upper=lips_upper,
         lips_lower=lips_lower,

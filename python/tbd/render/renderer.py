@@ -24,8 +24,8 @@ from ..face.model import FaceModel
 from ..face.rig import AU_INDEX, LIP_OPENING, N_AU, au_basis, eye_closure
 from ..motion import Motion
 from ..motion import channels as ch
-from .mesh import EYE_ROWS, N_FACE, WarpMesh, build_mesh
-from .mouth import draw_mouth, mouth_style
+from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh
+from .composite import clean_lip_line, draw_eyelid, draw_mouth, make_palette
 
 _AU = np.array(ch.indices(ch.AU_CHANNELS))
 _POSE = np.array(ch.indices(ch.POSE_CHANNELS))
@@ -62,8 +62,8 @@ class Renderer:
         frame = self.mesh.frame
         self._pivot = frame.to_image(np.array([0.0, 0.7]))
         self._pivot_depth = -0.6 * frame.scale
-        self._style = mouth_style(image, face.mesh[:N_FACE], frame.scale)
-        upper, lower = self.mesh.lips_upper, self.mesh.lips_lower
+        self._palette = make_palette(image, face.mesh, frame.scale, frame.axes[1])
+        self._texture = clean_lip_line(image, face.mesh, frame.scale)
         self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
         self._blink_source = float(min(self._source_aus[_BLINK], 0.6))
 
@@ -73,8 +73,8 @@ class Renderer:
         frame = mesh.frame
         n_rings = mesh.rings.size
         points = np.concatenate([face.mesh.astype(np.float64), mesh.vertices[-n_rings:]])
-        inside = np.arange(len(points)) < len(face.mesh)
-        basis_uv = au_basis(frame.to_face(points), n_mesh=len(face.mesh), inside=inside)
+        follow = np.concatenate([np.ones(len(face.mesh)), np.repeat(JAW_FOLLOW, mesh.rings.shape[1])])
+        basis_uv = au_basis(frame.to_face(points), n_mesh=len(face.mesh), jaw_follow=follow)
         V = len(mesh.vertices)
         basis = np.zeros((N_AU, V, 2))
         basis[:, :N_FACE] = basis_uv[:, :N_FACE]
@@ -134,6 +134,10 @@ class Renderer:
 
     def vertices(self, values: np.ndarray) -> np.ndarray:
         """Destination vertices float32 [F, V, 2] for motion values [F, n_channels]."""
+        return self._deform(values)[0]
+
+    def _deform(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(vertices [F, V, 2], each eye's upper lid as it would be without the blink [F, 2, cols, 2])."""
         values = np.asarray(values, dtype=np.float32)
         if values.ndim != 2 or values.shape[1] != ch.N_CHANNELS:
             raise ValueError(f"motion values must be [F, {ch.N_CHANNELS}], got shape {values.shape}")
@@ -144,9 +148,12 @@ class Renderer:
         dst = self.mesh.vertices.reshape(1, -1) + delta @ self._basis + gaze @ self._gaze
         dst = dst.reshape(-1, V, 2)
         self._separate_lips(dst)
+        lids = [eye.rows[0] for eye in self.mesh.eyes]
+        open_lids = dst[:, lids]
         self._close_eyes(dst, aus[:, _BLINK])
+        lid_shift = open_lids - dst[:, lids]
         self._turn_head(dst, values[:, _POSE])
-        return dst
+        return dst, dst[:, lids] + lid_shift
 
     def _separate_lips(self, dst: np.ndarray) -> None:
         """Lips may touch but not pass through each other."""
@@ -177,16 +184,22 @@ class Renderer:
         dst += ((turned[..., :2] - rel[..., :2]) * self.mesh.head_weight[None, :, None]).astype(np.float32)
 
     # ---- frames ------------------------------------------------------------------------------
-    def _finish(self, frames: np.ndarray, dst: np.ndarray) -> None:
+    def _finish(self, frames: np.ndarray, dst: np.ndarray, open_lids: np.ndarray) -> None:
         gaps = self._centre_gap(dst)
         scale = self.mesh.frame.scale
-        for frame, vertices, gap in zip(frames, dst, gaps):
+        lids = [eye.rows[0] for eye in self.mesh.eyes]
+        axis = self.mesh.frame.axes[1].astype(np.float32)
+        covered = ((dst[:, lids] - open_lids) @ axis).max(axis=2)  # [F, 2] how far each lid came down, px
+        for frame, vertices, gap, lid_open, lid_cover in zip(frames, dst, gaps, open_lids, covered):
+            for k in range(2):
+                if lid_cover[k] > 0.3:
+                    draw_eyelid(frame, lid_open[k], vertices[lids[k]], self._palette.lids[k], self._palette)
             if self._source_gap < 0.03 * scale:
                 opacity = 1.0
-            else:  # the portrait's own open mouth is reused until the mouth opens wider than it
-                opacity = float(np.clip((gap - self._source_gap) / (0.5 * self._source_gap), 0.0, 1.0))
-            if gap > 0.25:
-                draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._style, opacity)
+            else:  # near its own opening the portrait's real mouth is reused; squeezed or stretched it is redrawn
+                opacity = float(np.clip(abs(gap - self._source_gap) / (0.5 * self._source_gap), 0.0, 1.0))
+            if gap > 0.05:
+                draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._palette, opacity)
 
     def iter_chunks(self, values: np.ndarray) -> Iterator[np.ndarray]:
         """Frames uint8 [F, H, W, 3], ``chunk`` at a time, for motion values [T, n_channels]."""
@@ -195,9 +208,9 @@ class Renderer:
             yield self._render_values(values[start:start + self.chunk])
 
     def _render_values(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        dst = self.vertices(values)
-        frames = kernels.mesh_warp(self.image, self.mesh.vertices, dst, self.mesh.triangles, out=out)
-        self._finish(frames, dst)
+        dst, open_lids = self._deform(values)
+        frames = kernels.mesh_warp(self._texture, self.mesh.vertices, dst, self.mesh.triangles, out=out)
+        self._finish(frames, dst, open_lids)
         return frames
 
     def render(self, motion: Motion, *, progress: bool = True) -> np.ndarray:

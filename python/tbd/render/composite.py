@@ -1,0 +1,214 @@
+"""What the warp cannot show: the inside of the mouth and eyelids drawn over closing eyes.
+
+Each is painted per frame into a small box around its contour, with antialiased edges (signed
+distance to the contour), in colours sampled from the portrait itself where it shows them
+(its teeth, its lid skin) and plausible, lit-to-match defaults otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..face.topology import MEDIAPIPE_REGIONS as R
+
+CAVITY = np.array([58.0, 24.0, 26.0])
+TONGUE = np.array([140.0, 66.0, 68.0])
+TEETH = np.array([215.0, 207.0, 192.0])
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Colours (RGB 0..255) and sizes (px) used for one face."""
+
+    cavity: np.ndarray
+    tongue: np.ndarray
+    teeth: np.ndarray
+    upper_teeth: float
+    lower_teeth: float
+    lids: tuple[np.ndarray, np.ndarray]  # lid skin of the subject's right, left eye
+    lashes: np.ndarray
+    lash_width: float
+
+
+def _sample(image: np.ndarray, points: np.ndarray, radius: int = 1) -> np.ndarray:
+    """Pixels [K * (2r+1)^2, 3] around points [K, 2] (clamped to the image)."""
+    h, w = image.shape[:2]
+    offsets = np.arange(-radius, radius + 1)
+    xs = np.clip(np.rint(points[:, 0])[:, None, None] + offsets[None, None, :], 0, w - 1).astype(int)
+    ys = np.clip(np.rint(points[:, 1])[:, None, None] + offsets[None, :, None], 0, h - 1).astype(int)
+    return image[ys, xs].reshape(-1, 3).astype(np.float64)
+
+
+def _inside(px: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    a, b = polygon, np.roll(polygon, -1, axis=0)
+    y = px[:, 1:2]
+    crosses = (a[:, 1] > y) != (b[:, 1] > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_at = a[:, 0] + (y - a[:, 1]) * (b[:, 0] - a[:, 0]) / (b[:, 1] - a[:, 1])
+    return (crosses & (px[:, 0:1] < x_at)).sum(axis=1) % 2 == 1
+
+
+def _signed_distance(px: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Distance of points [P, 2] to a closed polygon [K, 2]: positive inside, negative outside."""
+    a = polygon
+    ab = np.roll(polygon, -1, axis=0) - a
+    ap = px[:, None, :] - a[None]
+    t = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
+    dist = np.sqrt(((ap - t[..., None] * ab[None]) ** 2).sum(-1)).min(axis=1)
+    return np.where(_inside(px, polygon), dist, -dist)
+
+
+def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis: np.ndarray) -> Palette:
+    """Colours for one portrait (``mesh`` [478, 2] px in MediaPipe order)."""
+    skin = _sample(image, mesh[[50, 280, 101, 330, 151, 9]], radius=2)
+    light = float(np.clip(np.median(skin @ _LUMA) / 160.0, 0.5, 1.3))
+    teeth, cavity = np.minimum(TEETH * light, 240.0), CAVITY * light
+    # The portrait's own mouth, if open, shows its teeth (bright) and cavity (dark).
+    upper, lower = mesh[list(R.lips_inner_upper)], mesh[list(R.lips_inner_lower)]
+    gap = float(np.median((lower - upper)[2:-2] @ v_axis))
+    if gap > 0.04 * interocular:
+        x0, y0 = np.floor(np.minimum(upper.min(0), lower.min(0))).astype(int)
+        x1, y1 = np.ceil(np.maximum(upper.max(0), lower.max(0))).astype(int)
+        ys, xs = np.mgrid[max(y0, 0):min(y1, image.shape[0] - 1) + 1, max(x0, 0):min(x1, image.shape[1] - 1) + 1]
+        px = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
+        inner = image[ys.ravel(), xs.ravel()][_inside(px, np.concatenate([upper, lower[-2:0:-1]]))].astype(np.float64)
+        if len(inner) >= 12:
+            luma = inner @ _LUMA
+            spread = inner.max(axis=1) - inner.min(axis=1)
+            bright = inner[(luma >= np.percentile(luma, 75)) & (spread < 0.35 * np.maximum(luma, 1))]
+            if len(bright) >= 3 and np.median(bright @ _LUMA) > 110:
+                teeth = np.median(bright, axis=0)
+            dark = inner[luma <= np.percentile(luma, 20)]
+            if np.median(dark @ _LUMA) < 80:
+                cavity = np.median(dark, axis=0)
+    lids = []
+    for side in ("right", "left"):
+        lid = mesh[list(R.eye(side)[0][2:-2])] - 0.08 * interocular * v_axis
+        lids.append(np.median(_sample(image, lid), axis=0))
+    lash_points = np.concatenate([mesh[list(R.eye(s)[0][2:-2])] for s in ("right", "left")])
+    lash_pixels = _sample(image, lash_points)
+    lashes = np.median(lash_pixels[np.argsort(lash_pixels @ _LUMA)[: max(len(lash_pixels) // 4, 1)]], axis=0)
+    return Palette(cavity=cavity, tongue=TONGUE * light, teeth=teeth,
+                   upper_teeth=0.1 * interocular, lower_teeth=0.05 * interocular,
+                   lids=(lids[0], lids[1]), lashes=lashes, lash_width=max(0.035 * interocular, 0.7))
+
+
+def _roi(frame: np.ndarray, polygon: np.ndarray):
+    h, w = frame.shape[:2]
+    x0, y0 = np.floor(polygon.min(axis=0)).astype(int) - 1
+    x1, y1 = np.ceil(polygon.max(axis=0)).astype(int) + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w - 1), min(y1, h - 1)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]
+    return (slice(y0, y1 + 1), slice(x0, x1 + 1)), np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64)
+
+
+def _between(px: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each pixel: the top and bottom contour heights at its x, and its place across (-1..1)."""
+    o = np.argsort(top[:, 0])
+    y_top = np.interp(px[:, 0], top[o, 0], top[o, 1])
+    o = np.argsort(bottom[:, 0])
+    y_bottom = np.interp(px[:, 0], bottom[o, 0], bottom[o, 1])
+    left, right = float(top[0, 0]), float(top[-1, 0])
+    across = (px[:, 0] - (left + right) / 2) / max(abs(right - left) / 2, 1.0)
+    return y_top, y_bottom, across
+
+
+def _blend(frame: np.ndarray, box, colour: np.ndarray, alpha: np.ndarray) -> None:
+    region = frame[box].reshape(-1, 3).astype(np.float32)
+    out = region + alpha[:, None].astype(np.float32) * (colour.astype(np.float32) - region)
+    frame[box] = np.clip(out + 0.5, 0, 255).astype(np.uint8).reshape(frame[box].shape)
+
+
+def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette: Palette, opacity: float = 1.0) -> None:
+    """Paint the mouth interior into ``frame`` (uint8 [H, W, 3], in place) between the inner-lip contours [K, 2]."""
+    if opacity <= 0.0:
+        return
+    polygon = np.concatenate([upper, lower[-2:0:-1]]).astype(np.float64)
+    roi = _roi(frame, polygon)
+    if roi is None:
+        return
+    box, px = roi
+    alpha = np.clip(_signed_distance(px, polygon) + 0.5, 0.0, 1.0) * opacity
+    if not alpha.any():
+        return
+    top, bottom, across = _between(px, upper, lower)
+    gap = np.maximum(bottom - top, 1e-3)
+    down = np.clip((px[:, 1] - top) / gap, 0.0, 1.0)
+    colour = palette.cavity[None] * (0.7 + 0.3 * down[:, None])
+    tongue = (np.clip((down - 0.6) / 0.3, 0.0, 1.0) * np.clip(1.0 - across ** 2, 0.0, 1.0)
+              * np.clip((gap - 5.0) / 10.0, 0.0, 1.0))
+    colour += (0.6 * tongue)[:, None] * (palette.tongue - colour)
+    lateral = np.clip(1.0 - (np.abs(across) / 0.8) ** 2, 0.0, 1.0)
+    for height, edge, shade in (
+        (np.minimum(palette.upper_teeth, 0.5 * gap), px[:, 1] - top, 1.0),
+        (np.minimum(palette.lower_teeth, 0.25 * gap) * np.clip((gap - 5.0) / 8.0, 0.0, 1.0), bottom - px[:, 1], 0.75),
+    ):
+        extent = height * np.sqrt(lateral)
+        tooth = np.clip(extent - edge + 0.5, 0.0, 1.0) * (extent > 0.4)
+        shadow = 0.8 + 0.2 * np.clip(edge / np.maximum(extent, 1e-3), 0.0, 1.0)  # under the lip
+        lit = palette.teeth[None] * (shade * (0.6 + 0.4 * lateral) * shadow)[:, None]
+        colour += tooth[:, None] * (lit - colour)
+    _blend(frame, box, colour, alpha)
+
+
+def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, skin: np.ndarray, palette: Palette) -> None:
+    """Paint the upper lid over the part of the eye it now covers: from its open contour down to its current one."""
+    polygon = np.concatenate([lid_open, lid_now[-2:0:-1]]).astype(np.float64)
+    roi = _roi(frame, polygon)
+    if roi is None:
+        return
+    box, px = roi
+    alpha = np.clip(_signed_distance(px, polygon) + 0.5, 0.0, 1.0)
+    if not alpha.any():
+        return
+    top, bottom, _ = _between(px, lid_open, lid_now)
+    depth = np.clip((px[:, 1] - top) / np.maximum(bottom - top, 1e-3), 0.0, 1.0)
+    colour = skin[None] * (1.0 - 0.12 * depth[:, None])
+    lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) * 0.8
+    colour += lash[:, None] * (palette.lashes - colour)
+    _blend(frame, box, colour, alpha)
+
+
+def clean_lip_line(image: np.ndarray, mesh: np.ndarray, interocular: float) -> np.ndarray:
+    """A copy of the portrait with cavity and teeth pixels just outside the inner-lip contour filled with lip colour.
+
+    A smile's dark corners and teeth often reach a little past the landmarks; when the lips
+    close, those pixels would stay as specks along the lip line. They are filled by diffusion from
+    their lighter neighbours (a few pixels per face, so the portrait itself barely changes).
+    """
+    out = image.copy()
+    upper, lower = mesh[list(R.lips_inner_upper)], mesh[list(R.lips_inner_lower)]
+    polygon = np.concatenate([upper, lower[-2:0:-1]]).astype(np.float64)
+    band = max(0.06 * interocular, 1.5)
+    roi = _roi(out, np.concatenate([polygon - band, polygon + band]))
+    if roi is None:
+        return out
+    box, px = roi
+    patch = out[box].astype(np.float64)
+    shape = patch.shape[:2]
+    distance = _signed_distance(px, polygon).reshape(shape)
+    lips = np.concatenate([mesh[list(R.lips_outer_lower[2:-2])], mesh[list(R.lips_outer_upper[2:-2])]])
+    lip_luma = float(np.median(_sample(image, (lips + np.concatenate([lower[2:-2], upper[2:-2]])) / 2) @ _LUMA))
+    # Outside the opening, and its outermost pixel row (sampled bilinearly at the contour): pixels
+    # much darker than the lips (the cavity) or pale and grey (teeth) do not belong to the lips.
+    luma = patch @ _LUMA
+    grey = (patch.max(axis=2) - patch.min(axis=2)) < 0.22 * np.maximum(luma, 1.0)
+    mask = (distance < 1.0) & (distance > -band) & ((luma < 0.65 * lip_luma) | (grey & (luma > 1.05 * lip_luma)))
+    if not mask.any():
+        return out
+    known = ~mask
+    for _ in range(int(np.ceil(band)) + 4):
+        padded = np.pad(patch * known[..., None], ((1, 1), (1, 1), (0, 0)))
+        weight = np.pad(known.astype(np.float64), 1)
+        total = sum(padded[1 + dy:shape[0] + 1 + dy, 1 + dx:shape[1] + 1 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+        count = sum(weight[1 + dy:shape[0] + 1 + dy, 1 + dx:shape[1] + 1 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+        fill = mask & ~known & (count > 0)
+        patch[fill] = total[fill] / count[fill, None]
+        known = known | fill
+    out[box] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
+    return out
