@@ -1,0 +1,205 @@
+"""DRAW's conditions: the plan turned into cross-attention tokens ``[g, L]`` and the mask ``M``.
+
+Every token is one fixed-length float vector (``TOKEN_DIM``), laid out as
+
+    [type one-hot (null, global, local) | text embedding (384) | AU one-hot (24)
+     | AU peak intensity | AU profile (PROFILE_POINTS samples over the clip)
+     | span intensity, start, end]
+
+* the *null* token is always present, so cross-attention never sees an empty key set;
+* one *global* token per emotion span: the sentence embedding of its label, plus its
+  intensity and time course (``g``);
+* one *local* token per active AU channel: the AU identity, its peak intensity and profile
+  over the clip, and the embedding of its muscle description (``L``).
+
+``M`` (``channel_mask``) is 1 on the motion channels the local tokens govern. This module is
+numpy only: the ONNX path builds the same tokens without torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from ..motion import channels as ch
+from ..plan import EmotionPlan
+from ..text_encoder import EMBED_DIM, TextEncoder
+
+MAX_SPANS = 4
+MAX_LOCAL = len(ch.AU_CHANNELS)
+N_TOKENS = 1 + MAX_SPANS + MAX_LOCAL
+PROFILE_POINTS = 8
+ACTIVE_THRESHOLD = 0.05
+"""An AU is a local token when its peak target in the plan reaches this."""
+
+GROUP_NULL, GROUP_GLOBAL, GROUP_LOCAL = 0, 1, 2
+
+# Token layout (offsets into one token vector).
+_TYPE = 0
+_TEXT = 3
+_AU = _TEXT + EMBED_DIM
+_PEAK = _AU + len(ch.AU_CHANNELS)
+_PROFILE = _PEAK + 1
+_SPAN = _PROFILE + PROFILE_POINTS
+TOKEN_DIM = _SPAN + 3
+
+# Which of the three guidance branches see which token groups: (uncond, global, global+local).
+BRANCH_GROUPS: tuple[tuple[int, ...], ...] = (
+    (GROUP_NULL,),
+    (GROUP_NULL, GROUP_GLOBAL),
+    (GROUP_NULL, GROUP_GLOBAL, GROUP_LOCAL),
+)
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """Condition tokens of one plan: ``tokens`` float32 ``[N_TOKENS, TOKEN_DIM]``,
+    ``valid`` bool ``[N_TOKENS]`` (padding is False), ``groups`` int8 ``[N_TOKENS]``
+    (null/global/local), and ``channel_mask`` float32 ``[N_CHANNELS]`` (``M``)."""
+
+    tokens: np.ndarray
+    valid: np.ndarray
+    groups: np.ndarray
+    channel_mask: np.ndarray
+    local_channels: tuple[str, ...]
+
+    def token_mask(self, keep_global: bool = True, keep_local: bool = True) -> np.ndarray:
+        """The key mask for a branch: valid tokens of the kept groups (null is always kept)."""
+        keep = self.groups == GROUP_NULL
+        if keep_global:
+            keep |= self.groups == GROUP_GLOBAL
+        if keep_local:
+            keep |= self.groups == GROUP_LOCAL
+        return self.valid & keep
+
+    def branch_masks(self) -> np.ndarray:
+        """bool ``[3, N_TOKENS]``: the key masks of the ∅, g and (g, L) branches."""
+        return np.stack([self.valid & np.isin(self.groups, groups) for groups in BRANCH_GROUPS])
+
+
+class EmbeddingTable:
+    """Sentence embeddings by text, filled from a stored table first and the encoder second.
+
+    The stored table lets a model trained with MiniLM run its known labels and AU
+    descriptions without torch (the ONNX path); the encoder is only created for a miss.
+    """
+
+    def __init__(
+        self,
+        encoder_name: str,
+        table: Mapping[str, np.ndarray] | None = None,
+        encoder: TextEncoder | None = None,
+    ) -> None:
+        self.encoder_name = encoder_name
+        self._table = {k: np.asarray(v, dtype=np.float32) for k, v in (table or {}).items()}
+        self._encoder = encoder
+        if encoder is not None and encoder.name != encoder_name:
+            raise ValueError(f"encoder {encoder.name!r} does not match the table's encoder {encoder_name!r}")
+
+    @property
+    def texts(self) -> list[str]:
+        return sorted(self._table)
+
+    def matrix(self, texts: Iterable[str]) -> np.ndarray:
+        """float32 ``[len(texts), EMBED_DIM]``; unknown texts are encoded once and kept."""
+        texts = list(texts)
+        missing = sorted({t for t in texts if t not in self._table})
+        if missing:
+            vectors = self.encoder().encode(missing)
+            self._table.update(zip(missing, vectors.astype(np.float32)))
+        if not texts:
+            return np.zeros((0, EMBED_DIM), np.float32)
+        return np.stack([self._table[t] for t in texts])
+
+    def encoder(self) -> TextEncoder:
+        if self._encoder is None:
+            self._encoder = encoder_by_name(self.encoder_name)
+        return self._encoder
+
+    def as_arrays(self) -> tuple[list[str], np.ndarray]:
+        """The table as (texts, float32 [N, EMBED_DIM]) for saving."""
+        texts = self.texts
+        return texts, self.matrix(texts)
+
+
+def encoder_by_name(name: str) -> TextEncoder:
+    """The text encoder whose ``.name`` is ``name`` (as recorded in weights metadata)."""
+    from ..errors import BackendError, WeightsError
+    from ..text_encoder import HASH_NAME, MINILM_NAME, get_text_encoder
+
+    if name == HASH_NAME:
+        return get_text_encoder("hash")
+    if name == MINILM_NAME:
+        try:
+            return get_text_encoder("minilm")
+        except (BackendError, ImportError, OSError) as exc:
+            raise BackendError(
+                f"these weights were trained with the text encoder {name!r}, which cannot be loaded here ({exc}); "
+                "install it with `pip install tbd[text]` (needs torch), or only use emotions and AUs the weights "
+                "already know"
+            ) from exc
+    raise WeightsError(f"the weights name an unknown text encoder {name!r}; known: {HASH_NAME!r}, {MINILM_NAME!r}")
+
+
+def au_text(channel: str) -> str:
+    """The muscle description embedded in an AU's local token."""
+    from ..emotion.aus import au_description
+
+    return au_description(channel)
+
+
+def span_text(label: str) -> str:
+    """The text embedded in an emotion span's global token."""
+    return label.strip().lower()
+
+
+def local_channels(plan: EmotionPlan) -> tuple[str, ...]:
+    """The AU channels the plan asks for (peak target >= ACTIVE_THRESHOLD), in channel order."""
+    peak = {name: float(v) for name, v in plan.aus.items()}
+    for key in plan.keyframes:
+        for name, v in key.aus.items():
+            peak[name] = max(peak.get(name, 0.0), float(v))
+    return tuple(n for n in ch.AU_CHANNELS if peak.get(n, 0.0) >= ACTIVE_THRESHOLD)
+
+
+def plan_texts(plan: EmotionPlan) -> list[str]:
+    """Every text ``build_conditions`` will embed for ``plan`` (to prefill a table)."""
+    return [span_text(e.label) for e in plan.emotions] + [au_text(n) for n in local_channels(plan)]
+
+
+def build_conditions(plan: EmotionPlan, embeddings: EmbeddingTable) -> Conditions:
+    """The condition tokens and channel mask of ``plan``."""
+    tokens = np.zeros((N_TOKENS, TOKEN_DIM), np.float32)
+    valid = np.zeros(N_TOKENS, bool)
+    groups = np.full(N_TOKENS, GROUP_NULL, np.int8)
+    tokens[0, _TYPE + GROUP_NULL] = 1.0
+    valid[0] = True
+
+    spans = [e for e in plan.emotions if e.intensity > 0 and e.label.strip()]
+    spans = sorted(spans, key=lambda e: -e.intensity)[:MAX_SPANS]
+    spans = sorted(spans, key=lambda e: e.start)
+    span_vectors = embeddings.matrix([span_text(e.label) for e in spans])
+    for i, (span, vector) in enumerate(zip(spans, span_vectors)):
+        row = 1 + i
+        tokens[row, _TYPE + GROUP_GLOBAL] = 1.0
+        tokens[row, _TEXT : _TEXT + EMBED_DIM] = vector
+        tokens[row, _SPAN : _SPAN + 3] = (float(np.clip(span.intensity, 0, 1)), span.start, span.end)
+        valid[row], groups[row] = True, GROUP_GLOBAL
+
+    names = local_channels(plan)
+    channel_mask = np.zeros(ch.N_CHANNELS, np.float32)
+    if names:
+        profile = plan.au_curves(PROFILE_POINTS)
+        au_vectors = embeddings.matrix([au_text(n) for n in names])
+        for i, (name, vector) in enumerate(zip(names, au_vectors)):
+            row, col = 1 + MAX_SPANS + i, ch.AU_CHANNELS.index(name)
+            tokens[row, _TYPE + GROUP_LOCAL] = 1.0
+            tokens[row, _TEXT : _TEXT + EMBED_DIM] = vector
+            tokens[row, _AU + col] = 1.0
+            tokens[row, _PEAK] = float(profile[:, col].max())
+            tokens[row, _PROFILE : _PROFILE + PROFILE_POINTS] = profile[:, col]
+            valid[row], groups[row] = True, GROUP_LOCAL
+            channel_mask[ch.index(name)] = 1.0
+    return Conditions(tokens, valid, groups, channel_mask, names)

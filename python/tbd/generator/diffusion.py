@@ -1,0 +1,152 @@
+"""DiffusionGenerator: the DRAW motion diffusion transformer behind ``Talker()`` (torch)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..audio import AudioFeatures
+from ..errors import WeightsError
+from ..motion import Motion
+from ..plan import EmotionPlan
+from ..text_encoder import TextEncoder
+from .checkpoint import ModelMeta, check_encoder, load_checkpoint
+from .conditions import EmbeddingTable
+from .guidance import ProgressiveGuidance, as_guidance
+from .model import DenoiserConfig, MotionDenoiser
+from .weights import bundled_weights_path
+from .windows import sample_motion
+
+def default_weights_path() -> Path:
+    """The bundled checkpoint's path (raises WeightsError when the package ships none)."""
+    path = bundled_weights_path()
+    if path is None:
+        raise WeightsError(
+            "the bundled DRAW weights are missing (a broken install?); reinstall tbd, give a checkpoint "
+            "path, or use Talker(generator='rig')"
+        )
+    return path
+
+
+class TorchBackend:
+    """Runs a MotionDenoiser on torch tensors (no autograd)."""
+
+    def __init__(self, model: MotionDenoiser, device: str | torch.device = "cpu") -> None:
+        self.model = model
+        self.device = torch.device(device)
+
+    def asarray(self, a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
+
+    def to_numpy(self, a: torch.Tensor) -> np.ndarray:
+        return a.detach().to("cpu", torch.float32).numpy()
+
+    def repeat(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        return x if n == 1 else x.repeat(n, 1, 1)
+
+    def denoise(self, x: torch.Tensor, sigma: float, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        with torch.inference_mode():
+            sigmas = torch.full((x.shape[0],), float(sigma), dtype=x.dtype, device=x.device)
+            return self.model(x, sigmas, **inputs)
+
+
+def build_model(meta: ModelMeta, state: dict[str, torch.Tensor], source: str) -> MotionDenoiser:
+    """A MotionDenoiser with ``meta``'s config and ``state``'s weights (WeightsError on mismatch)."""
+    try:
+        config = DenoiserConfig.from_dict(meta.config)
+    except (TypeError, ValueError) as exc:
+        raise WeightsError(f"{source}: bad model config in metadata ({exc})") from exc
+    model = MotionDenoiser(config)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise WeightsError(f"{source}: the weights do not fit the model described in the metadata ({exc})") from exc
+    return model.eval()
+
+
+class DiffusionGenerator:
+    """Motion by denoising with progressive guidance (DESIGN.md, DRAW).
+
+    Args:
+        weights: a ``.safetensors`` checkpoint (default: the bundled one).
+        text_encoder: the encoder for emotion labels the weights' table lacks; must be the
+            one the weights were trained with (default: that one, created on first need).
+        sampler, steps: defaults for ``sample`` (default: the checkpoint's).
+        guidance: default guidance mode or a ProgressiveGuidance.
+        device: torch device.
+        attention: ``"kernel"`` (tbd.kernels.attention), ``"sdpa"`` or ``"math"``.
+    """
+
+    name = "diffusion"
+
+    def __init__(
+        self,
+        weights: str | os.PathLike[str] | None = None,
+        *,
+        text_encoder: TextEncoder | None = None,
+        sampler: str | None = None,
+        steps: int | None = None,
+        guidance: str | ProgressiveGuidance = "progressive",
+        device: str = "cpu",
+        attention: str = "kernel",
+    ) -> None:
+        path = Path(weights) if weights is not None else default_weights_path()
+        ckpt = load_checkpoint(path)
+        self.meta = ckpt.meta
+        check_encoder(self.meta, None if text_encoder is None else text_encoder.name, str(path))
+        model = build_model(self.meta, ckpt.section("model"), str(path)).to(device)
+        model.attention_backend = attention
+        table = dict(zip(self.meta.embedding_texts, ckpt.embeddings))
+        self._setup(model, self.meta, EmbeddingTable(self.meta.text_encoder, table, text_encoder), path.name,
+                    sampler, steps, guidance, device)
+
+    @classmethod
+    def from_model(
+        cls,
+        model: MotionDenoiser,
+        meta: ModelMeta,
+        embeddings: EmbeddingTable,
+        *,
+        sampler: str | None = None,
+        steps: int | None = None,
+        guidance: str | ProgressiveGuidance = "progressive",
+        name: str = "in-memory",
+    ) -> "DiffusionGenerator":
+        """Wrap a model in memory (during training, in tests)."""
+        self = cls.__new__(cls)
+        device = next(model.parameters()).device
+        self._setup(model.eval(), meta, embeddings, name, sampler, steps, guidance, str(device))
+        return self
+
+    def _setup(self, model, meta, embeddings, weights_name, sampler, steps, guidance, device) -> None:
+        self.model = model
+        self.meta = meta
+        self.embeddings = embeddings
+        self.weights_name = weights_name
+        self.default_sampler = sampler or meta.sampler
+        self.default_steps = int(steps or meta.steps)
+        self.default_guidance = as_guidance(guidance)
+        self.backend = TorchBackend(model, device)
+
+    def sample(
+        self,
+        plan: EmotionPlan,
+        feats: AudioFeatures,
+        *,
+        seed: int = 0,
+        progress: bool = False,
+        sampler: str | None = None,
+        steps: int | None = None,
+        guidance: str | ProgressiveGuidance | None = None,
+        **guidance_options: Any,
+    ) -> Motion:
+        """Motion for ``plan`` over ``feats``. ``guidance``: ``"progressive"`` (default),
+        ``"global"``, ``"local"``, ``"joint"``, ``"none"`` or a ProgressiveGuidance;
+        ``guidance_options`` (``w_g``, ``w_l``, ``t_star``, ``crossfade``, ``width``) adjust a named mode."""
+        return sample_motion(self, plan, feats, seed=seed, progress=progress, sampler=sampler, steps=steps,
+                             guidance=guidance, generator_name=self.name, **guidance_options)
+

@@ -1,0 +1,209 @@
+"""Windowed generation shared by the torch and the onnxruntime denoisers.
+
+Motion is generated in windows of ``meta.window`` frames (about 4 s); each window after the
+first starts ``overlap`` frames (or more, for a short last window) before the previous one
+ended, and those frames enter the model as known context, so the next window continues the
+previous one and any audio length works. Conditions, noise, windowing and normalisation are
+numpy; only the denoiser call goes through a backend (torch module or ONNX session), and the
+sampler math runs on the backend's arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..audio import AudioFeatures
+from ..motion import channels as ch
+from ..motion import Motion
+from ..plan import EmotionPlan
+from .checkpoint import ModelMeta
+from .conditions import Conditions, EmbeddingTable, build_conditions
+from .guidance import ProgressiveGuidance, as_guidance
+from .sampling import get_sampler, get_sigmas_karras
+
+Array = Any
+
+
+class DenoiserBackend(Protocol):
+    """Runs the denoiser on one array type (torch tensors or numpy arrays)."""
+
+    def asarray(self, a: np.ndarray) -> Array: ...
+
+    def to_numpy(self, a: Array) -> np.ndarray: ...
+
+    def repeat(self, x: Array, n: int) -> Array: ...
+
+    def denoise(self, x: Array, sigma: float, inputs: dict[str, Array]) -> Array: ...
+
+
+@dataclass(frozen=True)
+class Window:
+    """Frames ``[start, stop)``; the first ``known`` of them are already generated."""
+
+    start: int
+    stop: int
+    known: int
+
+
+def plan_windows(n_frames: int, window: int, overlap: int) -> list[Window]:
+    """Cover ``n_frames`` with windows of ``window`` frames overlapping by ``overlap``;
+    the last window is moved back to full length (with more known frames) when it would be short."""
+    if n_frames <= 0:
+        raise ValueError(f"need at least one frame, got {n_frames}")
+    if not 0 <= overlap < window:
+        raise ValueError(f"overlap must be in 0..window-1, got {overlap} for window {window}")
+    out = [Window(0, min(window, n_frames), 0)]
+    while out[-1].stop < n_frames:
+        done = out[-1].stop
+        start = done - overlap
+        stop = min(start + window, n_frames)
+        if stop - start < window:
+            start = max(0, n_frames - window)
+        out.append(Window(start, stop, done - start))
+    return out
+
+
+def resample_time(values: np.ndarray, n_out: int) -> np.ndarray:
+    """Linear interpolation of ``values`` [T, ...] to ``n_out`` rows over the same duration."""
+    n_in = values.shape[0]
+    if n_in == n_out:
+        return values
+    src = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
+    lo = np.clip(np.floor(src).astype(np.int64), 0, n_in - 1)
+    hi = np.clip(lo + 1, 0, n_in - 1)
+    frac = np.clip(src - lo, 0.0, 1.0).reshape(-1, *([1] * (values.ndim - 1)))
+    return ((1 - frac) * values[lo] + frac * values[hi]).astype(values.dtype)
+
+
+def clip_motion(values: np.ndarray) -> np.ndarray:
+    """Clamp AUs to 0..1 and gaze to -1..1 (in place) and return ``values``."""
+    values[:, ch.indices(ch.AU_CHANNELS)] = np.clip(values[:, ch.indices(ch.AU_CHANNELS)], 0.0, 1.0)
+    values[:, ch.indices(ch.GAZE_CHANNELS)] = np.clip(values[:, ch.indices(ch.GAZE_CHANNELS)], -1.0, 1.0)
+    return values
+
+
+def window_inputs(
+    audio: np.ndarray,
+    window: Window,
+    n_frames: int,
+    generated: np.ndarray,
+    conditions: Conditions,
+    branches: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The denoiser's inputs for one window, batched over the guidance ``branches`` (token masks)."""
+    length = window.stop - window.start
+    nb = branches.shape[0]
+    frames = np.arange(window.start, window.stop)
+    positions = np.stack([np.arange(length) / 100.0, frames / max(n_frames - 1, 1)], axis=1)
+    context = np.zeros((length, ch.N_CHANNELS), np.float32)
+    context_mask = np.zeros(length, np.float32)
+    if window.known:
+        context[: window.known] = generated[window.start : window.start + window.known]
+        context_mask[: window.known] = 1.0
+    tile = lambda a: np.repeat(a[None], nb, axis=0)  # noqa: E731  (a fresh, writable copy per branch)
+    return {
+        "audio": tile(audio[window.start : window.stop].astype(np.float32)),
+        "positions": tile(positions.astype(np.float32)),
+        "context": tile(context),
+        "context_mask": tile(context_mask),
+        "tokens": tile(conditions.tokens),
+        "token_mask": np.ascontiguousarray(branches),
+    }
+
+
+def generate(
+    backend: DenoiserBackend,
+    meta: ModelMeta,
+    embeddings: EmbeddingTable,
+    plan: EmotionPlan,
+    feats: AudioFeatures,
+    *,
+    seed: int,
+    sampler: str,
+    steps: int,
+    guidance: ProgressiveGuidance,
+    progress: bool = False,
+) -> np.ndarray:
+    """Motion values float32 ``[feats.n_frames, N_CHANNELS]`` for ``plan`` over ``feats``."""
+    sample = get_sampler(sampler)
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    audio = feats.matrix()
+    n_out = feats.n_frames
+    n = max(1, int(round(n_out * meta.fps / feats.fps)))
+    audio = resample_time(audio, n)
+
+    conditions = build_conditions(plan, embeddings)
+    branches = conditions.branch_masks()
+    if guidance.single_branch:
+        branches = branches[2:]
+    mask = backend.asarray(conditions.channel_mask)
+    sigmas = get_sigmas_karras(steps, meta.sigma_min, meta.sigma_max)
+    mean = np.asarray(meta.motion_mean, np.float32)
+    std = np.asarray(meta.motion_std, np.float32)
+    rng = np.random.default_rng(seed)
+    generated = np.zeros((n, ch.N_CHANNELS), np.float32)
+
+    windows = plan_windows(n, meta.window, meta.overlap)
+    if progress:
+        from tqdm.auto import tqdm
+
+        windows = tqdm(windows, desc="draw", unit="window", leave=False)
+    for window in windows:
+        inputs = {k: backend.asarray(v) for k, v in window_inputs(audio, window, n, generated, conditions, branches).items()}
+        noise = rng.standard_normal((1, window.stop - window.start, ch.N_CHANNELS)).astype(np.float32)
+        x = backend.asarray(noise * np.float32(sigmas[0]))
+
+        def model3(x: Array, sigma: float, inputs: dict[str, Array] = inputs) -> tuple[Array, Array, Array]:
+            out = backend.denoise(backend.repeat(x, branches.shape[0]), sigma, inputs)
+            if branches.shape[0] == 1:
+                return out, out, out
+            return out[0:1], out[1:2], out[2:3]
+
+        x = sample(model3, x, sigmas, guidance=guidance, mask=mask, disable=True)
+        new = backend.to_numpy(x)[0]
+        generated[window.start + window.known : window.stop] = new[window.known :]
+
+    values = clip_motion(generated * std + mean)
+    return resample_time(values, n_out)
+
+
+def sample_motion(
+    gen: Any,
+    plan: EmotionPlan,
+    feats: AudioFeatures,
+    *,
+    seed: int,
+    progress: bool,
+    sampler: str | None,
+    steps: int | None,
+    guidance: str | ProgressiveGuidance | None,
+    generator_name: str,
+    **guidance_options: Any,
+) -> Motion:
+    """Shared body of DiffusionGenerator.sample and OnnxGenerator.sample."""
+    if not isinstance(plan, EmotionPlan):
+        raise TypeError(f"plan must be an EmotionPlan, got {type(plan).__name__}")
+    if guidance is None and not guidance_options:
+        schedule = gen.default_guidance
+    else:
+        base = guidance if guidance is not None else gen.default_guidance.mode
+        schedule = as_guidance(base, **guidance_options)
+    sampler = sampler or gen.default_sampler
+    steps = int(steps or gen.default_steps)
+    values = generate(gen.backend, gen.meta, gen.embeddings, plan, feats, seed=seed, sampler=sampler,
+                      steps=steps, guidance=schedule, progress=progress)
+    meta = {
+        "generator": generator_name,
+        "weights": gen.weights_name,
+        "sampler": sampler,
+        "steps": steps,
+        "guidance": schedule.mode,
+        "guidance_weights": schedule.describe(),
+        "seed": seed,
+        "text_encoder": gen.meta.text_encoder,
+    }
+    return Motion(values, fps=feats.fps, meta=meta)

@@ -1,0 +1,179 @@
+"""Synthetic speech for the built-in corpus: random sentences, espeak-ng voices, forced alignment.
+
+``random_sentence`` composes English sentences from a small grammar (varied phonemes, commas
+and full stops for pauses); ``synthesize`` speaks them with espeak-ng at a given voice, rate
+and pitch; ``align`` returns word and phone timings from pocketsphinx forced alignment
+against the known text (None when pocketsphinx is not installed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import BackendError
+
+VOICES_TRAIN: tuple[str, ...] = (
+    "en-us", "en-us+m3", "en-us+f2", "en-us+f4", "en-gb", "en-gb+m2", "en-gb+f3",
+    "en-gb-scotland", "en-gb-x-rp+f1", "en-us-nyc+m4", "en-gb-x-gbclan", "en+m7",
+)
+VOICES_HELD_OUT: tuple[str, ...] = ("en-029+f5", "en-gb-x-gbcwmd+m1")
+"""Voices only the test split uses, so evaluation hears unseen speakers."""
+
+_SUBJECTS = (
+    "the old captain", "my sister", "a quiet neighbour", "the children", "our teacher", "the doctor",
+    "everyone at work", "the little dog", "a stranger", "the pilot", "my best friend", "the baker",
+    "nobody", "the whole village", "your brother", "the musician", "a tired traveller", "the judge",
+)
+_VERBS = (
+    "found", "painted", "carried", "forgot", "borrowed", "watched", "fixed", "bought", "opened",
+    "followed", "described", "remembered", "lost", "delivered", "cooked", "measured", "rebuilt", "shared",
+)
+_OBJECTS = (
+    "a broken umbrella", "the yellow boat", "seven apples", "an enormous map", "the secret letter",
+    "a cup of warm milk", "the violin", "three heavy boxes", "the garden fence", "a blue bicycle",
+    "the morning paper", "a jar of honey", "the key to the shed", "a pair of muddy boots", "the photograph",
+)
+_PLACES = (
+    "by the river", "before sunrise", "in the middle of the night", "behind the station",
+    "during the storm", "on the top floor", "after the long meeting", "near the old bridge",
+    "at the market", "under the stairs", "on Thursday morning", "without telling anyone",
+)
+_CLAUSES = (
+    "I can hardly believe it", "we should talk about this", "that was not the plan",
+    "please listen to me", "it happens every summer", "you would have laughed", "nobody expected that",
+    "it took us hours", "I thought you knew", "let me explain", "what a strange day it was",
+    "maybe next time", "we will see", "it was perfectly fine", "honestly, I don't mind",
+)
+_QUESTIONS = (
+    "did you hear what happened", "where were you yesterday", "why would anyone do that",
+    "can you imagine", "is that really true", "how did they manage",
+)
+
+
+def random_sentence(rng: np.random.Generator, min_words: int = 6) -> str:
+    """One to three clauses of random English (a statement, a remark, maybe a question)."""
+    parts: list[str] = []
+    while sum(len(p.split()) for p in parts) < min_words or (len(parts) < 3 and rng.random() < 0.35):
+        kind = rng.random()
+        if kind < 0.5:
+            s = f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}"
+            if rng.random() < 0.6:
+                s += f" {rng.choice(_PLACES)}"
+            parts.append(s.capitalize() + rng.choice([".", ".", ",", "!"]))
+        elif kind < 0.8:
+            parts.append(str(rng.choice(_CLAUSES)).capitalize() + rng.choice([".", ",", "..."]))
+        else:
+            parts.append(str(rng.choice(_QUESTIONS)).capitalize() + "?")
+    text = " ".join(parts)
+    return text[:-1] + "." if text.endswith(",") else text
+
+
+@dataclass(frozen=True)
+class Voice:
+    """espeak-ng settings of one utterance."""
+
+    name: str
+    rate: int  # words per minute
+    pitch: int  # 0..99
+    amplitude: int  # 0..200
+
+    @classmethod
+    def random(cls, rng: np.random.Generator, voices: tuple[str, ...] = VOICES_TRAIN) -> "Voice":
+        return cls(str(rng.choice(voices)), int(rng.integers(120, 200)), int(rng.integers(25, 75)),
+                   int(rng.integers(70, 160)))
+
+
+def espeak_available() -> bool:
+    return shutil.which("espeak-ng") is not None
+
+
+def synthesize(text: str, voice: Voice) -> tuple[np.ndarray, int]:
+    """Speak ``text`` with espeak-ng; returns (float32 mono samples, sample rate)."""
+    import soundfile as sf
+
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise BackendError("the built-in corpus needs espeak-ng: apt-get install espeak-ng")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = os.path.join(tmp, "speech.wav")
+        cmd = [exe, "-v", voice.name, "-s", str(voice.rate), "-p", str(voice.pitch), "-a", str(voice.amplitude),
+               "-w", wav, text]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0 or not os.path.isfile(wav):
+            raise BackendError(f"espeak-ng failed for voice {voice.name!r}: {result.stderr.strip()}")
+        samples, rate = sf.read(wav, dtype="float32", always_2d=False)
+    return samples, int(rate)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A word or phone from ``start`` to ``end`` seconds."""
+
+    label: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Alignment:
+    words: list[Segment]
+    phones: list[Segment]
+
+
+def pocketsphinx_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pocketsphinx") is not None
+
+
+class Aligner:
+    """Forced alignment of known text with pocketsphinx (en-US acoustic model, CMU dictionary)."""
+
+    FRAME_S = 0.01
+
+    def __init__(self) -> None:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError as exc:
+            raise BackendError("forced alignment needs pocketsphinx: pip install pocketsphinx") from exc
+        # Very wide beams: the default ones lose the path on some espeak voices (low pitch, accents).
+        self._decoder = Decoder(samprate=16000, bestpath=False, loglevel="FATAL",
+                                beam=1e-200, wbeam=1e-200, pbeam=1e-200)
+
+    def align(self, samples_16k: np.ndarray, text: str) -> Alignment | None:
+        """Word and phone timings of ``text`` in 16 kHz ``samples_16k`` (None if alignment fails)."""
+        words = [w for w in re.findall(r"[a-z']+", text.lower())]
+        if not words:
+            return None
+        pcm = (np.clip(samples_16k, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+        d = self._decoder
+        try:
+            d.set_align_text(" ".join(words))
+            d.start_utt()
+            d.process_raw(pcm, full_utt=True)
+            d.end_utt()
+            if d.hyp() is None:
+                return None
+            d.set_alignment()
+            d.start_utt()
+            d.process_raw(pcm, full_utt=True)
+            d.end_utt()
+            result = d.get_alignment()
+        except (RuntimeError, ValueError, KeyError):
+            return None
+        if result is None:
+            return None
+        out_words, out_phones = [], []
+        for w in result:
+            name = re.sub(r"\(\d+\)$", "", w.name)
+            out_words.append(Segment(name, w.start * self.FRAME_S, (w.start + w.duration) * self.FRAME_S))
+            for p in w:
+                out_phones.append(Segment(p.name, p.start * self.FRAME_S, (p.start + p.duration) * self.FRAME_S))
+        return Alignment(out_words, out_phones)

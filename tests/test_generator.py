@@ -1,0 +1,286 @@
+"""DRAW generator: conditions, windows, the torch generator, checkpoints and their errors."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+
+import tbd  # noqa: E402
+from tbd.generator.checkpoint import FORMAT, load_checkpoint  # noqa: E402
+from tbd.generator.conditions import (  # noqa: E402
+    GROUP_GLOBAL,
+    GROUP_LOCAL,
+    GROUP_NULL,
+    N_TOKENS,
+    TOKEN_DIM,
+    EmbeddingTable,
+    build_conditions,
+    local_channels,
+)
+from tbd.generator.diffusion import DiffusionGenerator  # noqa: E402
+from tbd.generator.testing import example_plan, speechlike_features, tiny_checkpoint  # noqa: E402
+from tbd.generator.windows import plan_windows, resample_time  # noqa: E402
+from tbd.motion import channels as ch  # noqa: E402
+from tbd.plan import EmotionPlan  # noqa: E402
+from tbd.text_encoder import get_text_encoder  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    return tiny_checkpoint(tmp_path_factory.mktemp("draw") / "tiny.safetensors")
+
+
+@pytest.fixture(scope="module")
+def gen(ckpt):
+    return DiffusionGenerator(ckpt)
+
+
+@pytest.fixture(scope="module")
+def feats():
+    return speechlike_features(3.7, seed=2)  # 92 frames: three windows of 40 with overlap 6
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+def test_condition_tokens_follow_the_plan():
+    enc = get_text_encoder("hash")
+    plan = example_plan()
+    cond = build_conditions(plan, EmbeddingTable(enc.name, None, enc))
+    assert cond.tokens.shape == (N_TOKENS, TOKEN_DIM) and cond.tokens.dtype == np.float32
+    assert cond.valid[0] and cond.groups[0] == GROUP_NULL
+    assert (cond.groups[cond.valid] == GROUP_GLOBAL).sum() == 2  # happy, sad
+    locals_ = local_channels(plan)
+    assert set(locals_) == {"AU12L", "AU12R", "AU6", "AU1", "AU15"}
+    assert (cond.groups[cond.valid] == GROUP_LOCAL).sum() == len(locals_)
+    expected_mask = np.zeros(ch.N_CHANNELS, np.float32)
+    expected_mask[ch.indices(locals_)] = 1.0
+    np.testing.assert_array_equal(cond.channel_mask, expected_mask)
+    # The global tokens hold the label embeddings; the local ones the muscle descriptions.
+    happy = enc.encode(["happy"])[0]
+    assert any(np.allclose(cond.tokens[i, 3:387], happy) for i in np.flatnonzero(cond.groups == GROUP_GLOBAL))
+    # The three branch masks nest: ∅ ⊂ g ⊂ (g, L).
+    u, g, gl = cond.branch_masks()
+    assert u.sum() == 1 and g.sum() == 3 and gl.sum() == cond.valid.sum()
+    assert np.all(u <= g) and np.all(g <= gl)
+
+
+def test_neutral_plan_has_only_the_null_and_global_tokens():
+    enc = get_text_encoder("hash")
+    cond = build_conditions(EmotionPlan.neutral(), EmbeddingTable(enc.name, None, enc))
+    assert cond.channel_mask.sum() == 0
+    assert not np.any(cond.groups[cond.valid] == GROUP_LOCAL)
+
+
+def test_embedding_table_prefers_stored_vectors_and_checks_encoder():
+    enc = get_text_encoder("hash")
+    stored = {"happy": np.full(384, 0.5, np.float32)}
+    table = EmbeddingTable(enc.name, stored, enc)
+    np.testing.assert_array_equal(table.matrix(["happy"])[0], stored["happy"])
+    np.testing.assert_allclose(table.matrix(["sad"])[0], enc.encode(["sad"])[0])
+    with pytest.raises(ValueError, match="does not match"):
+        EmbeddingTable("all-MiniLM-L6-v2", None, enc)
+
+
+# --- windows ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n", [1, 5, 39, 40, 41, 73, 100, 257])
+def test_windows_cover_every_frame_once_with_context(n):
+    windows = plan_windows(n, 40, 6)
+    new = np.zeros(n, int)
+    for i, w in enumerate(windows):
+        assert 0 <= w.start < w.stop <= n and w.stop - w.start <= 40
+        new[w.start + w.known : w.stop] += 1
+        if i:
+            assert w.known >= 6 and w.start + w.known == windows[i - 1].stop
+            assert w.stop - w.start == min(40, n)
+    np.testing.assert_array_equal(new, 1)
+
+
+def test_resample_time_keeps_constants_and_ramps():
+    ramp = np.linspace(0, 1, 50, dtype=np.float32)[:, None]
+    out = resample_time(ramp, 60)
+    assert out.shape == (60, 1) and np.all(np.diff(out[:, 0]) >= 0)
+    np.testing.assert_allclose(resample_time(np.full((7, 3), 2.0), 11), 2.0)
+
+
+# --- the generator ---------------------------------------------------------------------------
+
+def test_sample_is_motion_with_meta_and_seeded(gen, feats):
+    plan = example_plan()
+    a = gen.sample(plan, feats, seed=3)
+    assert isinstance(a, tbd.Motion) and a.values.shape == (feats.n_frames, ch.N_CHANNELS)
+    assert a.fps == feats.fps
+    for key in ("generator", "weights", "sampler", "steps", "guidance", "seed"):
+        assert key in a.meta
+    assert a.meta["generator"] == "diffusion" and a.meta["guidance"] == "progressive"
+    assert a.meta["weights"] == "tiny.safetensors" and a.meta["seed"] == 3
+    aus = a.values[:, ch.indices(ch.AU_CHANNELS)]
+    assert aus.min() >= 0.0 and aus.max() <= 1.0
+    np.testing.assert_array_equal(gen.sample(plan, feats, seed=3).values, a.values)
+    assert np.abs(gen.sample(plan, feats, seed=4).values - a.values).max() > 1e-4
+
+
+def test_guidance_modes_and_options_change_the_motion(gen, feats):
+    plan = example_plan()
+    outs = {m: gen.sample(plan, feats, seed=0, guidance=m).values for m in ("progressive", "global", "local", "joint", "none")}
+    for a in outs:
+        for b in outs:
+            if a < b:
+                assert np.abs(outs[a] - outs[b]).max() > 1e-5, (a, b)
+    # Unmasked channels see no local guidance: global-only and progressive differ less there.
+    stronger = gen.sample(plan, feats, seed=0, guidance="global", w_g=4.0)
+    assert stronger.meta["guidance_weights"]["w_g"] == 4.0
+    assert np.abs(stronger.values - outs["global"]).max() > 1e-5
+    m = gen.sample(plan, feats, seed=0, sampler="euler", steps=3)
+    assert m.meta["sampler"] == "euler" and m.meta["steps"] == 3
+    with pytest.raises(ValueError, match="unknown guidance"):
+        gen.sample(plan, feats, guidance="sideways")
+    with pytest.raises(ValueError, match="unknown sampler"):
+        gen.sample(plan, feats, sampler="nope")
+
+
+def test_any_length_and_other_frame_rates(gen):
+    plan = example_plan()
+    for seconds in (0.04, 1.0, 6.3):
+        f = speechlike_features(seconds, seed=1)
+        assert gen.sample(plan, f).values.shape == (f.n_frames, ch.N_CHANNELS)
+    f30 = speechlike_features(2.0, seed=1, fps=30.0)
+    m = gen.sample(plan, f30)
+    assert m.values.shape == (60, ch.N_CHANNELS) and m.fps == 30.0
+
+
+def test_later_windows_get_the_previous_tail_as_context(gen, monkeypatch):
+    f = speechlike_features(2.96, seed=5)  # 74 frames: windows [0, 40) and [34, 74)
+    seen = []
+    original = gen.backend.denoise
+
+    def spy(x, sigma, inputs):
+        seen.append({k: v.clone() for k, v in inputs.items() if k in ("context", "context_mask")})
+        return original(x, sigma, inputs)
+
+    monkeypatch.setattr(gen.backend, "denoise", spy)
+    m = gen.sample(example_plan(), f, seed=0, guidance="none", steps=2)
+    first, second = seen[0], seen[-1]
+    assert first["context_mask"].sum() == 0
+    windows = plan_windows(74, 40, 6)
+    assert len(windows) == 2 and len(seen) == 2 * 2
+    known, start = windows[1].known, windows[1].start
+    mask = second["context_mask"][0].numpy()
+    assert mask[:known].all() and not mask[known:].any()
+    mean = np.asarray(gen.meta.motion_mean, np.float32)
+    std = np.asarray(gen.meta.motion_std, np.float32)
+    expected = (m.values[start : start + known] - mean) / std
+    au = ch.indices(ch.AU_CHANNELS)  # outputs are clipped to 0..1 after denormalising; compare inside
+    inside = (m.values[start : start + known, au] > 0) & (m.values[start : start + known, au] < 1)
+    assert inside.sum() > 10
+    np.testing.assert_allclose(second["context"][0, :known].numpy()[:, au][inside], expected[:, au][inside], atol=1e-5)
+
+
+def test_attention_backends_agree(gen, feats):
+    plan = example_plan()
+    ref = gen.sample(plan, feats, seed=0).values
+    for backend in ("sdpa", "math"):
+        gen.model.attention_backend = backend
+        try:
+            np.testing.assert_allclose(gen.sample(plan, feats, seed=0).values, ref, atol=2e-4)
+        finally:
+            gen.model.attention_backend = "kernel"
+    with pytest.raises(ValueError):
+        gen.model.attention_backend = "flash"
+
+
+def test_generator_rejects_non_plans(gen, feats):
+    with pytest.raises(TypeError):
+        gen.sample("happy", feats)
+
+
+# --- checkpoints and bad weights -------------------------------------------------------------
+
+def _rewrite_meta(src, dst, **changes):
+    from safetensors.torch import load_file, save_file
+    from safetensors import safe_open
+
+    with safe_open(str(src), framework="pt") as f:
+        metadata = dict(f.metadata())
+    meta = json.loads(metadata["meta"])
+    for key, value in changes.items():
+        if key in ("format", "format_version") and key in metadata:
+            metadata[key] = str(value)
+        meta[key] = value
+    metadata["meta"] = json.dumps(meta)
+    save_file(load_file(str(src)), str(dst), metadata=metadata)
+    return dst
+
+
+def test_checkpoint_round_trip(ckpt, gen, feats):
+    loaded = load_checkpoint(ckpt)
+    assert loaded.meta.format == FORMAT and loaded.meta.channels == list(ch.CHANNELS)
+    assert loaded.meta.text_encoder == "hash-384-v1"
+    again = DiffusionGenerator(ckpt)
+    np.testing.assert_array_equal(again.sample(example_plan(), feats).values, gen.sample(example_plan(), feats).values)
+
+
+def test_wrong_format_channels_or_encoder_raise_weights_error(ckpt, tmp_path):
+    cases = {
+        "not a tbd DRAW model": dict(format="someone-elses"),
+        "version 99": dict(format_version=99),
+        "motion channels": dict(channels=list(ch.CHANNELS[:-2])),
+        "audio features": dict(audio_features="mfcc13"),
+        "unknown text encoder": dict(text_encoder="word2vec-300"),
+    }
+    for i, (message, change) in enumerate(cases.items()):
+        bad = _rewrite_meta(ckpt, tmp_path / f"bad{i}.safetensors", **change)
+        with pytest.raises(tbd.WeightsError, match=message):
+            DiffusionGenerator(bad)
+    with pytest.raises(tbd.WeightsError, match="text encoder"):
+        DiffusionGenerator(ckpt, text_encoder=_FakeEncoder())
+
+
+class _FakeEncoder:
+    name = "all-MiniLM-L6-v2"
+    dim = 384
+
+    def encode(self, texts):
+        return np.zeros((len(texts), 384), np.float32)
+
+
+def test_mismatched_weights_and_missing_files(ckpt, tmp_path):
+    from safetensors.torch import load_file, save_file
+    from safetensors import safe_open
+
+    tensors = load_file(str(ckpt))
+    with safe_open(str(ckpt), framework="pt") as f:
+        metadata = dict(f.metadata())
+    del tensors["model.out.weight"]
+    save_file(tensors, str(tmp_path / "missing.safetensors"), metadata=metadata)
+    with pytest.raises(tbd.WeightsError, match="do not fit"):
+        DiffusionGenerator(tmp_path / "missing.safetensors")
+    with pytest.raises(tbd.WeightsError, match="no such"):
+        DiffusionGenerator(tmp_path / "absent.safetensors")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(struct.pack("<Q", 12) + b"not json at all")
+    with pytest.raises(tbd.WeightsError, match="safetensors"):
+        DiffusionGenerator(junk)
+
+
+def test_pickles_are_refused(tmp_path, gen):
+    pt = tmp_path / "model.pt"
+    torch.save(gen.model.state_dict(), pt)
+    with pytest.raises(tbd.WeightsError, match="pickle"):
+        DiffusionGenerator(pt)
+    disguised = tmp_path / "model.safetensors"
+    disguised.write_bytes(pt.read_bytes())
+    with pytest.raises(tbd.WeightsError, match="pickle"):
+        DiffusionGenerator(disguised)
+    import pickle
+
+    raw = tmp_path / "raw.safetensors"
+    raw.write_bytes(pickle.dumps({"a": 1}, protocol=4))
+    with pytest.raises(tbd.WeightsError, match="pickle"):
+        DiffusionGenerator(raw)
