@@ -104,8 +104,9 @@ class RigGenerator:
         t = rng.uniform(0.4, 1.6)
         while t < n / fps:
             dur = rng.uniform(*cfg.blink_duration_s)
-            times = np.arange(n) / fps - t
             close, reopen = 0.4 * dur, 0.6 * dur  # lids fall faster than they rise
+            t = round((t + close) * fps) / fps - close  # a frame lands on full closure
+            times = np.arange(n) / fps - t
             shape = np.where(times < close, times / close, 1.0 - (times - close) / reopen)
             curve = np.maximum(curve, np.clip(shape, 0.0, 1.0) * ((times >= 0) & (times <= dur)))
             t += dur + max(cfg.blink_min_interval_s, rng.gamma(4.0, mean_gap / 4.0))
