@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# tbd {tbd.__version__} end-to-end demo benchmark")
     print(f"# {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d')}")
-    header = ["generator", "size", "audio s", *[f"{s} s" for s in STAGES], "total s", "RTF"]
+    header = ["generator", "size", "clip s", *[f"{s} s" for s in STAGES], "total s", "RTF"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     with tempfile.TemporaryDirectory() as out_dir:
