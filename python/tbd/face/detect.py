@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import BackendError, NoFaceError
 from . import _dlib, _mediapipe
-from .expression import aus_from_blendshapes, estimate_aus_from_mesh, inner_lip_gap, opening_aus
+from .expression import aus_from_blendshapes, inner_lip_gap, opening_aus, readable_expression
 from .fit import mesh_from_sparse, pose_from_matrix, relative_depth
 from .model import FaceModel
 from .topology import DLIB_TO_MESH, MEDIAPIPE_REGIONS
@@ -89,7 +89,7 @@ def _from_dlib(raw: _dlib.RawFace, image: np.ndarray, source: str, n_faces: int)
     mesh = np.concatenate([mesh468, iris])
     eye_depth = [depth468[list(MEDIAPIPE_REGIONS.eye(side)[0])].mean() for side in ("right", "left")]
     depth = np.concatenate([depth468, np.repeat(np.asarray(eye_depth, np.float32), 5)])
-    aus = estimate_aus_from_mesh(mesh, DLIB_TO_MESH)
+    aus = readable_expression(mesh)
     return FaceModel(
         landmarks=raw.points, backend="dlib", bbox=tuple(float(v) for v in raw.box), image_size=image.shape[:2],
         mesh=mesh, depth=depth, pose=pose, source_aus=aus, blendshapes=None, source=source, n_faces=n_faces,
@@ -137,7 +137,15 @@ def detect(
     if not faces:
         raise NoFaceError(f"no face found in {source} (searched with {' and '.join(tried)}); {_NO_FACE_HINT}")
     faces.sort(key=lambda f: f.area, reverse=True)
-    if len(faces) > 1:
-        warnings.warn(f"{len(faces)} faces found in {source}; animating the largest one "
+    n_faces = len(faces)
+    if n_faces == 1 and faces[0].backend == "mediapipe" and backend == "auto":
+        # MediaPipe's detector misses small faces; dlib's, when installed, gives a second count.
+        try:
+            n_faces = max(n_faces, _dlib.count_faces(image))
+        except BackendError:
+            pass
+    if n_faces > 1:
+        faces[0].n_faces = n_faces
+        warnings.warn(f"{n_faces} faces found in {source}; animating the largest one "
                       f"(crop the portrait to choose another)", stacklevel=2)
     return faces[0]

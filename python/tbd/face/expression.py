@@ -18,9 +18,9 @@ from .canonical import canonical_mesh
 from .rig import AU_INDEX, LIP_OPENING, FaceFrame, au_basis
 from .topology import DLIB_TO_MESH, MEDIAPIPE_REGIONS as R, MESH_STABLE
 
-# MediaPipe names its blendshapes by the image side, mirrored from ARKit's subject sides
-# (its mouthSmileLeft rises with the image-left lip corner, the subject's right).
-_SIDES = {"L": "Right", "R": "Left"}
+# MediaPipe names blendshape sides as ARKit does, by the subject's side (checked: raising the
+# image-right lip corner, the subject's left, raises mouthSmileLeft most).
+_SIDES = {"L": "Left", "R": "Right"}
 
 
 def _mean(shapes: dict[str, float], stem: str) -> float:
@@ -103,24 +103,21 @@ _WEIGHTED = {
     **{i: 1.5 for i in R.eye_right_upper + R.eye_right_lower + R.eye_left_upper + R.eye_left_lower},
     **{i: 1.5 for i in R.lips_outer_upper + R.lips_outer_lower},
     **{i: 2.0 for i in R.lips_inner_upper + R.lips_inner_lower},
-    **{i: 0.7 for i in (129, 358, 152, 148, 377, 199, 175)},
+    **{i: 0.7 for i in (129, 358, 152, 148, 377, 199, 175, 50, 280, 101, 330, 118, 347)},
 }
 
 
-# Ridge weight per AU: larger where a face's build mimics the AU (wide eyes look like AU5, a
-# wide mouth like AU20, full lips like AU16), so that only a clear signal counts as expression.
-_RIDGE = {name: 0.03 for name in AU_CHANNELS}
-_RIDGE.update({name: 0.15 for name in ("AU6", "AU7", "AU9", "AU14L", "AU14R", "AU16", "AU17", "AU18", "AU22",
-                                       "AU23", "AU24")})
-_RIDGE.update({name: 0.3 for name in ("AU2", "AU5", "AU20")})
-
+RIDGE = 0.1
+"""Ridge weight relative to how much each AU moves the fitted points (keeps correlated AUs apart)."""
 
 def estimate_aus_from_mesh(mesh: np.ndarray, observed: np.ndarray | None = None) -> dict[str, float]:
     """AU intensities explaining mesh points [>=468, 2] px as the neutral face plus rig displacements.
 
-    The lip parting (AU25/26/27) is read from the inner-lip gap directly; the other AUs come
-    from a ridge-regularised, bounded (0..1) non-negative least-squares fit of the basis to the remaining difference. ``observed``
-    restricts the fit to the mesh indices a backend really measured (dlib: 68).
+    The lip parting (AU25/26/27) is read from the inner-lip gap directly. The other AUs come
+    from a ridge-regularised least-squares fit, bounded to 0..1, of the basis to the remaining
+    difference, in which the mouth may also shift, scale and turn freely as a whole: mouths
+    differ in size and place from face to face, while expressions change their shape.
+    ``observed`` restricts the fit to the mesh indices a backend really measured (dlib: 68).
     """
     mesh = np.asarray(mesh, np.float64)[:468]
     neutral = _neutral_uv()
@@ -148,7 +145,7 @@ def estimate_aus_from_mesh(mesh: np.ndarray, observed: np.ndarray | None = None)
     residual = uv[indices] - aligned[indices] - np.einsum("a,akc->kc", values, basis)
     free = np.flatnonzero(~fixed)
     design = (basis[free] * weights).reshape(len(free), -1).T
-    ridge = np.diag([_RIDGE[AU_CHANNELS[k]] for k in free])
+    ridge = np.diag(RIDGE * np.linalg.norm(design, axis=0))
     fit = lsq_linear(np.vstack([design, ridge]), np.concatenate([(residual * weights).ravel(), np.zeros(len(free))]),
                      bounds=(0.0, 1.0), method="bvls")
     values[free] = fit.x
@@ -159,3 +156,45 @@ def estimate_aus(face) -> dict[str, float]:
     """AU intensities (0..1) of a `FaceModel` from its landmarks alone (NNLS through the rig's basis)."""
     observed = None if face.backend == "mediapipe" else DLIB_TO_MESH
     return estimate_aus_from_mesh(face.mesh, observed)
+
+
+READABLE_AUS = ("AU12L", "AU12R", "AU15", "AU45")
+"""AUs that a still portrait shows whatever the face's build: lip corners above or below the
+lips' centre, lids closing. (Brow height, eye size and mouth width vary as much between people
+as expressions move them.)"""
+
+
+def readable_expression(mesh: np.ndarray) -> dict[str, float]:
+    """The portrait's own expression from landmarks alone, limited to what a still image shows reliably.
+
+    Solves the basis in reverse (bounded non-negative least squares) on shape measures that
+    do not depend on the face's build: each lip corner's height relative to the lips' centre and
+    each eye's lid gaps, compared with the neutral face. Lip parting comes from the lip gap.
+    Used as the source expression when no blendshape model is available (the dlib backend).
+    """
+    mesh = np.asarray(mesh, np.float64)[:468]
+    uv = FaceFrame.from_mesh(mesh).to_face(mesh)
+    neutral = np.array(_neutral_uv())
+    basis = au_basis(neutral, n_mesh=468)
+    corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1], R.lips_inner_upper[0], R.lips_inner_upper[-1]]
+    centre = [R.lips_inner_upper[len(R.lips_inner_upper) // 2], R.lips_inner_lower[len(R.lips_inner_lower) // 2],
+              R.lips_outer_upper[len(R.lips_outer_upper) // 2], R.lips_outer_lower[len(R.lips_outer_lower) // 2]]
+
+    def measures(points: np.ndarray) -> np.ndarray:  # [..., 468, 2] -> [..., M]
+        heights = points[..., corners, 1] - points[..., centre, 1].mean(axis=-1, keepdims=True)
+        gaps = [points[..., list(lo[1:-1]), 1] - points[..., list(up[1:-1]), 1]
+                for up, lo in (R.eye("right"), R.eye("left"))]
+        return np.concatenate([heights, *gaps], axis=-1)
+
+    opening = opening_aus(inner_lip_gap(mesh))
+    fixed = np.zeros(len(AU_CHANNELS))
+    for name, value in opening.items():
+        fixed[AU_INDEX[name]] = value
+    base = measures(neutral + np.einsum("a,apc->pc", fixed, basis))
+    free = [AU_INDEX[name] for name in READABLE_AUS]
+    design = (measures(neutral[None] + basis[free]) - base).T  # [M, n_free]
+    fit = lsq_linear(design, measures(uv) - base, bounds=(0.0, 1.0), method="bvls")
+    aus = {name: 0.0 for name in AU_CHANNELS}
+    aus.update(opening)
+    aus.update({name: float(value) for name, value in zip(READABLE_AUS, fit.x)})
+    return aus

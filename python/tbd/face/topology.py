@@ -98,5 +98,5 @@ DLIB_TO_MESH: np.ndarray = np.array(
 """For each dlib landmark, the canonical-mesh vertex at (about) the same place on the face."""
 DLIB_TO_MESH.setflags(write=False)
 
-MESH_STABLE: tuple[int, ...] = (33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 1, 234, 454, 127, 356, 10, 151, 9)
-"""Mesh points that no action unit moves much (eye corners, nose, temples): used for alignment."""
+MESH_STABLE: tuple[int, ...] = (33, 133, 362, 263, 168, 6, 197, 195, 5, 4)
+"""Mesh points that no action unit moves much (eye corners, nose ridge): used for alignment."""

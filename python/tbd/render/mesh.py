@@ -58,6 +58,12 @@ def _strip(top: np.ndarray, bottom: np.ndarray) -> list[tuple[int, int, int]]:
     return tris
 
 
+def signed_areas(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Twice the signed area of each triangle (negative = clockwise on screen, the mesh's winding)."""
+    a, b, c = (vertices[..., triangles[:, k], :].astype(np.float64) for k in range(3))
+    return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+
+
 def build_mesh(face: FaceModel) -> WarpMesh:
     """The warp mesh for ``face`` (precomputed once per face)."""
     points = face.mesh[:N_FACE].astype(np.float64)
@@ -112,6 +118,15 @@ def build_mesh(face: FaceModel) -> WarpMesh:
         triangles.append(np.array(_strip(loop_in, loop_out), dtype=np.int64))
 
     vertices_all = np.concatenate(vertices).astype(np.float32)
+    triangles_all = np.concatenate(triangles)
+    # Wind the added triangles like the face mesh (clockwise on screen) so that folds are easy to spot.
+    added = triangles_all[len(triangles[0]):]
+    flip = signed_areas(vertices_all, added) > 0
+    added[flip] = added[flip][:, ::-1]
+    # Where a turned head overlaps itself (the nose over a cheek) the warp shows the triangle
+    # listed last: list them from back to front.
+    depth_all = np.concatenate(depth)
+    triangles_all = triangles_all[np.argsort(depth_all[triangles_all].mean(axis=1), kind="stable")]
     # How much each vertex turns with the head: the face fully, hair and outline less,
     # the outer ring not at all; below the chin (neck, shoulders) less again.
     head_weight = np.ones(count, dtype=np.float32)
@@ -121,7 +136,7 @@ def build_mesh(face: FaceModel) -> WarpMesh:
         head_weight[rings[k]] = weight * (1 - 0.9 * below_chin[rings[k]])
     return WarpMesh(
         vertices=vertices_all,
-        triangles=np.concatenate(triangles).astype(np.int32),
+        triangles=triangles_all.astype(np.int32),
         depth=np.concatenate(depth).astype(np.float32),
         head_weight=head_weight,
         eyes=(eyes[0], eyes[1]),

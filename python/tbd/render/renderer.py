@@ -32,7 +32,7 @@ _POSE = np.array(ch.indices(ch.POSE_CHANNELS))
 _GAZE = np.array(ch.indices(ch.GAZE_CHANNELS))
 _BLINK = AU_INDEX["AU45"]
 _OPENING = [AU_INDEX[name] for name in LIP_OPENING]
-GAZE_RANGE = (0.2, 0.22)  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
+GAZE_RANGE = (0.2, 0.3)  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
 
 
 class Renderer:
