@@ -1,7 +1,7 @@
 """What the warp cannot show: the inside of the mouth and eyelids drawn over closing eyes.
 
-Each is painted per frame into a small box around its contour, with antialiased edges (signed
-distance to the contour), in colours sampled from the portrait itself where it shows them
+Each is painted per frame into a small box around its contour, with antialiased edges (the
+region between two contours, upper and lower), in colours sampled from the portrait itself where it shows them
 (its teeth, its lid skin) and plausible, lit-to-match defaults otherwise.
 """
 
@@ -28,7 +28,6 @@ class Palette:
     teeth: np.ndarray
     upper_teeth: float
     lower_teeth: float
-    lids: tuple[np.ndarray, np.ndarray]  # lid skin of the subject's right, left eye
     lashes: np.ndarray
     lash_width: float
 
@@ -84,16 +83,12 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
             dark = inner[luma <= np.percentile(luma, 20)]
             if np.median(dark @ _LUMA) < 80:
                 cavity = np.median(dark, axis=0)
-    lids = []
-    for side in ("right", "left"):
-        lid = mesh[list(R.eye(side)[0][2:-2])] - 0.08 * interocular * v_axis
-        lids.append(np.median(_sample(image, lid), axis=0))
     lash_points = np.concatenate([mesh[list(R.eye(s)[0][2:-2])] for s in ("right", "left")])
     lash_pixels = _sample(image, lash_points)
     lashes = np.median(lash_pixels[np.argsort(lash_pixels @ _LUMA)[: max(len(lash_pixels) // 4, 1)]], axis=0)
     return Palette(cavity=cavity, tongue=TONGUE * light, teeth=teeth,
                    upper_teeth=0.1 * interocular, lower_teeth=0.05 * interocular,
-                   lids=(lids[0], lids[1]), lashes=lashes, lash_width=max(0.035 * interocular, 0.7))
+                   lashes=lashes, lash_width=max(0.035 * interocular, 0.7))
 
 
 def _roi(frame: np.ndarray, polygon: np.ndarray):
@@ -118,6 +113,12 @@ def _between(px: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> tuple[np.nd
     return y_top, y_bottom, across
 
 
+def _band_alpha(px: np.ndarray, top: np.ndarray, bottom: np.ndarray, left: float, right: float) -> np.ndarray:
+    """Antialiased coverage of the region between two curves (heights ``top``/``bottom`` at each pixel's x)."""
+    alpha = np.clip(px[:, 1] - top + 0.5, 0.0, 1.0) * np.clip(bottom - px[:, 1] + 0.5, 0.0, 1.0)
+    return alpha * np.clip(px[:, 0] - left + 0.5, 0.0, 1.0) * np.clip(right - px[:, 0] + 0.5, 0.0, 1.0)
+
+
 def _blend(frame: np.ndarray, box, colour: np.ndarray, alpha: np.ndarray) -> None:
     region = frame[box].reshape(-1, 3).astype(np.float32)
     out = region + alpha[:, None].astype(np.float32) * (colour.astype(np.float32) - region)
@@ -133,10 +134,10 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     if roi is None:
         return
     box, px = roi
-    alpha = np.clip(_signed_distance(px, polygon) + 0.5, 0.0, 1.0) * opacity
+    top, bottom, across = _between(px, upper, lower)
+    alpha = _band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max())) * opacity
     if not alpha.any():
         return
-    top, bottom, across = _between(px, upper, lower)
     gap = np.maximum(bottom - top, 1e-3)
     down = np.clip((px[:, 1] - top) / gap, 0.0, 1.0)
     colour = palette.cavity[None] * (0.7 + 0.3 * down[:, None])
@@ -156,20 +157,31 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     _blend(frame, box, colour, alpha)
 
 
-def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, skin: np.ndarray, palette: Palette) -> None:
-    """Paint the upper lid over the part of the eye it now covers: from its open contour down to its current one."""
-    polygon = np.concatenate([lid_open, lid_now[-2:0:-1]]).astype(np.float64)
+def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lift: np.ndarray, palette: Palette,
+                cover: float = 1.0) -> None:
+    """Paint the upper lid over the part of the eye it now covers: from its open contour down to its current one.
+
+    The lid takes its colour, column by column, from the skin above it in the same frame
+    (``lift``: px vector from the lid to that skin), so it matches the lighting. Its top edge
+    fades in over ``cover`` px above the open contour, hiding the open lid's own lash line.
+    """
+    polygon = np.concatenate([lid_open - [0.0, cover], lid_now[-2:0:-1]]).astype(np.float64)
     roi = _roi(frame, polygon)
     if roi is None:
         return
     box, px = roi
-    alpha = np.clip(_signed_distance(px, polygon) + 0.5, 0.0, 1.0)
+    top, bottom, _ = _between(px, lid_open, lid_now)
+    alpha = _band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()))
+    alpha = np.maximum(alpha, _band_alpha(px, top - cover, top + 0.5, float(polygon[:, 0].min()),
+                                          float(polygon[:, 0].max())) * np.clip((px[:, 1] - top + cover) / cover, 0, 1))
     if not alpha.any():
         return
-    top, bottom, _ = _between(px, lid_open, lid_now)
+    skin = _sample(frame, lid_open + lift).reshape(len(lid_open), -1, 3).mean(axis=1)
+    order = np.argsort(lid_open[:, 0])
+    colour = np.stack([np.interp(px[:, 0], lid_open[order, 0], skin[order, c]) for c in range(3)], axis=1)
     depth = np.clip((px[:, 1] - top) / np.maximum(bottom - top, 1e-3), 0.0, 1.0)
-    colour = skin[None] * (1.0 - 0.12 * depth[:, None])
-    lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) * 0.8
+    colour *= (1.0 - 0.1 * depth)[:, None]
+    lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) * 0.75
     colour += lash[:, None] * (palette.lashes - colour)
     _blend(frame, box, colour, alpha)
 

@@ -29,6 +29,8 @@ class EyeRows:
     rows: np.ndarray
     iris_u: float  # iris centre across the eye, 0 (image-left corner) .. 1
     iris_radius: float  # as a fraction of the eye's width
+    skin: np.ndarray  # mesh points just above the upper lid (they follow it down in a blink)
+    skin_column: np.ndarray  # the upper-lid column nearest each of them
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,15 @@ def build_mesh(face: FaceModel) -> WarpMesh:
         iris_centre = face.mesh[iris[0]]
         along = float(np.dot(iris_centre - corner_a, corner_b - corner_a) / max(width * width, 1e-9))
         radius = float(np.hypot(*(face.mesh[iris[1]] - iris_centre)) / max(width, 1e-9))
-        eyes.append(EyeRows(np.stack(rows), float(np.clip(along, 0.15, 0.85)), float(np.clip(radius, 0.12, 0.3))))
+        lid = upper[1:-1]
+        tri = canonical_mesh().triangles
+        touching = np.unique(tri[np.isin(tri, lid).any(axis=1)])
+        skin = np.setdiff1d(touching, np.concatenate([upper, lower]))
+        lid_uv, skin_uv = frame.to_face(points[upper]), frame.to_face(points[skin])
+        skin = skin[skin_uv[:, 1] < np.interp(skin_uv[:, 0], np.sort(lid_uv[:, 0]), lid_uv[np.argsort(lid_uv[:, 0]), 1])]
+        column = np.abs(frame.to_face(points[skin])[:, None, 0] - lid_uv[None, :, 0]).argmin(axis=1)
+        eyes.append(EyeRows(np.stack(rows), float(np.clip(along, 0.15, 0.85)), float(np.clip(radius, 0.12, 0.3)),
+                            skin, column))
 
     lips_upper, lips_lower = np.array(R.lips_inner_upper), np.array(R.lips_inner_lower)
     triangles.append(np.array(_strip(lips_upper, lips_lower), dtype=np.int64))

@@ -32,7 +32,8 @@ _POSE = np.array(ch.indices(ch.POSE_CHANNELS))
 _GAZE = np.array(ch.indices(ch.GAZE_CHANNELS))
 _BLINK = AU_INDEX["AU45"]
 _OPENING = [AU_INDEX[name] for name in LIP_OPENING]
-GAZE_RANGE = (0.2, 0.3)  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
+GAZE_RANGE = (0.2, 0.3)
+SKIN_FOLLOW = 0.5  # how far the skin above an upper lid follows it in a blink  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
 
 
 class Renderer:
@@ -171,7 +172,10 @@ class Renderer:
         for eye in self.mesh.eyes:
             rows = dst[:, eye.rows]  # [F, rows, cols, 2]
             line = eye_closure(rows[:, 0], rows[:, -1])[:, None]
-            dst[:, eye.rows] = line + (rows - line) * factor
+            closed = line + (rows - line) * factor
+            dst[:, eye.rows] = closed
+            # The skin above the lid follows it part of the way (and draws the lashes down with it).
+            dst[:, eye.skin] += SKIN_FOLLOW * (closed[:, 0] - rows[:, 0])[:, eye.skin_column]
 
     def _turn_head(self, dst: np.ndarray, pose: np.ndarray) -> None:
         if not np.any(pose):
@@ -193,7 +197,8 @@ class Renderer:
         for frame, vertices, gap, lid_open, lid_cover in zip(frames, dst, gaps, open_lids, covered):
             for k in range(2):
                 if lid_cover[k] > 0.3:
-                    draw_eyelid(frame, lid_open[k], vertices[lids[k]], self._palette.lids[k], self._palette)
+                    draw_eyelid(frame, lid_open[k], vertices[lids[k]], -0.1 * scale * axis, self._palette,
+                                cover=max(0.04 * scale * min(lid_cover[k] / (0.1 * scale), 1.0), 0.5))
             if self._source_gap < 0.03 * scale:
                 opacity = 1.0
             else:  # near its own opening the portrait's real mouth is reused; squeezed or stretched it is redrawn
