@@ -9,8 +9,9 @@ Each AU is a small set of physiologically placed handles (lip corners for AU12/A
 and outer brows for AU1/AU2, lids for AU5/AU7, the jaw for AU26...) whose pull falls off
 smoothly over the skin, with the lips split at their midline so that the jaw opens the mouth
 instead of stretching it. The basis is linear: ``displacement = basis · Δau``. AU45 (blink) is
-linear here too (lids move to a closure line), which `estimate_aus` uses; the renderer closes
-lids exactly with `close_eyes` instead, so that a blink closes whatever the other AUs do.
+linear here too (lids move to the `eye_closure` line), which `estimate_aus` uses; the renderer
+closes the lids onto that line non-linearly instead, so that a blink closes whatever the other
+AUs do.
 Amplitudes are in IOD units at intensity 1 (an adult IOD is about 63 mm).
 """
 

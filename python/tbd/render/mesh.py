@@ -122,7 +122,6 @@ def build_mesh(face: FaceModel) -> WarpMesh:
         depth.append(np.zeros(len(ring)))
         rings.append(idx)
         ring_rows.append(idx)
-    n = len(outline)
     for inner, outer in zip(ring_rows[:-1], ring_rows[1:]):
         loop_in, loop_out = np.append(inner, inner[0]), np.append(outer, outer[0])
         triangles.append(np.array(_strip(loop_in, loop_out), dtype=np.int64))

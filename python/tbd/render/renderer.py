@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .. import kernels
 from ..face.detect import as_rgb
@@ -24,16 +25,16 @@ from ..face.model import FaceModel
 from ..face.rig import AU_INDEX, LIP_OPENING, N_AU, au_basis, eye_closure
 from ..motion import Motion
 from ..motion import channels as ch
-from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh
 from .composite import clean_lip_line, draw_eyelid, draw_mouth, make_palette
+from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh
 
 _AU = np.array(ch.indices(ch.AU_CHANNELS))
 _POSE = np.array(ch.indices(ch.POSE_CHANNELS))
 _GAZE = np.array(ch.indices(ch.GAZE_CHANNELS))
 _BLINK = AU_INDEX["AU45"]
 _OPENING = [AU_INDEX[name] for name in LIP_OPENING]
-GAZE_RANGE = (0.2, 0.3)
-SKIN_FOLLOW = 0.5  # how far the skin above an upper lid follows it in a blink  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
+GAZE_RANGE = (0.2, 0.3)  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
+SKIN_FOLLOW = 0.5  # how far the skin above an upper lid follows it in a blink
 
 
 class Renderer:
@@ -225,8 +226,6 @@ class Renderer:
                             f"wrap raw values as tbd.Motion(values, fps)")
         T = motion.n_frames
         out = np.empty((T, *self.image.shape), dtype=np.uint8)
-        from tqdm.auto import tqdm
-
         with tqdm(total=T, desc="render", unit="frame", disable=not progress, leave=False) as bar:
             for start in range(0, T, self.chunk):
                 stop = min(start + self.chunk, T)
