@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import warnings
 
 import av
 import numpy as np
@@ -128,15 +127,3 @@ def test_unreadable_audio_is_an_audio_error(tmp_path, portrait_path):
     with pytest.raises(tbd.AudioError, match="speech.wav"):
         tbd.Talker("rig", progress=False).animate(portrait_path, str(bad), "happy")
 
-
-def test_several_faces_use_the_largest_with_a_warning(portrait_path, speech_path):
-    big = Image.open(portrait_path).convert("RGB")
-    small = big.resize((big.width // 2, big.height // 2))
-    canvas = Image.new("RGB", (big.width + small.width, big.height), (90, 90, 90))
-    canvas.paste(big, (0, 0))
-    canvas.paste(small, (big.width, big.height // 4))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        found = face.detect(np.asarray(canvas), source="pair")
-    assert any("2 faces" in str(w.message) for w in caught)
-    assert found.landmarks[:, 0].mean() < big.width
