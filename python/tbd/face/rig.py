@@ -167,7 +167,7 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = 
         add(f"AU12{name_suffix}", near, 0.07 * sign, -0.11)
         add(f"AU12{name_suffix}", _gauss(uv, (c[0], c[1] - 0.45), 0.25, 0.18, 0.25), 0.0, -0.035)  # cheek bulge
         add(f"AU14{name_suffix}", _gauss(uv, c, 0.15, 0.15), -0.04 * sign, -0.015)
-        add("AU15", _gauss(uv, c, 0.2, 0.18, 0.22), 0.01 * sign, 0.08)
+        add("AU15", _gauss(uv, c, 0.2, 0.18, 0.22), 0.01 * sign, 0.1)
         add("AU20", _gauss(uv, c, 0.22, 0.2), 0.09 * sign, 0.02)
         add("AU18", _gauss(uv, c, 0.25, 0.2), -0.12 * sign, 0.0)
         add("AU22", _gauss(uv, c, 0.22, 0.2), -0.07 * sign, 0.0)
@@ -218,9 +218,9 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = 
         outer = pts[np.argmax(np.abs(pts[:, 0]))]
         toward_nose = -np.sign(inner[0])
         mid = (inner + outer) / 2
-        add("AU1", _gauss(uv, inner, 0.2, 0.35, 0.12), 0.0, -0.1)
-        add("AU2", _gauss(uv, outer, 0.22, 0.35, 0.12), 0.0, -0.1)
-        add("AU4", _gauss(uv, inner, 0.2, 0.3, 0.12), 0.04 * toward_nose, 0.06)
+        add("AU1", _gauss(uv, inner, 0.2, 0.35, 0.12), 0.0, -0.12)
+        add("AU2", _gauss(uv, outer, 0.22, 0.35, 0.12), 0.0, -0.12)
+        add("AU4", _gauss(uv, inner, 0.2, 0.3, 0.12), 0.05 * toward_nose, 0.07)
         add("AU4", _gauss(uv, mid, 0.2, 0.3, 0.12), 0.015 * toward_nose, 0.04)
         add("AU9", _gauss(uv, inner, 0.15, 0.25, 0.1), 0.01 * toward_nose, 0.03)
         add("AU6", _gauss(uv, outer, 0.2, 0.2, 0.12), 0.0, 0.015)
