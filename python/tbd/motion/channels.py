@@ -14,7 +14,8 @@ AU_CHANNELS: tuple[str, ...] = (
 """Action-unit intensities in 0..1. L/R are the subject's left and right; AU45 is the blink."""
 
 POSE_CHANNELS: tuple[str, ...] = ("pitch", "yaw", "roll")
-"""Head rotation in radians: pitch (nod, positive = chin down), yaw (turn, positive = subject's left), roll (tilt)."""
+"""Head rotation in radians, relative to the portrait's own pose: pitch (positive = chin down),
+yaw (positive = nose toward image right, the subject's left), roll (positive = clockwise on screen)."""
 
 GAZE_CHANNELS: tuple[str, ...] = ("gaze_x", "gaze_y")
 """Gaze direction in -1..1: positive x = image right, positive y = down."""
