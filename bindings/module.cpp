@@ -1,10 +1,10 @@
 // pybind11 module tbd._C: kernel entry points and build information.
 //
-// Arrays arrive as descriptors built by tbd.kernels (python/tbd/kernels/_arrays.py):
-// (data pointer, dtype name, shape, strides in elements, device "cpu"/"cuda", device index,
-// writable). Nothing is copied; outputs are allocated by the caller. CUDA work goes on the
-// caller's stream (passed as an integer handle, 0 = default stream). The GIL is released while
-// a kernel runs.
+// Arrays arrive as numpy arrays or torch tensors and are read as pointer + dtype + shape +
+// strides + device (TensorRef); nothing is copied, and outputs are allocated by the caller
+// (tbd.kernels). CUDA work goes on the caller's stream, passed as an integer handle (0 = the
+// default stream). The GIL is released while a kernel runs.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -47,28 +47,77 @@ tbd::DType parse_dtype(const std::string& name, const char* arg) {
   throw tbd::DTypeError(std::string("'") + arg + "' has unsupported dtype " + name);
 }
 
-TensorRef to_ref(const char* name, const py::handle& desc) {
-  const auto t = desc.cast<py::tuple>();
-  if (t.size() != 7) throw tbd::ArgError(std::string("'") + name + "': malformed array descriptor");
+// From the dtype's kind and size (the dtype's str() is slow Python code).
+tbd::DType numpy_dtype(const py::dtype& dtype, const char* arg) {
+  const char kind = dtype.kind();
+  const py::ssize_t size = dtype.itemsize();
+  if ((kind == 'u' || kind == 'b') && size == 1) return tbd::DType::u8;
+  if (kind == 'i' && size == 4) return tbd::DType::i32;
+  if (kind == 'i' && size == 8) return tbd::DType::i64;
+  if (kind == 'f' && size == 2) return tbd::DType::f16;
+  if (kind == 'f' && size == 4) return tbd::DType::f32;
+  if (kind == 'f' && size == 8) return tbd::DType::f64;
+  throw tbd::DTypeError(std::string("'") + arg + "' has unsupported dtype " + std::string(py::str(dtype)));
+}
+
+// A numpy array: pointer, shape and strides straight from the array object (no copy).
+TensorRef numpy_ref(const char* name, const py::array& a) {
   TensorRef ref;
   ref.name = name;
-  ref.data = reinterpret_cast<void*>(t[0].cast<std::uintptr_t>());
-  ref.dtype = parse_dtype(t[1].cast<std::string>(), name);
-  ref.shape = t[2].cast<std::vector<int64_t>>();
-  ref.strides = t[3].cast<std::vector<int64_t>>();
-  const auto device = t[4].cast<std::string>();
-  if (device == "cpu") {
-    ref.device = tbd::Device::cpu;
-  } else if (device == "cuda") {
-    ref.device = tbd::Device::cuda;
-  } else {
-    throw tbd::ArgError(std::string("'") + name + "' is on unsupported device " + device);
+  ref.data = const_cast<void*>(a.data());
+  const int64_t itemsize = a.itemsize();
+  ref.dtype = numpy_dtype(a.dtype(), name);
+  ref.writable = a.writeable();
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+    if (a.strides(i) % itemsize != 0)
+      throw tbd::ArgError(std::string("'") + name + "' has byte strides that are not whole elements");
+    ref.shape.push_back(a.shape(i));
+    ref.strides.push_back(a.strides(i) / itemsize);
   }
-  ref.device_index = t[5].cast<int>();
-  ref.writable = t[6].cast<bool>();
-  if (ref.strides.size() != ref.shape.size())
-    throw tbd::ArgError(std::string("'") + name + "': shape and strides differ in length");
   return ref;
+}
+
+// Integers of a tuple (torch.Size is one) or other sequence, via the C API (pybind11's list
+// caster costs about a microsecond per call, which adds up over nine arrays).
+std::vector<int64_t> int_sequence(const py::handle& seq) {
+  std::vector<int64_t> values;
+  if (PyTuple_Check(seq.ptr())) {
+    const Py_ssize_t n = PyTuple_GET_SIZE(seq.ptr());
+    values.reserve(static_cast<size_t>(n));
+    for (Py_ssize_t i = 0; i < n; ++i) values.push_back(PyLong_AsLongLong(PyTuple_GET_ITEM(seq.ptr(), i)));
+    if (PyErr_Occurred()) throw py::error_already_set();
+    return values;
+  }
+  return seq.cast<std::vector<int64_t>>();
+}
+
+// A torch tensor, read through its Python attributes (the extension does not link libtorch).
+TensorRef torch_ref(const char* name, const py::handle& t) {
+  TensorRef ref;
+  ref.name = name;
+  ref.data = reinterpret_cast<void*>(t.attr("data_ptr")().cast<std::uintptr_t>());
+  std::string dtype = py::str(t.attr("dtype"));
+  if (dtype.rfind("torch.", 0) == 0) dtype = dtype.substr(6);
+  ref.dtype = parse_dtype(dtype, name);
+  ref.shape = int_sequence(t.attr("shape"));
+  ref.strides = int_sequence(t.attr("stride")());
+  if (t.attr("is_cuda").cast<bool>()) {
+    ref.device = tbd::Device::cuda;
+    ref.device_index = t.attr("get_device")().cast<int>();
+  } else if (t.attr("is_cpu").cast<bool>()) {
+    ref.device = tbd::Device::cpu;
+  } else {
+    throw tbd::ArgError(std::string("'") + name + "' is on device " + std::string(py::str(t.attr("device"))) +
+                        "; tbd kernels run on cpu or cuda");
+  }
+  return ref;
+}
+
+TensorRef to_ref(const char* name, const py::handle& obj) {
+  if (py::isinstance<py::array>(obj)) return numpy_ref(name, py::reinterpret_borrow<py::array>(obj));
+  if (py::hasattr(obj, "data_ptr")) return torch_ref(name, obj);
+  throw tbd::DTypeError(std::string("'") + name + "' must be a numpy array or a torch tensor, got " +
+                        std::string(py::str(obj.get_type().attr("__name__"))));
 }
 
 std::optional<TensorRef> to_optional_ref(const char* name, const py::object& desc) {

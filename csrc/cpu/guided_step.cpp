@@ -1,13 +1,16 @@
 // CPU guided diffusion step: the three-branch guidance combination, x0 prediction, clamp and the
 // sampler's linear update, in one pass over memory.
 //
-// The prediction type folds into x0 = kx * x + kp * p (eps: 1/alpha, -sigma/alpha; x0: 0, 1;
-// v: alpha, -sigma), so one branch-free loop serves all three. The array is walked as rows of the
-// channel (last) axis; the mask row comes from its broadcast strides, and its channel stride is 0
-// (one value per row) or 1 (one per channel).
+// The prediction type, the optional terms and the mask layout are template parameters, so each
+// combination compiles to one branch-free vector loop. The loop runs over flat spans
+// with a contiguous mask pointer: the mask arrives broadcast to x's shape, and in the usual
+// layouts (one value, one per channel, a [T, C] mask shared by the batch, a full mask) it is
+// periodic in the flat index, so repeating one period into a small buffer makes every span
+// contiguous. Other layouts walk rows of the channel axis.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "tbd/kernels.h"
 
@@ -15,18 +18,15 @@ namespace tbd {
 namespace {
 
 struct StepCoefficients {
-  float w_g, w_l, kx, kp, lo, hi, a, b, c, d;
+  float w_g, w_l, alpha, sigma, lo, hi, a, b, c, d;
 };
 
 StepCoefficients coefficients(const GuidedStepArgs& args) {
   StepCoefficients k{};
   k.w_g = static_cast<float>(args.w_g);
   k.w_l = static_cast<float>(args.w_l);
-  switch (args.pred) {
-    case PredType::eps: k.kx = static_cast<float>(1.0 / args.alpha); k.kp = static_cast<float>(-args.sigma / args.alpha); break;
-    case PredType::x0: k.kx = 0.0f; k.kp = 1.0f; break;
-    case PredType::v: k.kx = static_cast<float>(args.alpha); k.kp = static_cast<float>(-args.sigma); break;
-  }
+  k.alpha = static_cast<float>(args.alpha);
+  k.sigma = static_cast<float>(args.sigma);
   const float bound = args.clamp ? static_cast<float>(*args.clamp) : std::numeric_limits<float>::infinity();
   k.lo = -bound;
   k.hi = bound;
@@ -35,6 +35,50 @@ StepCoefficients coefficients(const GuidedStepArgs& args) {
   k.c = static_cast<float>(args.c);
   k.d = static_cast<float>(args.d);
   return k;
+}
+
+struct StepPointers {
+  const float *eu, *eg, *egl, *x, *prev, *noise;
+  float *x_next, *x0;
+};
+
+// Elements [begin, end); the span's mask is mask[(j - begin) * kMaskStride] (stride 0 or 1).
+template <PredType kPred>
+inline float predict_x0(float x, float pred, const StepCoefficients& k) {
+  if (kPred == PredType::eps) return (x - k.sigma * pred) / k.alpha;
+  if (kPred == PredType::v) return k.alpha * x - k.sigma * pred;
+  return pred;
+}
+
+template <PredType kPred, int kMaskStride, bool kPrev, bool kNoise>
+inline void step_span(const StepPointers& p, const StepCoefficients& k, const float* mask, int64_t begin,
+                      int64_t end) {
+#pragma omp simd
+  for (int64_t j = begin; j < end; ++j) {
+    const float m = mask[(j - begin) * kMaskStride];
+    const float pred = p.eu[j] + k.w_g * (p.eg[j] - p.eu[j]) + k.w_l * m * (p.egl[j] - p.eg[j]);
+    const float x0 = std::min(std::max(predict_x0<kPred>(p.x[j], pred, k), k.lo), k.hi);
+    float next = k.a * p.x[j] + k.b * x0;
+    if (kPrev) next += k.c * p.prev[j];
+    if (kNoise) next += k.d * p.noise[j];
+    p.x0[j] = x0;
+    p.x_next[j] = next;
+  }
+}
+
+// Length of the mask's period in the flat index, or 0 if it is not periodic: leading axes
+// broadcast (stride 0), trailing axes dense.
+int64_t mask_period(const TensorRef& mask) {
+  int64_t period = 1;
+  int dim = mask.ndim() - 1;
+  for (; dim >= 0; --dim) {
+    if (mask.shape[dim] == 1) continue;
+    if (mask.strides[dim] != period) break;
+    period *= mask.shape[dim];
+  }
+  for (; dim >= 0; --dim)
+    if (mask.shape[dim] != 1 && mask.strides[dim] != 0) return 0;
+  return period;
 }
 
 // Offset of row `row` (flat index over all but the last axis) in the broadcast mask.
@@ -48,59 +92,74 @@ int64_t mask_row_offset(const TensorRef& mask, int64_t row) {
   return offset;
 }
 
-template <int kMaskStride, bool kPrev, bool kNoise>
-void step_rows(const GuidedStepArgs& args, const StepCoefficients& k, int64_t rows, int64_t channels) {
-  const float* eu = args.eps_u.ptr<float>();
-  const float* eg = args.eps_g.ptr<float>();
-  const float* egl = args.eps_gl.ptr<float>();
-  const float* x = args.x.ptr<float>();
+template <PredType kPred, bool kPrev, bool kNoise>
+void step_all(const GuidedStepArgs& args, const StepCoefficients& k) {
+  const StepPointers p{args.eps_u.ptr<float>(), args.eps_g.ptr<float>(), args.eps_gl.ptr<float>(),
+                       args.x.ptr<float>(),
+                       kPrev ? args.x0_prev->ptr<float>() : nullptr,
+                       kNoise ? args.noise->ptr<float>() : nullptr,
+                       args.x_next.ptr<float>(), args.x0.ptr<float>()};
+  const int64_t total = args.x.numel();
   const float* mask = args.mask.ptr<float>();
-  const float* prev = kPrev ? args.x0_prev->ptr<float>() : nullptr;
-  const float* noise = kNoise ? args.noise->ptr<float>() : nullptr;
-  float* x_next = args.x_next.ptr<float>();
-  float* x0_out = args.x0.ptr<float>();
-  const int64_t total = rows * channels;
+  const int64_t period = mask_period(args.mask);
+  constexpr int64_t kSpan = 4096;  // elements per parallel work item
+
+  if (period > 0) {
+    // Spans start at multiples of the (repeated) period, so the mask of a span is contiguous.
+    std::vector<float> repeated;
+    const float* span_mask = mask;
+    int64_t span = total;
+    if (period < total) {
+      const int64_t copies = std::max<int64_t>(1, std::min(kSpan, total) / period);
+      repeated.resize(static_cast<size_t>(period * copies));
+      for (int64_t c = 0; c < copies; ++c) std::copy(mask, mask + period, repeated.begin() + c * period);
+      span_mask = repeated.data();
+      span = period * copies;
+    } else {
+      span = std::min<int64_t>(total, kSpan);  // a full mask: spans read it in place
+    }
+    const bool in_place = period >= total;
+    const int64_t spans = (total + span - 1) / span;
+#pragma omp parallel for schedule(static) if (total > 65536)
+    for (int64_t s = 0; s < spans; ++s) {
+      const int64_t begin = s * span, end = std::min(total, begin + span);
+      step_span<kPred, 1, kPrev, kNoise>(p, k, in_place ? mask + begin : span_mask, begin, end);
+    }
+    return;
+  }
+
+  // General broadcast: rows of the channel axis, mask row from the strides.
+  const int64_t channels = args.x.size(-1), rows = total / channels;
+  const int64_t mask_stride = args.mask.stride(-1);
 #pragma omp parallel for schedule(static) if (total > 65536)
   for (int64_t r = 0; r < rows; ++r) {
-    const float* m = mask + mask_row_offset(args.mask, r);
-    const int64_t base = r * channels;
-#pragma omp simd
-    for (int64_t j = base; j < base + channels; ++j) {
-      const float mj = m[(j - base) * kMaskStride];
-      const float p = eu[j] + k.w_g * (eg[j] - eu[j]) + k.w_l * mj * (egl[j] - eg[j]);
-      const float x0 = std::min(std::max(k.kx * x[j] + k.kp * p, k.lo), k.hi);
-      float next = k.a * x[j] + k.b * x0;
-      if (kPrev) next += k.c * prev[j];
-      if (kNoise) next += k.d * noise[j];
-      x0_out[j] = x0;
-      x_next[j] = next;
-    }
+    const float* row_mask = mask + mask_row_offset(args.mask, r);
+    if (mask_stride == 0)
+      step_span<kPred, 0, kPrev, kNoise>(p, k, row_mask, r * channels, (r + 1) * channels);
+    else
+      step_span<kPred, 1, kPrev, kNoise>(p, k, row_mask, r * channels, (r + 1) * channels);
   }
 }
 
-template <int kMaskStride>
-void step_dispatch(const GuidedStepArgs& args, const StepCoefficients& k, int64_t rows, int64_t channels) {
+template <PredType kPred>
+void step_dispatch(const GuidedStepArgs& args, const StepCoefficients& k) {
   const bool prev = args.x0_prev.has_value(), noise = args.noise.has_value();
-  if (prev && noise) return step_rows<kMaskStride, true, true>(args, k, rows, channels);
-  if (prev) return step_rows<kMaskStride, true, false>(args, k, rows, channels);
-  if (noise) return step_rows<kMaskStride, false, true>(args, k, rows, channels);
-  return step_rows<kMaskStride, false, false>(args, k, rows, channels);
+  if (prev && noise) return step_all<kPred, true, true>(args, k);
+  if (prev) return step_all<kPred, true, false>(args, k);
+  if (noise) return step_all<kPred, false, true>(args, k);
+  step_all<kPred, false, false>(args, k);
 }
 
 }  // namespace
 
 void guided_step_cpu(const GuidedStepArgs& args) {
-  const int64_t total = args.x.numel();
-  if (total == 0) return;
-  // A 0-d array is one row of one channel.
-  const int64_t channels = args.x.ndim() > 0 ? args.x.size(-1) : 1;
-  const int64_t rows = total / channels;
+  if (args.x.numel() == 0) return;
   const StepCoefficients k = coefficients(args);
-  const bool per_channel = args.mask.ndim() > 0 && args.mask.stride(-1) == 1 && channels > 1;
-  if (per_channel)
-    step_dispatch<1>(args, k, rows, channels);
-  else
-    step_dispatch<0>(args, k, rows, channels);
+  switch (args.pred) {
+    case PredType::eps: return step_dispatch<PredType::eps>(args, k);
+    case PredType::x0: return step_dispatch<PredType::x0>(args, k);
+    case PredType::v: return step_dispatch<PredType::v>(args, k);
+  }
 }
 
 }  // namespace tbd

@@ -1,8 +1,8 @@
-"""The array boundary: numpy arrays and torch tensors in, descriptors for tbd._C out.
+"""The array boundary on the Python side: numpy arrays and torch tensors, never importing torch.
 
-A descriptor is `(data pointer, dtype name, shape, strides in elements, device, device index,
-writable)`. Nothing is copied here. torch is never imported by this module: a value can only be a
-torch tensor if the caller already imported torch.
+tbd._C reads pointer, dtype, shape, strides and device straight from the array objects, so
+nothing here copies the big arrays; these helpers check kinds, allocate outputs like the inputs,
+and move data for the float64 reference fallback.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import sys
 from typing import Any
 
 import numpy as np
-
-Descriptor = tuple[int, str, tuple[int, ...], tuple[int, ...], str, int, bool]
 
 
 def torch_module() -> Any | None:
@@ -25,13 +23,9 @@ def is_torch(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
-def is_numpy(x: Any) -> bool:
-    return isinstance(x, np.ndarray)
-
-
 def array_kind(name: str, x: Any) -> str:
     """'numpy' or 'torch'; TypeError naming the argument for anything else."""
-    if is_numpy(x):
+    if isinstance(x, np.ndarray):
         return "numpy"
     if is_torch(x):
         return "torch"
@@ -40,49 +34,38 @@ def array_kind(name: str, x: Any) -> str:
 
 def dtype_name(x: Any) -> str:
     """'float32', 'uint8', 'bool', 'bfloat16', ... for numpy arrays and torch tensors alike."""
-    if is_numpy(x):
+    if isinstance(x, np.ndarray):
         return x.dtype.name
     return str(x.dtype).removeprefix("torch.")
 
 
-def device_of(x: Any) -> tuple[str, int]:
-    if is_numpy(x):
-        return "cpu", 0
-    return x.device.type, x.device.index or 0
+def device_type(x: Any) -> str:
+    return "cpu" if isinstance(x, np.ndarray) else x.device.type
 
 
-def describe(name: str, x: Any) -> Descriptor:
-    """The descriptor of `x` for tbd._C (no copy)."""
-    if is_numpy(x):
-        itemsize = x.dtype.itemsize
-        if any(s % itemsize for s in x.strides):
-            raise ValueError(f"'{name}' has byte strides {x.strides} that are not whole elements")
-        return (
-            x.__array_interface__["data"][0],
-            x.dtype.name,
-            x.shape,
-            tuple(s // itemsize for s in x.strides),
-            "cpu",
-            0,
-            bool(x.flags.writeable),
-        )
-    if is_torch(x):
-        if x.device.type not in ("cpu", "cuda"):
-            raise ValueError(f"'{name}' is on device {x.device}; tbd kernels run on cpu or cuda")
-        return (
-            x.data_ptr(),
-            str(x.dtype).removeprefix("torch."),
-            tuple(x.shape),
-            tuple(x.stride()),
-            x.device.type,
-            x.device.index or 0,
-            True,
-        )
-    raise TypeError(f"'{name}' must be a numpy array or a torch tensor, got {type(x).__name__}")
+def is_contiguous(x: Any) -> bool:
+    return x.flags.c_contiguous if isinstance(x, np.ndarray) else x.is_contiguous()
 
 
-def describe_optional(name: str, x: Any | None) -> Descriptor | None:
-    return None if x is None else describe(name, x)
+def check_like(name: str, x: Any, like: Any, like_name: str) -> None:
+    """`x` must have the array kind, dtype and device of `like`."""
+    if type(x) is not type(like) and array_kind(name, x) != array_kind(like_name, like):
+        raise TypeError(f"'{name}' must be a {array_kind(like_name, like)} array like '{like_name}'")
+    if x.dtype != like.dtype:
+        raise TypeError(f"'{name}' has dtype {dtype_name(x)} but '{like_name}' has {dtype_name(like)}; they must match")
+    if not isinstance(x, np.ndarray) and x.device != like.device:
+        raise ValueError(f"'{name}' is on {x.device} but '{like_name}' is on {like.device}")
+
+
+def eager_torch(*tensors: Any) -> bool:
+    """True when torch tensors can go straight to the kernels, skipping the custom-op dispatcher:
+    plain tensors, no torch.compile / export / jit tracing, nothing that needs autograd. Otherwise
+    callers go through the registered `tbd::` ops so that torch sees them."""
+    torch = torch_module()
+    if torch.compiler.is_compiling() or torch.jit.is_tracing():
+        return False
+    grad = torch.is_grad_enabled()
+    return all(t is None or (type(t) is torch.Tensor and not (grad and t.requires_grad)) for t in tensors)
 
 
 def cuda_stream(x: Any) -> int:
@@ -92,25 +75,20 @@ def cuda_stream(x: Any) -> int:
     return 0
 
 
+def empty(like: Any, shape: tuple[int, ...]) -> Any:
+    """An uninitialised array of `like`'s kind, dtype and device."""
+    if isinstance(like, np.ndarray):
+        return np.empty(shape, dtype=like.dtype)
+    return like.new_empty(shape)
+
+
 def to_numpy(x: Any) -> np.ndarray:
-    """A numpy view (or host copy, for device tensors) of `x`."""
-    if is_numpy(x):
+    """A numpy view (or host copy, for device or bfloat16 tensors) of `x`."""
+    if isinstance(x, np.ndarray):
         return x
     if x.dtype == torch_module().bfloat16:
         x = x.float()
     return x.detach().cpu().numpy()
-
-
-def from_numpy_like(values: np.ndarray, like: Any, dtype: Any | None = None) -> Any:
-    """`values` as the array type, device and dtype of `like` (or `dtype`), rounding for integers."""
-    target = like.dtype if dtype is None else dtype
-    if is_numpy(like):
-        return cast_numpy(values, np.dtype(target))
-    torch = torch_module()
-    if not target.is_floating_point:
-        values = cast_numpy(values, np.dtype(str(target).removeprefix("torch.")))
-        return torch.from_numpy(values).to(device=like.device)
-    return torch.from_numpy(np.ascontiguousarray(values)).to(device=like.device, dtype=target)
 
 
 def cast_numpy(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -119,3 +97,16 @@ def cast_numpy(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
         info = np.iinfo(dtype)
         values = np.clip(np.floor(np.asarray(values, dtype=np.float64) + 0.5), info.min, info.max)
     return np.asarray(values).astype(dtype, copy=False)
+
+
+def copy_into(out: Any, values: np.ndarray) -> None:
+    """Write float64 reference results into `out` (numpy or torch, any device)."""
+    if isinstance(out, np.ndarray):
+        out[...] = cast_numpy(values, out.dtype)
+        return
+    torch = torch_module()
+    if out.dtype.is_floating_point:
+        out.copy_(torch.from_numpy(np.ascontiguousarray(values)))
+    else:
+        target = np.dtype(str(out.dtype).removeprefix("torch."))
+        out.copy_(torch.from_numpy(cast_numpy(values, target)))
