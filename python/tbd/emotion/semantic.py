@@ -10,11 +10,15 @@ keyboard mashing do not get an emotion just because something is always nearest)
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from ..text_encoder import TextEncoder, get_text_encoder, minilm_available
+from ..errors import BackendError
+from ..text_encoder import MINILM_NAME, TextEncoder, get_text_encoder, minilm_available
 from .prototypes import PROTOTYPES
 
 MIN_SIMILARITY = 0.5
@@ -57,9 +61,14 @@ class MeaningMatcher:
         return out
 
 
-@functools.lru_cache(maxsize=2)
-def _banks(encoder_name: str) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    encoder = get_text_encoder("minilm" if encoder_name != "hash-384-v1" else "hash")
+BANK_FILE = Path(__file__).with_name("minilm_bank.npz")
+"""Precomputed MiniLM embeddings of the bank phrases (float16), checked by a fingerprint of the
+phrases and the encoder, so that a warm-up does not embed ~1000 phrases. Rebuild with
+``python -m tbd.emotion.semantic``; a stale file is ignored (the bank is then computed)."""
+
+
+def bank_phrases() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(labels, emotion phrases, non-emotional phrases) of the matcher's banks."""
     labels, phrases = [], []
     for proto in PROTOTYPES.values():
         if proto.name == "neutral":
@@ -67,11 +76,53 @@ def _banks(encoder_name: str) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
         for phrase in proto.words:
             labels.append(proto.name)
             phrases.append(phrase)
-    bank = encoder.encode(phrases)
-    none = encoder.encode(list(NON_EMOTIONAL) + list(PROTOTYPES["neutral"].words))
+    none = list(NON_EMOTIONAL) + list(PROTOTYPES["neutral"].words)
+    return tuple(labels), tuple(phrases), tuple(none)
+
+
+def bank_fingerprint(encoder_name: str) -> str:
+    _, phrases, none = bank_phrases()
+    payload = json.dumps([encoder_name, phrases, none]).encode()
+    return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def _load_bank_file(encoder_name: str, n_phrases: int, n_none: int) -> tuple[np.ndarray, np.ndarray] | None:
+    if not BANK_FILE.exists():
+        return None
+    with np.load(BANK_FILE, allow_pickle=False) as data:
+        if str(data["fingerprint"]) != bank_fingerprint(encoder_name):
+            return None
+        bank, none = data["bank"].astype(np.float32), data["none"].astype(np.float32)
+    if bank.shape[0] != n_phrases or none.shape[0] != n_none:
+        return None
+    # float16 storage: renormalise rows
+    bank /= np.linalg.norm(bank, axis=1, keepdims=True)
+    none /= np.linalg.norm(none, axis=1, keepdims=True)
+    return bank, none
+
+
+@functools.lru_cache(maxsize=2)
+def _banks(encoder_name: str) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    labels, phrases, none_phrases = bank_phrases()
+    stored = _load_bank_file(encoder_name, len(phrases), len(none_phrases)) if encoder_name == MINILM_NAME else None
+    if stored is not None:
+        bank, none = stored
+    else:
+        encoder = get_text_encoder("minilm" if encoder_name == MINILM_NAME else "hash")
+        bank, none = encoder.encode(list(phrases)), encoder.encode(list(none_phrases))
     bank.setflags(write=False)
     none.setflags(write=False)
-    return tuple(labels), bank, none
+    return labels, bank, none
+
+
+def write_bank_file(path: Path = BANK_FILE) -> Path:
+    """Embed the bank phrases with MiniLM and store them (float16) with their fingerprint."""
+    encoder = get_text_encoder("minilm")
+    _, phrases, none = bank_phrases()
+    np.savez_compressed(path, fingerprint=np.array(bank_fingerprint(encoder.name)),
+                        bank=encoder.encode(list(phrases)).astype(np.float16),
+                        none=encoder.encode(list(none)).astype(np.float16))
+    return path
 
 
 @functools.lru_cache(maxsize=1)
@@ -81,5 +132,9 @@ def default_matcher() -> MeaningMatcher | None:
         return None
     try:
         return MeaningMatcher(get_text_encoder("minilm"))
-    except Exception:  # a broken optional install must not break the rules reasoner
-        return None
+    except (BackendError, OSError, ImportError, RuntimeError, ValueError):
+        return None  # a broken optional install must not break the rules reasoner
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_bank_file()}")
