@@ -163,9 +163,10 @@ def test_time_course_shapes():
 
 
 def test_unknown_words_and_typos():
-    typo = think("feeling hapy", backend="lexical")
+    typo = think("feeling furios", backend="lexical")
     assert think("utterly terrifed", backend="lexical").aus["AU20"] > 0.4
-    assert typo.aus.get("AU12L", 0) > 0.3 and any("misspelling" in s for s in typo.steps)
+    assert typo.aus.get("AU4", 0) > 0.3 and any("misspelling" in s for s in typo.steps)
+    assert think("she read the letter", backend="lexical").aus == {}  # not a typo of "dread"
 
 
 # --- bad input ---------------------------------------------------------------------------

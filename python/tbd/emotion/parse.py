@@ -217,7 +217,7 @@ def read(text: str, matcher: MeaningMatcher | None = None) -> Reading:
     else:
         reading.unknown.extend(q[3] for q in meaning_queries)
     for p in phases:
-        p.mentions.sort(key=lambda m: m.token)
+        p.mentions = _merge_repeats(sorted(p.mentions, key=lambda m: m.token))
 
     reading.phases = _tidy_phases(phases, reading)
     _apply_masks(reading)
@@ -338,10 +338,10 @@ def _typo_span(words: list[str], content: list[int]) -> _Span | None:
     vocab = lx.single_words()
     for i in content:
         w = words[i]
-        if len(w) < 4:
+        if len(w) < 5:
             continue
         close = difflib.get_close_matches(w, list(vocab), n=1, cutoff=0.86)
-        if close:
+        if close and close[0][0] == w[0]:  # "read" is not a typo of "dread"
             entry = vocab[close[0]]
             return _Span(i, i + 1, entry, how="typo", prototype=entry.prototype)
     return None
@@ -383,12 +383,18 @@ def _mention(norm: str, tokens: list[Token], words: list[str], sp: _Span, clo: i
         intensity *= 1.2
         mods.append("CAPITALS")
 
-    suppressed = any(_match_at(words, k, p) for k in range(max(prev_end, sp.start - 6), sp.start)
-                     for p in lx.SUPPRESSION if k + len(p) <= sp.start)
+    suppression_at = [k for k in range(max(prev_end, sp.start - 6), sp.start)
+                      for p in lx.SUPPRESSION if k + len(p) <= sp.start and _match_at(words, k, p)]
+    suppressed = bool(suppression_at)
+    if suppressed and any(w in lx.NEGATORS for w in words[max(prev_end, suppression_at[0] - 2) : suppression_at[0]]):
+        # "couldn't hide her excitement": the feeling shows all the more
+        suppressed = False
+        intensity *= 1.2
+        mods.append("can't hide")
     # negation: a negator shortly before, not cancelled ("can't help smiling", "can't hide her joy")
     negated = strong = False
     window = words[max(lo, sp.start - 4) : sp.start]
-    if not suppressed and any(w in lx.NEGATORS for w in window):
+    if not suppression_at and any(w in lx.NEGATORS for w in window):
         neg_at = max(k for k, w in enumerate(window) if w in lx.NEGATORS)
         between = window[neg_at + 1 :]
         if any(w in lx.NEGATION_CANCELLERS for w in between):
@@ -418,6 +424,22 @@ def _mention(norm: str, tokens: list[Token], words: list[str], sp: _Span, clo: i
         side=side, how=sp.how, similarity=None if sp.similarity is None else round(sp.similarity, 3),
         token=sp.start,
     )
+
+
+def _merge_repeats(mentions: list[Mention]) -> list[Mention]:
+    """One mention per emotion and polarity in a part ("grinning from ear to ear" is one smile):
+    the strongest wording wins, the phrases are joined."""
+    out: list[Mention] = []
+    for m in mentions:
+        same = next((i for i, o in enumerate(out) if (o.prototype, o.negated, o.suppressed, o.fake)
+                     == (m.prototype, m.negated, m.suppressed, m.fake)), None)
+        if same is None:
+            out.append(m)
+            continue
+        keep, other = (m, out[same]) if m.intensity > out[same].intensity else (out[same], m)
+        out[same] = replace(keep, phrase=f"{out[same].phrase} ... {m.phrase}", token=out[same].token,
+                            side=keep.side or other.side, genuine=keep.genuine or other.genuine)
+    return out
 
 
 def _tidy_phases(phases: list[Phase], reading: Reading) -> list[Phase]:
