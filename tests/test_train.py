@@ -163,7 +163,7 @@ def test_ddp_two_cpu_processes_stay_in_sync(clips, tmp_path):
         pytest.skip("torchrun is not on PATH")
     corpus = write_corpus(tmp_path / "corpus", clips)
     out = tmp_path / "ddp.safetensors"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=0",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "tbd.cli", "train", str(corpus), "-o", str(out), "--steps", "3", "--batch-size", "2",
            "--d-model", "32", "--layers", "1", "--heads", "2", "--text-encoder", "hash", "--log-every", "1",
            "--warmup", "1", "--threads", "1"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 
 
 def add_cli(subparsers: "argparse._SubParsersAction") -> None:
@@ -72,9 +71,19 @@ def _train(args: argparse.Namespace) -> int:
         n_heads=args.heads, text_encoder=args.text_encoder, seed=args.seed, log_every=args.log_every,
         save_every=args.save_every, max_minutes=args.max_minutes, threads=args.threads, resume=args.resume,
         sampler=SamplerConfig(p_drop_global=args.p_drop_global, p_drop_local=args.p_drop_local),
-        command="tbd " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        command=_train_command(args),
     )
     return main_from_args(cfg)
+
+
+def _train_command(args: argparse.Namespace) -> str:
+    """The full ``tbd train`` command line of ``args`` (every option spelled out, to reproduce the run)."""
+    parts = ["tbd", "train", *args.data, "-o", args.output]
+    for name, value in sorted(vars(args).items()):
+        if name in ("data", "output", "handler", "command") or value is None:
+            continue
+        parts += [f"--{name.replace('_', '-')}", str(value)]
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def _export(args: argparse.Namespace) -> int:

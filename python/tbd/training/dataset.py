@@ -137,7 +137,8 @@ class WindowSampler:
         """x0 (normalised motion), conditioning inputs and ``loss_mask``; one window length per batch."""
         cfg, rng = self.config, self.rng
         chosen = [self.clips[i] for i in rng.choice(len(self.clips), size=batch_size, p=self._weights)]
-        length = cfg.window if rng.random() < cfg.p_full_window else int(rng.integers(cfg.min_window, cfg.window + 1))
+        shortest = min(cfg.min_window, cfg.window)
+        length = cfg.window if rng.random() < cfg.p_full_window else int(rng.integers(shortest, cfg.window + 1))
         # One length per batch, no longer than its shortest clip (no padded frames to attend to).
         length = min(length, min(c.n_frames for c in chosen))
         out: dict[str, list[np.ndarray]] = {k: [] for k in (

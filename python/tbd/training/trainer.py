@@ -115,11 +115,12 @@ def known_texts() -> list[str]:
     return sorted({span_text(n) for n in names} | {au_text(c) for c in ch.AU_CHANNELS})
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warmup, then cosine decay to ``min_lr_ratio``."""
+def lr_at(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
+    """Linear warmup, then cosine decay to ``min_lr_ratio``, over the steps or, when a wall-time
+    limit binds first, over the time (``time_fraction`` of ``max_minutes`` used)."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    progress = min(1.0, max((step - cfg.warmup) / max(1, cfg.steps - cfg.warmup), time_fraction))
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
@@ -276,7 +277,8 @@ def train(cfg: TrainConfig, clips: list[Clip] | None = None) -> TrainResult:
     while step < cfg.steps:
         if deadline is not None and time.perf_counter() > deadline:
             break
-        lr = lr_at(step, cfg)
+        used = 0.0 if deadline is None else (time.perf_counter() - started) / (deadline - started)
+        lr = lr_at(step, cfg, used)
         for group in opt.param_groups:
             group["lr"] = lr
         batch = {k: torch.from_numpy(v) for k, v in sampler.batch(cfg.batch_size).items()}
