@@ -251,3 +251,30 @@ def test_import_is_light():
             "print(any(m in sys.modules for m in ('torch', 'transformers')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # listed words never load the sentence encoder
+
+
+# --- the documented JSON schema ------------------------------------------------------------
+
+SCHEMA_PATH = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "plan_schema.json"
+
+
+def test_schema_doc_matches_the_code():
+    schema = json.loads(SCHEMA_PATH.read_text())
+    plan = think("calm at first, then furious")
+    assert set(schema["required"]) == set(plan.to_dict()) == set(schema["properties"])
+    assert schema["$defs"]["auMap"]["propertyNames"]["enum"] == list(ch.AU_CHANNELS)
+    assert schema["properties"]["regions"]["propertyNames"]["enum"] == list(REGIONS)
+    assert schema["properties"]["schema_version"]["const"] == plan.to_dict()["schema_version"]
+
+
+def test_plans_validate_against_the_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+    for text in PHRASES + ["qwerty", "neutral"]:
+        validator.validate(json.loads(think(text).to_json()))
+    bad = think("happy").to_dict()
+    bad["aus"]["AU99"] = 0.5
+    assert not validator.is_valid(bad)
+    bad = think("happy").to_dict()
+    bad["keyframes"][1][1]["AU12L"] = 1.5
+    assert not validator.is_valid(bad)
