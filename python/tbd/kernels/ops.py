@@ -272,6 +272,7 @@ def guided_step(
 # ---- attention -----------------------------------------------------------------------------------
 
 _ATTENTION_DTYPES = {"cpu": ("float32",), "cuda": ("float32", "float16", "bfloat16")}
+_CUDA_MAX_HEAD_DIM = 256  # csrc/cuda/attention.cu tiles head dims up to this
 
 
 def _check_attention(q: Array, k: Array, v: Array, mask: Any, window: int | None, scale: float | None) -> Any:
@@ -319,7 +320,10 @@ def attention_into(
     """
     device = _arrays.device_type(q)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    if use_native("attention", device, _arrays.dtype_name(q) in _ATTENTION_DTYPES.get(device, ()), backend):
+    supported = _arrays.dtype_name(q) in _ATTENTION_DTYPES.get(device, ()) and (
+        device != "cuda" or q.shape[-1] <= _CUDA_MAX_HEAD_DIM
+    )
+    if use_native("attention", device, supported, backend):
         native.attention(q, k, v, mask, out, -1 if window is None else int(window), scale, _arrays.cuda_stream(q))
         return
     result = reference.attention(
