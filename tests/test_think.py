@@ -141,6 +141,17 @@ def test_modifiers_negation_masking_and_sides():
     assert right.aus["AU14R"] > 0.3 and "AU14L" not in right.aus
 
 
+def test_masks_read_from_wording_after_the_emotion():
+    plan = think("she smiles politely while seething inside")
+    assert {e.label for e in plan.emotions} == {"smile (posed)", "angry (held back)"}
+    assert "AU6" not in plan.aus and plan.aus["AU24"] > 0.2
+    assert "AU6" not in think("a smile that never reaches her eyes").aus
+    split = think("angry at first but gradually calming down")
+    assert [e.label for e in split.emotions] == ["angry", "calm"] and split.emotions[1].start == 0.5
+    assert think("less angry than before").aus["AU4"] < think("angry").aus["AU4"]
+    assert [e.label for e in think("not very happy").emotions] == ["sad"]
+
+
 def test_conflicting_lip_corners_are_resolved():
     plan = think("happy and sad")
     steps = " ".join(plan.steps)

@@ -110,6 +110,7 @@ INTENSIFIERS: dict[tuple[str, ...], float] = {
     ("full",): 1.3, ("pure",): 1.3, ("sheer",): 1.4, ("total",): 1.4, ("complete",): 1.4, ("utter",): 1.5,
     ("extreme",): 1.6, ("overwhelming",): 1.6, ("wild",): 1.4, ("burning",): 1.3, ("blind",): 1.5,
     ("outright",): 1.3, ("downright",): 1.3, ("beyond",): 1.5, ("more", "than"): 1.3,
+    ("less",): 0.6,
 }
 """Words that scale an emotion's intensity (multiplied when several apply)."""
 
@@ -140,11 +141,21 @@ SUPPRESSION: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
 ))
 """Phrases that mark the emotion after them as felt but held back (masked, suppressed)."""
 
+SUPPRESSION_AFTER: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
+    "inside", "inwardly", "on the inside", "deep down", "underneath", "beneath the surface", "in secret",
+    "secretly", "privately", "behind closed doors", "but does not show it", "but doesn't show it",
+    "but not showing it", "without showing it",
+))
+"""Phrases after an emotion that mark it as held back ("seething inside")."""
+UNREACHED_EYES: frozenset[str] = frozenset({"reach", "reaches", "reaching", "reached", "touch", "touches"})
+"""With a negation after a smile ("never reaches her eyes"): the smile is posed."""
+
 FAKE_CUES: frozenset[str] = frozenset({
     "forced", "fake", "false", "polite", "social", "pasted", "plastered", "strained", "tight", "thin", "stiff",
     "artificial", "put", "tense", "phony", "phoney", "insincere", "practiced", "practised", "professional",
     "courtesy", "obligatory", "dutiful", "hollow", "empty", "frozen", "painted", "pretend", "pretends",
     "pretending", "pretended", "faking", "fakes", "faked", "feigned", "feigning", "feigns", "mock", "performative",
+    "politely", "dutifully", "stiffly", "tightly", "falsely", "fakely",
     "acted", "acting", "rehearsed", "cardboard", "brittle", "awkward", "nervous", "uncomfortable", "weak",
     "thinly", "unconvincing", "plastic",
 })

@@ -268,6 +268,10 @@ def _time_cuts(words: list[str], covered: set[int], starts: set[int]) -> list[tu
                 hit = ("to",)
         if hit is None and words[i] == "now" and i > 0 and words[i - 1] == ",":
             hit = ("now",)
+        if hit is None and words[i] in {",", "but", "yet", "and"} and _after_first_marker(words, phase_start, i) \
+                and any(k in starts for k in range(phase_start, i)) \
+                and any(k in starts for k in range(i + 1, min(len(words), i + 5))):
+            hit = (words[i],)  # "angry at first, but gradually calming down": the marker implies a later part
         if hit is not None:
             cuts.append((i, i + len(hit), hit))
             i += len(hit)
@@ -276,6 +280,11 @@ def _time_cuts(words: list[str], covered: set[int], starts: set[int]) -> list[tu
         i += 1
     # connectives at the very end or start (nothing on one side) do not split
     return [c for c in cuts if 0 < c[0] and c[1] < len(words)]
+
+
+def _after_first_marker(words: list[str], lo: int, i: int) -> bool:
+    return any(_match_at(words, k, m) for k in range(lo, i) for m in lx.FIRST_PHASE_MARKERS
+               if m[0] not in {"first", "starts", "starting", "started", "begins", "beginning", "began"})
 
 
 def _time_cues(words: list[str], lo: int, hi: int, phase: Phase) -> None:
@@ -406,7 +415,14 @@ def _mention(norm: str, tokens: list[Token], words: list[str], sp: _Span, clo: i
             strong = any(tuple(after[k : k + len(p)]) == p for p in lx.NEGATION_STRENGTHENERS
                          for k in range(len(after))) or any(
                 tuple(between[k : k + len(p)]) == p for p in lx.NEGATION_STRENGTHENERS for k in range(len(between)))
+    if not suppressed:
+        after_phrase = words[sp.end : min(chi, sp.end + 5)]
+        suppressed = any(tuple(after_phrase[k : k + len(p)]) == p for p in lx.SUPPRESSION_AFTER
+                         for k in range(len(after_phrase)))
     fake = any(w in lx.FAKE_CUES for w in before)
+    tail = words[sp.end : min(len(words), sp.end + 6)]
+    if any(w in lx.UNREACHED_EYES for w in tail) and any(w in lx.NEGATORS for w in tail):
+        fake = True  # "a smile that never reaches her eyes"
     genuine = any(w in lx.GENUINE_CUES for w in before)
     side = None
     near = words[max(clo, sp.start - 4) : min(chi, sp.end + 5)]
