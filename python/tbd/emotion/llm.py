@@ -182,23 +182,15 @@ class TransformersChat:
 
 
 def _json_complete(text: str) -> bool:
+    """True once ``text`` holds a complete JSON value starting at its first "{"."""
     start = text.find("{")
-    if start < 0:
+    if start < 0 or _closers(text[start:]) != "":
         return False
-    depth, in_str, esc = 0, False, False
-    for c in text[start:]:
-        if in_str:
-            esc, in_str = (False, in_str) if esc else (c == "\\", c != '"')
-            continue
-        if c == '"':
-            in_str = True
-        elif c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-            if depth == 0:
-                return True
-    return False
+    try:
+        json.JSONDecoder().raw_decode(text[start:])
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 # --- OpenAI-compatible HTTP ----------------------------------------------------------------

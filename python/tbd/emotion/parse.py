@@ -35,6 +35,7 @@ class Mention:
     suppressed: bool = False  # felt but held back ("hiding his anger")
     fake: bool = False  # posed ("forced smile", a smile worn as a mask)
     genuine: bool = False  # explicitly felt ("a genuine smile")
+    cue: str | None = None  # the words that made it held back, posed or genuine
     side: str | None = None  # "left"/"right" when the text makes it one-sided
     how: str = "word"  # "word" (lexicon), "typo" (spelling), "meaning" (sentence encoder)
     similarity: float | None = None
@@ -145,7 +146,7 @@ def read(text: str, matcher: MeaningMatcher | None = None) -> Reading:
     tokens = lx.tokenize(norm)
     words = [t.text for t in tokens]
     reading = Reading(text=text, phases=[])
-    spans = [_Span(s, e, entry, prototype=entry.prototype, phrase=_surface(norm, tokens, s, e))
+    spans = [_Span(s, e, entry, prototype=entry.prototype, phrase=_surface(tokens, s, e))
              for s, e, entry in _lexicon_matches(words)]
     starts = {sp.start for sp in spans}
     covered = {i for sp in spans for i in range(sp.start, sp.end)}
@@ -166,7 +167,7 @@ def read(text: str, matcher: MeaningMatcher | None = None) -> Reading:
     pending_onset: tuple[str, str] | None = None
     meaning_queries: list[tuple[int, int, int, str]] = []  # (phase index, lo, hi, text)
     for lo, hi, connective in raw_phases:
-        phase = Phase(text=_surface(norm, tokens, lo, hi) if hi > lo else "")
+        phase = Phase(text=_surface(tokens, lo, hi) if hi > lo else "")
         if connective is not None and connective in lx.SUDDEN_CONNECTIVES:
             phase.onset, phase.onset_cue = "sudden", " ".join(connective)
         if pending_onset is not None:
@@ -180,19 +181,19 @@ def read(text: str, matcher: MeaningMatcher | None = None) -> Reading:
             clause_spans = [sp for sp in spans if clo <= sp.start < chi]
             if clause_spans:
                 for sp in clause_spans:
-                    phase.mentions.append(_mention(norm, tokens, words, sp, clo, chi, spans))
+                    phase.mentions.append(_mention(tokens, words, sp, clo, chi, spans))
                 continue
             content = [i for i in range(clo, chi) if _is_content(words[i])]
             if not content:
                 continue
             typo = _typo_span(words, content)
             if typo is not None:
-                typo.phrase = _surface(norm, tokens, typo.start, typo.end)
-                phase.mentions.append(_mention(norm, tokens, words, typo, clo, chi, spans))
+                typo.phrase = _surface(tokens, typo.start, typo.end)
+                phase.mentions.append(_mention(tokens, words, typo, clo, chi, spans))
                 continue
             query_lo = content[0]
             meaning_queries.append((len(phases), query_lo, content[-1] + 1,
-                                    _surface(norm, tokens, query_lo, content[-1] + 1)))
+                                    _surface(tokens, query_lo, content[-1] + 1)))
         phases.append(phase)
 
     # 3. phrases the lexicon does not list: ask the sentence encoder
@@ -210,7 +211,7 @@ def read(text: str, matcher: MeaningMatcher | None = None) -> Reading:
                 continue
             sp = _Span(qlo, qhi, None, how="meaning", similarity=sim, prototype=proto, phrase=qtext)
             clo = _clause_start(words, qlo, covered)
-            phases[pi].mentions.append(_mention(norm, tokens, words, sp, clo, qhi, spans))
+            phases[pi].mentions.append(_mention(tokens, words, sp, clo, qhi, spans))
             reading.notes.append(
                 f"'{qtext}' is not in the lexicon; by meaning ({matcher.name}) it is closest to "
                 f"{proto} (cosine similarity {sim:.2f}).")
@@ -224,7 +225,7 @@ def read(text: str, matcher: MeaningMatcher | None = None) -> Reading:
     return reading
 
 
-def _surface(norm: str, tokens: list[Token], lo: int, hi: int) -> str:
+def _surface(tokens: list[Token], lo: int, hi: int) -> str:
     """The text of tokens ``lo:hi`` (lower-cased, contractions spelt out)."""
     return _join(tokens, lo, hi) if hi > lo else ""
 
@@ -356,7 +357,7 @@ def _typo_span(words: list[str], content: list[int]) -> _Span | None:
     return None
 
 
-def _mention(norm: str, tokens: list[Token], words: list[str], sp: _Span, clo: int, chi: int,
+def _mention(tokens: list[Token], words: list[str], sp: _Span, clo: int, chi: int,
              spans: list[_Span]) -> Mention:
     """Apply the modifiers around a matched phrase: intensity words, negation, suppression,
     posed or genuine cues, side, and capitals."""
@@ -419,11 +420,17 @@ def _mention(norm: str, tokens: list[Token], words: list[str], sp: _Span, clo: i
         after_phrase = words[sp.end : min(chi, sp.end + 5)]
         suppressed = any(tuple(after_phrase[k : k + len(p)]) == p for p in lx.SUPPRESSION_AFTER
                          for k in range(len(after_phrase)))
-    fake = any(w in lx.FAKE_CUES for w in before)
+    cue = " ".join(words[suppression_at[0] : sp.start]) if suppressed and suppression_at else None
+    if suppressed and cue is None:
+        cue = " ".join(words[sp.end : min(chi, sp.end + 3)])
+    fakes = [w for w in before + words[sp.end : min(chi, sp.end + 1)] if w in lx.FAKE_CUES]  # "smiles politely"
+    fake = bool(fakes)
     tail = words[sp.end : min(len(words), sp.end + 6)]
     if any(w in lx.UNREACHED_EYES for w in tail) and any(w in lx.NEGATORS for w in tail):
-        fake = True  # "a smile that never reaches her eyes"
-    genuine = any(w in lx.GENUINE_CUES for w in before)
+        fake, fakes = True, fakes + [" ".join(tail)]  # "a smile that never reaches her eyes"
+    genuines = [w for w in before if w in lx.GENUINE_CUES]
+    genuine = bool(genuines)
+    cue = cue or (fakes[0] if fakes else genuines[0] if genuines else None)
     side = None
     near = words[max(clo, sp.start - 4) : min(chi, sp.end + 5)]
     for w in near:
@@ -437,7 +444,7 @@ def _mention(norm: str, tokens: list[Token], words: list[str], sp: _Span, clo: i
         phrase=sp.phrase or _join(tokens, sp.start, sp.end),
         intensity=round(intensity, 3), word_intensity=base, modifiers=tuple(mods),
         negated=negated, strong_negation=strong, suppressed=suppressed, fake=fake, genuine=genuine,
-        side=side, how=sp.how, similarity=None if sp.similarity is None else round(sp.similarity, 3),
+        cue=cue, side=side, how=sp.how, similarity=None if sp.similarity is None else round(sp.similarity, 3),
         token=sp.start,
     )
 

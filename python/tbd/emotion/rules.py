@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ..motion import channels as ch
 from ..plan import REGIONS, EmotionPlan, EmotionSpan, Keyframe
 from .aus import ACTION_UNITS, intensity_letter
+from .lexicon import INTENSIFIERS
 from .parse import Mention, Phase, Reading
 from .prototypes import PROTOTYPES, Prototype
 
@@ -150,8 +151,6 @@ def _shown_level(m: Mention, level: float) -> float:
 
 
 def _is_amplifier(modifier: str) -> bool:
-    from .lexicon import INTENSIFIERS
-
     return INTENSIFIERS.get(tuple(modifier.split()), 1.0) > 1.0
 
 
@@ -289,13 +288,15 @@ def _understanding_steps(pps: list[_PhasePlan], reading: Reading) -> list[str]:
                 mods = ", ".join(f"'{x}'" for x in m.modifiers)
                 steps.append(f"{mods} {direction} {m.prototype}: intensity {m.word_intensity:.2f} -> "
                              f"{m.intensity:.2f}.")
+            cue = f" ('{m.cue}')" if m.cue else ""
             if m.suppressed and not m.negated:
-                steps.append(f"'{m.phrase}' is felt but held back (masking or suppression): only a trace "
-                             "shows, and the lips press (AU24) and the chin tightens (AU17) to control it.")
+                steps.append(f"'{m.phrase}' is felt but held back{cue}: only a trace shows, and the lips press "
+                             "(AU24) and the chin tightens (AU17) to control it.")
             if m.fake and not m.suppressed:
-                steps.append(f"'{m.phrase}' is posed rather than felt, so the eyes do not join the smile.")
+                steps.append(f"'{m.phrase}' is posed rather than felt{cue or ' (worn as a mask over a hidden feeling)'}"
+                             ", so the eyes do not join the smile.")
             if m.genuine:
-                steps.append(f"'{m.phrase}' is described as felt, so the cheeks rise with it (AU6, Duchenne).")
+                steps.append(f"'{m.phrase}' is described as felt{cue}, so the cheeks rise with it (AU6, Duchenne).")
     for pp in pps:
         shown = [m.prototype for m, _ in pp.shown]
         if len(shown) > 1:
