@@ -256,6 +256,15 @@ something anything everything nothing thing things time moment moments day today
 """Function words and generic context words: never treated as an unknown emotion word."""
 
 
+@functools.lru_cache(maxsize=1)
+def non_content_words() -> frozenset[str]:
+    """Words that never carry an unlisted emotion: function words, modifiers and cue words."""
+    cues = SLOW_CUES + SUDDEN_CUES + BRIEF_CUES + FIRST_PHASE_MARKERS + FADE_CUES
+    return (STOPWORDS | PUNCT | NEGATORS | FAKE_CUES | GENUINE_CUES | MASK_CUES | ONE_SIDED_CUES
+            | frozenset(SIDE_WORDS) | {k[0] for k in INTENSIFIERS if len(k) == 1}
+            | {c[0] for c in cues if len(c) == 1})
+
+
 @dataclass(frozen=True)
 class LexEntry:
     """One lexicon phrase: the prototype it names and its token forms."""

@@ -238,12 +238,8 @@ def _join(tokens: list[Token], lo: int, hi: int) -> str:
 
 
 def _is_content(word: str) -> bool:
-    return (word not in lx.STOPWORDS and word not in lx.PUNCT and word not in lx.NEGATORS
-            and (word,) not in lx.INTENSIFIERS and not any(word == c[0] and len(c) == 1 for c in
-                                                          lx.SLOW_CUES + lx.SUDDEN_CUES + lx.BRIEF_CUES
-                                                          + lx.FIRST_PHASE_MARKERS + lx.FADE_CUES)
-            and word not in lx.FAKE_CUES and word not in lx.GENUINE_CUES and word not in lx.MASK_CUES
-            and word not in lx.SIDE_WORDS and word not in lx.ONE_SIDED_CUES and len(word) > 1)
+    """A word that may carry an emotion the lexicon does not list (not a function or cue word)."""
+    return len(word) > 1 and word not in lx.non_content_words()
 
 
 def _time_cuts(words: list[str], covered: set[int], starts: set[int]) -> list[tuple[int, int, tuple[str, ...]]]:
