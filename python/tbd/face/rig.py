@@ -89,9 +89,15 @@ class _Mouth:
     mid_v: np.ndarray
     upper_thickness: float
     lower_thickness: float
+    contours: tuple[np.ndarray, ...]  # outer upper, inner upper, inner lower, outer lower lip: [K, 2], u increasing
 
     def midline(self, u: np.ndarray) -> np.ndarray:
         return np.interp(u, self.mid_u, self.mid_v)
+
+    def height(self, k: int, u: np.ndarray) -> np.ndarray:
+        """v of contour ``k`` (0 outer upper, 1 inner upper, 2 inner lower, 3 outer lower) at ``u``."""
+        c = self.contours[k]
+        return np.interp(u, c[:, 0], c[:, 1])
 
 
 def _mouth(uv: np.ndarray) -> _Mouth:
@@ -109,6 +115,8 @@ def _mouth(uv: np.ndarray) -> _Mouth:
         mid_v=mid[order, 1],
         upper_thickness=max(float(uv[inner_top, 1] - uv[top, 1]), 0.03),
         lower_thickness=max(float(uv[bottom, 1] - uv[inner_bottom, 1]), 0.03),
+        contours=tuple(c[np.argsort(c[:, 0])] for c in (uv[list(R.lips_outer_upper)], uv[up], uv[lo],
+                                                         uv[list(R.lips_outer_lower)])),
     )
 
 
@@ -122,6 +130,44 @@ def eye_closure(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return lower + EYE_CLOSURE_LINE * (upper - lower)
 
 
+def _brow_field(uv: np.ndarray, brow: tuple[int, ...], upper_lid: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, float]:
+    """How points ``uv`` [P, 2] move with one brow: (t [P], weight [P], toward-nose sign of u).
+
+    ``t`` is the place along the brow (0 at its inner end, 1 at its outer end). ``weight`` is 1 on
+    the brow, falls off slowly over the forehead above it, linearly to 0 at the upper lid below it
+    (the lid margin and the eye are the eye AUs' business) and smoothly beyond the brow's ends.
+    ``brow`` lists the brow's upper row and then its lower row, each from the outer end inward.
+    """
+    half = len(brow) // 2
+    upper_row, lower_row = uv[list(brow[:half])][::-1], uv[list(brow[half:])][::-1]  # inner to outer
+    side = float(np.sign(upper_row[:, 0].mean()))
+    along = side * (upper_row[:, 0] + lower_row[:, 0]) / 2  # distance from the face's midline
+    line = (upper_row[:, 1] + lower_row[:, 1]) / 2
+    lid = uv[list(upper_lid)]
+    lid_order = np.argsort(side * lid[:, 0])
+    a = side * uv[:, 0]
+    t = np.clip((a - along[0]) / max(along[-1] - along[0], 1e-6), 0.0, 1.0)
+    centre = np.interp(a, along, line)
+    bottom = np.interp(a, along, lower_row[:, 1])
+    lid_v = np.interp(a, side * lid[lid_order, 0], lid[lid_order, 1])
+    above = np.exp(-0.5 * (np.minimum(uv[:, 1] - centre, 0.0) / 0.4) ** 2)
+    below = np.clip((lid_v - uv[:, 1]) / np.maximum(lid_v - bottom, 0.05), 0.0, 1.0)
+    vertical = np.where(uv[:, 1] <= bottom, above, below)
+    beyond = np.where(a < along[0], (along[0] - a) / 0.13, np.where(a > along[-1], (a - along[-1]) / 0.15, 0.0))
+    return t, vertical * np.exp(-0.5 * beyond ** 2), -side
+
+
+INTERACTIONS: tuple[tuple[str, str], ...] = (("AU1", "AU4"),)
+"""AU pairs that move the face differently together than the sum of their parts (weight: the smaller
+intensity). AU1+AU4: the inner brow ends rise while the brows are drawn together (FACS: the brow of grief)."""
+
+
+def interaction_weights(aus: np.ndarray) -> np.ndarray:
+    """Weights [..., n_interactions] of the interaction basis for AU intensities [..., n_AU]."""
+    aus = np.asarray(aus)
+    return np.stack([np.minimum(aus[..., AU_INDEX[a]], aus[..., AU_INDEX[b]]) for a, b in INTERACTIONS], axis=-1)
+
+
 def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = None) -> np.ndarray:
     """Displacement basis float64 [n_AU, P, 2] (face units) for points ``uv`` [P, 2] in face coordinates.
 
@@ -129,6 +175,11 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = 
     any further points are extra skin points (e.g. rings around the head). ``jaw_follow`` [P]
     (0..1) says how much each point moves with the jaw and chin (default: 1 on the mesh, 0 beyond).
     """
+    return rig_basis(uv, n_mesh, jaw_follow)[0]
+
+
+def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(`au_basis`, interaction basis float64 [len(INTERACTIONS), P, 2] weighted by `interaction_weights`)."""
     uv = np.asarray(uv, np.float64)
     P = uv.shape[0]
     if n_mesh not in (468, 478) or P < n_mesh:
@@ -136,6 +187,7 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = 
     if jaw_follow is None:
         jaw_follow = (np.arange(P) < n_mesh).astype(np.float64)
     basis = np.zeros((N_AU, P, 2))
+    interaction = np.zeros((len(INTERACTIONS), P, 2))
     u, v = uv[:, 0], uv[:, 1]
     m = _mouth(uv)
 
@@ -167,7 +219,7 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = 
         add(f"AU12{name_suffix}", near, 0.07 * sign, -0.11)
         add(f"AU12{name_suffix}", _gauss(uv, (c[0], c[1] - 0.45), 0.25, 0.18, 0.25), 0.0, -0.035)  # cheek bulge
         add(f"AU14{name_suffix}", _gauss(uv, c, 0.15, 0.15), -0.04 * sign, -0.015)
-        add("AU15", _gauss(uv, c, 0.2, 0.18, 0.22), 0.01 * sign, 0.1)
+        add("AU15", _gauss(uv, c, 0.2, 0.18, 0.24), 0.015 * sign, 0.13)
         add("AU20", _gauss(uv, c, 0.22, 0.2), 0.09 * sign, 0.02)
         add("AU18", _gauss(uv, c, 0.25, 0.2), -0.12 * sign, 0.0)
         add("AU22", _gauss(uv, c, 0.22, 0.2), -0.07 * sign, 0.0)
@@ -180,9 +232,17 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = 
     add("AU10", upper_lift * (0.5 + 0.5 * opening_profile), 0.0, -0.07)
     add("AU16", lip_lower * (0.4 + 0.6 * opening_profile), 0.0, 0.07)
     add("AU16", in_mouth * below * (1 - band_lo) * np.exp(-0.5 * (depth_below / 0.35) ** 2), 0.0, 0.025)
-    press = in_mouth * np.exp(-0.5 * (depth_below / (1.5 * (m.upper_thickness + m.lower_thickness) / 2)) ** 2)
-    add("AU23", press, 0.0, -0.3 * depth_below)  # lips thin toward their midline
-    add("AU24", press, 0.0, -0.45 * depth_below)
+    # AU23/AU24 narrow the red of the lips toward the lip line: each lip's outer edge moves toward
+    # its inner edge by a share of the lip's height, the skin beyond is stretched after it.
+    for k_inner, k_outer, sign in ((1, 0, 1.0), (2, 3, -1.0)):
+        inner_edge, outer_edge = m.height(k_inner, u), m.height(k_outer, u)
+        thickness = np.maximum(sign * (inner_edge - outer_edge), 0.015)
+        depth = sign * (inner_edge - v) / thickness  # 0 at the inner edge, 1 at the outer edge
+        side = (1 - below) if sign > 0 else below
+        pull = np.where(depth <= 1.0, np.clip(depth, 0.0, 1.0), np.exp(-0.5 * ((depth - 1.0) / 1.3) ** 2))
+        narrowing = in_mouth * side * pull * thickness * sign
+        add("AU23", narrowing, 0.0, 0.5)
+        add("AU24", narrowing, 0.0, 0.8)
     add("AU18", lip_upper, 0.0, -0.01)
     add("AU18", lip_lower, 0.0, 0.01)
     chin_boss = _gauss(uv, (m.centre[0], m.centre[1] + 0.45), 0.3, 0.2, 0.2) * jaw_follow
@@ -211,19 +271,18 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = 
     add("AU9", upper_lift, 0.0, -0.03)
     add("AU10", wings, 0.0, -0.02)
 
-    # ---- brows -----------------------------------------------------------------------------
-    for brow in (R.brow_right, R.brow_left):
-        pts = uv[list(brow)]
-        inner = pts[np.argmin(np.abs(pts[:, 0]))]
-        outer = pts[np.argmax(np.abs(pts[:, 0]))]
-        toward_nose = -np.sign(inner[0])
-        mid = (inner + outer) / 2
-        add("AU1", _gauss(uv, inner, 0.2, 0.35, 0.12), 0.0, -0.12)
-        add("AU2", _gauss(uv, outer, 0.22, 0.35, 0.12), 0.0, -0.12)
-        add("AU4", _gauss(uv, inner, 0.2, 0.3, 0.12), 0.05 * toward_nose, 0.07)
-        add("AU4", _gauss(uv, mid, 0.2, 0.3, 0.12), 0.015 * toward_nose, 0.04)
-        add("AU9", _gauss(uv, inner, 0.15, 0.25, 0.1), 0.01 * toward_nose, 0.03)
-        add("AU6", _gauss(uv, outer, 0.2, 0.2, 0.12), 0.0, 0.015)
+    # ---- brows ---------------------------------------------------------------------------
+    # Each brow moves as a whole along its length (t: 0 at the inner end, 1 at the outer end);
+    # the forehead above follows, the skin below is compressed or stretched down to the lid.
+    for brow, (upper, _) in ((R.brow_right, R.eye("right")), (R.brow_left, R.eye("left"))):
+        t, weight, toward_nose = _brow_field(uv, brow, upper)
+        inner, outer = (1 - t), t
+        add("AU1", weight, 0.0, -0.15 * inner ** 1.4)
+        add("AU2", weight, 0.0, -0.15 * outer ** 1.4)
+        add("AU4", weight, 0.07 * toward_nose * inner ** 1.5, 0.13 - 0.08 * t)
+        add("AU9", weight, 0.015 * toward_nose * inner ** 2, 0.04 * inner ** 2)
+        add("AU6", weight, 0.0, 0.02 * outer)
+        interaction[0, :, 1] += weight * -0.09 * inner ** 2  # AU1 with AU4: the inner ends rise (the grief brow)
 
     # ---- eyes ------------------------------------------------------------------------------
     for side in ("right", "left"):
@@ -246,7 +305,7 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = 
         add("AU7", skin_below, 0.0, -0.015)
         add("AU6", lo_w, 0.0, -0.025)
         add("AU6", _gauss(uv, (centre[0], centre[1] + 0.38), 0.25, 0.15, 0.18), 0.0, -0.04)
-        add("AU4", up_w, 0.0, 0.01)
+        add("AU4", up_w, 0.0, 0.02)
         closed = eye_closure(uv[upper], uv[lower])
         basis[AU_INDEX["AU45"], upper] += closed - uv[upper]
         basis[AU_INDEX["AU45"], lower] += closed - uv[lower]
@@ -257,4 +316,4 @@ def au_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None = 
             for name in ("AU5", "AU6", "AU7", "AU45"):
                 k = AU_INDEX[name]
                 basis[k, iris] += (basis[k, upper].mean(axis=0) + basis[k, lower].mean(axis=0)) / 2
-    return basis
+    return basis, interaction

@@ -22,7 +22,7 @@ from .. import kernels
 from ..face.detect import as_rgb
 from ..face.fit import rotation
 from ..face.model import FaceModel
-from ..face.rig import AU_INDEX, LIP_OPENING, N_AU, au_basis, eye_closure
+from ..face.rig import AU_INDEX, INTERACTIONS, LIP_OPENING, N_AU, eye_closure, interaction_weights, rig_basis
 from ..motion import Motion
 from ..motion import channels as ch
 from .composite import clean_lip_line, draw_eyelid, draw_mouth, make_palette
@@ -59,7 +59,8 @@ class Renderer:
         for name, value in face.source_aus.items():
             self.source_values[ch.index(name)] = value
         self._source_aus = self.source_values[_AU].astype(np.float64)
-        self._basis = self._pixel_basis()  # [N_AU, V * 2]
+        self._basis = self._pixel_basis()  # [N_AU + n_interactions, V * 2]
+        self._source_weights = np.concatenate([self._source_aus, interaction_weights(self._source_aus)]).astype(np.float32)
         self._gaze = self._gaze_basis()  # [2, V * 2]
         frame = self.mesh.frame
         self._pivot = frame.to_image(np.array([0.0, 0.7]))
@@ -76,9 +77,10 @@ class Renderer:
         n_rings = mesh.rings.size
         points = np.concatenate([face.mesh.astype(np.float64), mesh.vertices[-n_rings:]])
         follow = np.concatenate([np.ones(len(face.mesh)), np.repeat(JAW_FOLLOW, mesh.rings.shape[1])])
-        basis_uv = au_basis(frame.to_face(points), n_mesh=len(face.mesh), jaw_follow=follow)
+        basis_uv, interaction_uv = rig_basis(frame.to_face(points), n_mesh=len(face.mesh), jaw_follow=follow)
+        basis_uv = np.concatenate([basis_uv, interaction_uv])
         V = len(mesh.vertices)
-        basis = np.zeros((N_AU, V, 2))
+        basis = np.zeros((N_AU + len(INTERACTIONS), V, 2))
         basis[:, :N_FACE] = basis_uv[:, :N_FACE]
         basis[:, V - n_rings:] = basis_uv[:, len(face.mesh):]
         for eye in mesh.eyes:  # interior eye rows move between their lids
@@ -88,7 +90,7 @@ class Renderer:
         basis[_BLINK] = 0.0  # blinks close exactly in _close_eyes
         basis = frame.vectors_to_image(basis)
         self._calibrate_opening(basis)
-        return basis.reshape(N_AU, -1).astype(np.float32)
+        return basis.reshape(len(basis), -1).astype(np.float32)
 
     def _calibrate_opening(self, basis: np.ndarray) -> None:
         """Make the opening AUs undo the portrait's own lip gap exactly where it is wider than the rig predicts."""
@@ -144,7 +146,7 @@ class Renderer:
         if values.ndim != 2 or values.shape[1] != ch.N_CHANNELS:
             raise ValueError(f"motion values must be [F, {ch.N_CHANNELS}], got shape {values.shape}")
         aus = np.clip(values[:, _AU], 0.0, 1.0)
-        delta = aus - self._source_aus.astype(np.float32)
+        delta = np.concatenate([aus, interaction_weights(aus)], axis=1) - self._source_weights
         gaze = np.clip(values[:, _GAZE], -1.0, 1.0)
         V = len(self.mesh.vertices)
         dst = self.mesh.vertices.reshape(1, -1) + delta @ self._basis + gaze @ self._gaze
