@@ -84,7 +84,7 @@ def test_good_answer_becomes_a_plan():
 
 def test_answers_are_clamped_and_repaired():
     raw = ('{"steps": ["joy", 5, "\\u0007bell"], "emotions": [{"label": "happy", "intensity": 3, '
-           '"start": 0.9, "end": 0.1}], "aus": {"au 12": 4, "AU6": "C", "AU99": 1, "AU1L": 0.2, '
+           '"start": 0.9, "end": 0.1}, "happy raises the lip corners with AU12 and more"], "aus": {"au 12": 4, "AU6": "C", "AU99": 1, "AU1L": 0.2, '
            '"AU14R": -2, "AU25": NaN}, "valence": 7')  # truncated, with NaN, wrong scales, unknown AU
     plan = plan_from_llm_output("happy", raw, backend="llm:test")
     assert plan.aus["AU12L"] == plan.aus["AU12R"] == pytest.approx(0.8)  # 4 on a 0..5 scale
@@ -94,6 +94,7 @@ def test_answers_are_clamped_and_repaired():
     assert plan.steps == ["joy", "bell"]
     warnings = " ".join(plan.warnings)
     assert "truncated" in warnings and "AU99" in warnings and "0..5 scale" in warnings
+    assert len(plan.emotions) == 1 and "not a label" in warnings
     assert plan.valence == 1.0 or plan.valence <= 1.0
 
 

@@ -35,6 +35,7 @@ from .rules import describe_regions
 MAX_STEPS = 24
 MAX_STEP_CHARS = 400
 MAX_LABEL_CHARS = 48
+MAX_LABEL_WORDS = 4
 MAX_EMOTIONS = 12
 MAX_KEYFRAMES = 32
 DEFAULT_MAX_TOKENS = 320
@@ -411,8 +412,10 @@ def plan_from_llm_output(text: str, raw: str, backend: str = "llm") -> EmotionPl
             item = dict(zip(("label", "intensity", "start", "end"), item))
         if not isinstance(item, dict):
             continue
-        label = _clean_text(item.get("label", item.get("emotion")), MAX_LABEL_CHARS)
-        if label is None:
+        label = _clean_text(item.get("label", item.get("emotion")), MAX_LABEL_CHARS + 1)
+        if label is None or len(label) > MAX_LABEL_CHARS or len(label.split()) > MAX_LABEL_WORDS:
+            if label is not None:
+                notes.append(f"dropped an emotion label that is not a label: '{label[:30]}...'")
             continue
         intensity = _number(item.get("intensity", 0.7))
         start, end = _number(item.get("start", 0.0)), _number(item.get("end", 1.0))
