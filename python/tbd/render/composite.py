@@ -17,6 +17,7 @@ CAVITY = np.array([58.0, 24.0, 26.0])
 TONGUE = np.array([140.0, 66.0, 68.0])
 TEETH = np.array([215.0, 207.0, 192.0])
 _LUMA = np.array([0.299, 0.587, 0.114])
+_LIP_SHADOW = np.array([0.8, 1.15, 1.1])  # the shadow between closed lips is darker and redder than the lips
 
 
 @dataclass(frozen=True)
@@ -187,11 +188,13 @@ def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, li
 
 
 def clean_lip_line(image: np.ndarray, mesh: np.ndarray, interocular: float) -> np.ndarray:
-    """A copy of the portrait with cavity and teeth pixels just outside the inner-lip contour filled with lip colour.
+    """A copy of the portrait with cavity and teeth pixels along the inner-lip contour filled with lip colour.
 
     A smile's dark corners and teeth often reach a little past the landmarks; when the lips
     close, those pixels would stay as specks along the lip line. They are filled by diffusion from
-    their lighter neighbours (a few pixels per face, so the portrait itself barely changes).
+    their lighter neighbours (a few pixels per face, so the portrait itself barely changes): just
+    outside the contour, and around the mouth's corners, where the lips' triangles meet at a
+    point and sample the texture on both sides of it.
     """
     out = image.copy()
     upper, lower = mesh[list(R.lips_inner_upper)], mesh[list(R.lips_inner_lower)]
@@ -210,11 +213,14 @@ def clean_lip_line(image: np.ndarray, mesh: np.ndarray, interocular: float) -> n
     # much darker than the lips (the cavity) or pale and grey (teeth) do not belong to the lips.
     luma = patch @ _LUMA
     grey = (patch.max(axis=2) - patch.min(axis=2)) < 0.22 * np.maximum(luma, 1.0)
-    mask = (distance < 1.0) & (distance > -band) & ((luma < 0.65 * lip_luma) | (grey & (luma > 1.05 * lip_luma)))
+    corners = polygon[[0, len(upper) - 1]]
+    near_corner = (np.hypot(*(px[:, None] - corners[None]).transpose(2, 0, 1)).min(axis=1) < 1.5 * band).reshape(shape)
+    foreign = (luma < 0.8 * lip_luma) | (grey & (luma > 1.05 * lip_luma))
+    mask = ((distance < 1.0) | near_corner) & (distance > -band) & foreign
     if not mask.any():
         return out
-    known = ~mask
-    for _ in range(int(np.ceil(band)) + 4):
+    known = ~foreign  # only lip-like pixels feed the fill
+    for _ in range(int(np.ceil(2 * band)) + 4):
         padded = np.pad(patch * known[..., None], ((1, 1), (1, 1), (0, 0)))
         weight = np.pad(known.astype(np.float64), 1)
         total = sum(padded[1 + dy:shape[0] + 1 + dy, 1 + dx:shape[1] + 1 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
@@ -224,3 +230,52 @@ def clean_lip_line(image: np.ndarray, mesh: np.ndarray, interocular: float) -> n
         known = known | fill
     out[box] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
     return out
+
+
+def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corners: np.ndarray, strength: np.ndarray,
+                  width: float) -> None:
+    """Paint closed lips' meeting line into ``frame`` (in place) where the inner-lip contours [K, 2] touch.
+
+    Where a portrait's open mouth is warped shut, its teeth and cavity leave a seam of dark or
+    pale pixels along the lip line (slivers thinner than a pixel, and the dark mouth corners).
+    Within ``width`` px of the line, extended to the outer lip ``corners`` [2, 2], the lips' own
+    colours (taken just above and below the band in this frame) are blended in, with the thin
+    soft shadow that real closed lips show between them. ``strength`` [K] (0..1) per contour
+    column says how much to paint.
+    """
+    if not np.any(strength > 0):
+        return
+    middle = (upper + lower) / 2
+    line = np.concatenate([corners[:1], middle, corners[1:]]).astype(np.float64)
+    amount_at = np.concatenate([strength[:1], strength, strength[-1:]])
+    roi = _roi(frame, np.concatenate([line - width - 1.0, line + width + 1.0]))
+    if roi is None:
+        return
+    box, px = roi
+    a, ab = line[:-1], line[1:] - line[:-1]
+    ap = px[:, None, :] - a[None]
+    t = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
+    offsets = ap - t[..., None] * ab[None]
+    dist2 = (offsets ** 2).sum(-1)
+    nearest = dist2.argmin(axis=1)
+    rows = np.arange(len(px))
+    dist = np.sqrt(dist2[rows, nearest])
+    along = t[rows, nearest]
+    amount = (1 - along) * amount_at[nearest] + along * amount_at[nearest + 1]
+    alpha = amount * _smooth(1.5 - dist / width)
+    if not alpha.any():
+        return
+    above = _sample(frame, line - [0.0, width + 1.5], radius=0)
+    below = _sample(frame, line + [0.0, width + 1.5], radius=0)
+    seg_colour = lambda c: (1 - along)[:, None] * c[nearest] + along[:, None] * c[nearest + 1]  # noqa: E731
+    side = np.clip(0.5 + offsets[rows, nearest, 1] / (2 * width), 0.0, 1.0)[:, None]
+    colour = seg_colour(above) * (1 - side) + seg_colour(below) * side
+    mid = len(line) // 2
+    across = np.abs(nearest + along - mid) / max(mid, 1)
+    shadow = (0.08 + 0.2 * across ** 2) * np.exp(-0.5 * (dist / max(0.3 * width, 0.5)) ** 2)
+    _blend(frame, box, colour * (1.0 - shadow[:, None] * _LIP_SHADOW), alpha)
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)

@@ -22,10 +22,11 @@ from .. import kernels
 from ..face.detect import as_rgb
 from ..face.fit import rotation
 from ..face.model import FaceModel
+from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..face.rig import AU_INDEX, INTERACTIONS, LIP_OPENING, N_AU, eye_closure, interaction_weights, rig_basis
 from ..motion import Motion
 from ..motion import channels as ch
-from .composite import clean_lip_line, draw_eyelid, draw_mouth, make_palette
+from .composite import clean_lip_line, draw_eyelid, draw_lip_line, draw_mouth, make_palette
 from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh
 
 _AU = np.array(ch.indices(ch.AU_CHANNELS))
@@ -35,6 +36,7 @@ _BLINK = AU_INDEX["AU45"]
 _OPENING = [AU_INDEX[name] for name in LIP_OPENING]
 GAZE_RANGE = (0.2, 0.3)  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
 SKIN_FOLLOW = 0.5  # how far the skin above an upper lid follows it in a blink
+LEVEL_CORNERS = -0.01  # lip-corner height above the lips' centre in a neutral face (IOD units; the canonical face's)
 
 
 class Renderer:
@@ -59,8 +61,9 @@ class Renderer:
         for name, value in face.source_aus.items():
             self.source_values[ch.index(name)] = value
         self._source_aus = self.source_values[_AU].astype(np.float64)
+        self._source_weights = np.concatenate([self._source_aus, interaction_weights(self._source_aus)])
         self._basis = self._pixel_basis()  # [N_AU + n_interactions, V * 2]
-        self._source_weights = np.concatenate([self._source_aus, interaction_weights(self._source_aus)]).astype(np.float32)
+        self._source_weights = self._source_weights.astype(np.float32)
         self._gaze = self._gaze_basis()  # [2, V * 2]
         frame = self.mesh.frame
         self._pivot = frame.to_image(np.array([0.0, 0.7]))
@@ -68,6 +71,8 @@ class Renderer:
         self._palette = make_palette(image, face.mesh, frame.scale, frame.axes[1])
         self._texture = clean_lip_line(image, face.mesh, frame.scale)
         self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
+        self._source_gaps = self._column_gaps(self.mesh.vertices[None])[0]
+        self._outer_corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]
         self._blink_source = float(min(self._source_aus[_BLINK], 0.6))
 
     # ---- precomputation ------------------------------------------------------------------
@@ -90,7 +95,39 @@ class Renderer:
         basis[_BLINK] = 0.0  # blinks close exactly in _close_eyes
         basis = frame.vectors_to_image(basis)
         self._calibrate_opening(basis)
+        self._calibrate_corners(basis)
         return basis.reshape(len(basis), -1).astype(np.float32)
+
+    def _calibrate_corners(self, basis: np.ndarray) -> None:
+        """Make the lip-corner AUs undo the portrait's own smile (or frown) fully where the rig's share falls short.
+
+        A broad smile raises the corners further than its AU12 intensity times the rig's lift;
+        undone at the rig's rate, a neutral target would still smile. Each side's AU12 (or AU15)
+        is scaled up, at most 1.8x, so that the target with no AUs has level corners.
+        """
+        frame = self.mesh.frame
+        verts = self.mesh.vertices.astype(np.float64)
+        neutral = verts - np.einsum("a,avc->vc", self._source_weights, basis)
+        up, lo = self.mesh.lips_upper, self.mesh.lips_lower
+        mid = len(up) // 2
+
+        def heights(points: np.ndarray) -> np.ndarray:  # corner height above the lips' centre, IOD units
+            v = frame.to_face(points)[:, 1] if points.ndim == 2 else (points @ frame.axes[1]) / frame.scale
+            return (v[up[mid]] + v[lo[mid]]) / 2 - v[[R.lips_outer_upper[0], R.lips_outer_upper[-1]]]
+
+        level = heights(neutral) - LEVEL_CORNERS
+        for k, (smile, frown) in enumerate(((AU_INDEX["AU12R"], AU_INDEX["AU15"]), (AU_INDEX["AU12L"], AU_INDEX["AU15"]))):
+            name = smile if level[k] > 0 else frown
+            strength = self._source_aus[name]
+            if strength < 0.2 or name == frown and self._source_aus[smile] > 0:
+                continue
+            per_unit = abs(heights(basis[name])[k])
+            factor = float(np.clip(1.0 + abs(level[k]) / max(strength * per_unit, 1e-6), 1.0, 1.8))
+            side = (frame.to_face(verts)[:, 0] < frame.to_face(verts[[up[mid]]])[0, 0]) == (k == 0)
+            if name == frown:  # AU15 is one channel for both sides: scale its side only
+                basis[name, side] *= factor
+            else:
+                basis[name] *= factor
 
     def _calibrate_opening(self, basis: np.ndarray) -> None:
         """Make the opening AUs undo the portrait's own lip gap exactly where it is wider than the rig predicts."""
@@ -135,6 +172,11 @@ class Renderer:
         cols = slice(mid - 1, mid + 2)
         diff = vertices[:, self.mesh.lips_lower[cols]] - vertices[:, self.mesh.lips_upper[cols]]
         return np.maximum((diff @ self.mesh.frame.axes[1].astype(np.float32)).mean(axis=1), 0.0)
+
+    def _column_gaps(self, vertices: np.ndarray) -> np.ndarray:
+        """Inner-lip gap (px) at every contour column [F, K]."""
+        diff = vertices[:, self.mesh.lips_lower] - vertices[:, self.mesh.lips_upper]
+        return diff @ self.mesh.frame.axes[1].astype(np.float32)
 
     def vertices(self, values: np.ndarray) -> np.ndarray:
         """Destination vertices float32 [F, V, 2] for motion values [F, n_channels]."""
@@ -197,7 +239,12 @@ class Renderer:
         lids = [eye.rows[0] for eye in self.mesh.eyes]
         axis = self.mesh.frame.axes[1].astype(np.float32)
         covered = ((dst[:, lids] - open_lids) @ axis).max(axis=2)  # [F, 2] how far each lid came down, px
-        for frame, vertices, gap, lid_open, lid_cover in zip(frames, dst, gaps, open_lids, covered):
+        # Where the portrait's open lips are now shut, their meeting line is repainted (no seam of teeth).
+        columns = self._column_gaps(dst)
+        shut = np.clip(1.0 - columns / 1.5, 0.0, 1.0) * np.clip((self._source_gaps - columns) / 1.5, 0.0, 1.0)
+        shut[:, [0, -1]] = shut[:, [1, -2]]
+        line_width = max(0.025 * scale, 1.2)
+        for frame, vertices, gap, lid_open, lid_cover, closed in zip(frames, dst, gaps, open_lids, covered, shut):
             for k in range(2):
                 if lid_cover[k] > 0.3:
                     draw_eyelid(frame, lid_open[k], vertices[lids[k]], -0.1 * scale * axis, self._palette,
@@ -208,6 +255,9 @@ class Renderer:
                 opacity = float(np.clip(abs(gap - self._source_gap) / (0.5 * self._source_gap), 0.0, 1.0))
             if gap > 0.05:
                 draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._palette, opacity)
+            if closed.any():
+                draw_lip_line(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower],
+                              vertices[self._outer_corners], closed, line_width)
 
     def iter_chunks(self, values: np.ndarray) -> Iterator[np.ndarray]:
         """Frames uint8 [F, H, W, 3], ``chunk`` at a time, for motion values [T, n_channels]."""
