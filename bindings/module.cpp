@@ -115,7 +115,17 @@ TensorRef torch_ref(const char* name, const py::handle& t) {
 
 TensorRef to_ref(const char* name, const py::handle& obj) {
   if (py::isinstance<py::array>(obj)) return numpy_ref(name, py::reinterpret_borrow<py::array>(obj));
-  if (py::hasattr(obj, "data_ptr")) return torch_ref(name, obj);
+  if (py::hasattr(obj, "data_ptr")) {
+    // A CPU tensor's numpy view is the cheapest way to read its pointer, shape and strides;
+    // tensors numpy cannot view (CUDA, bfloat16, requiring grad, meta) take the attribute path.
+    if (!obj.attr("is_cuda").cast<bool>()) {
+      try {
+        return numpy_ref(name, obj.attr("numpy")().cast<py::array>());
+      } catch (const py::error_already_set&) {
+      }
+    }
+    return torch_ref(name, obj);
+  }
   throw tbd::DTypeError(std::string("'") + name + "' must be a numpy array or a torch tensor, got " +
                         std::string(py::str(obj.get_type().attr("__name__"))));
 }
@@ -159,8 +169,9 @@ void guided_step(const py::object& eps_u, const py::object& eps_g, const py::obj
                  const py::object& noise, const py::object& x_next, const py::object& x0, double w_g,
                  double w_l, double alpha, double sigma, double a, double b, double c, double d,
                  const std::string& pred_type, std::optional<double> clamp, std::uintptr_t stream) {
+  const TensorRef x_ref = to_ref("x", x);
   tbd::GuidedStepArgs args{to_ref("eps_u", eps_u), to_ref("eps_g", eps_g), to_ref("eps_gl", eps_gl),
-                           to_ref("x", x), to_ref("mask", mask), to_ref("x_next", x_next),
+                           x_ref, tbd::broadcast_to(to_ref("mask", mask), x_ref.shape), to_ref("x_next", x_next),
                            to_ref("x0", x0), to_optional_ref("x0_prev", x0_prev),
                            to_optional_ref("noise", noise)};
   args.w_g = w_g;

@@ -114,26 +114,26 @@ def test_reference_backend_agrees_with_native() -> None:
     np.testing.assert_allclose(native, fallback, atol=2e-6)
 
 
-def test_bad_arguments_name_the_argument() -> None:
+@pytest.mark.parametrize("backend", ["native", "reference"])
+def test_bad_arguments_name_the_argument(backend: str) -> None:
+    """Both backends check the same things and say the same (the native checks are in C++)."""
     rng = np.random.default_rng(16)
     q, k, v = random_qkv(rng, 2, 2, 5, 6, 8)
-    with pytest.raises(TypeError, match="'k' has dtype float64"):
-        kernels.attention(q, k.astype(np.float64), v)
-    with pytest.raises(ValueError, match="'v' must have shape"):
-        kernels.attention(q, k, v[:, :, :3])
-    with pytest.raises(ValueError, match="'k' must have shape"):
-        kernels.attention(q, k[..., :4], v[..., :4])
-    with pytest.raises(ValueError, match="'q' must have shape"):
-        kernels.attention(q[0], k, v)
-    with pytest.raises(ValueError, match="'mask' must have shape"):
-        kernels.attention(q, k, v, mask=np.ones((2, 5), bool))
-    with pytest.raises(ValueError, match="'window' is for self-attention"):
-        kernels.attention(q, k, v, window=2)
-    with pytest.raises(ValueError, match="'window' must be a non-negative integer"):
-        kernels.attention(q, q, q, window=-1)
-    with pytest.raises(ValueError, match="'scale' must be"):
-        kernels.attention(q, k, v, scale=0.0)
-    with pytest.raises(ValueError, match="'q' must be contiguous in its last"):
-        kernels.attention(np.asfortranarray(q), k, v, backend="native")
-    with pytest.raises(TypeError, match="'q' must be a numpy array or a torch tensor"):
-        kernels.attention(q.tolist(), k, v)
+    cases = [
+        (TypeError, "'k' has dtype float64 but 'q' has float32", (q, k.astype(np.float64), v), {}),
+        (ValueError, "'v' must have shape", (q, k, v[:, :, :3]), {}),
+        (ValueError, "'k' must have shape", (q, k[..., :4], v[..., :4]), {}),
+        (ValueError, "'q' must have 4 dimensions", (q[0], k, v), {}),
+        (ValueError, "'mask' must have shape", (q, k, v), {"mask": np.ones((2, 5), bool)}),
+        (ValueError, "'window' is for self-attention", (q, k, v), {"window": 2}),
+        (ValueError, "'window' must be a non-negative integer", (q, q, q), {"window": -1}),
+        (ValueError, "'scale' must be a positive finite number", (q, k, v), {"scale": 0.0}),
+        (ValueError, "'out' must have shape", (q, k, v), {"out": np.empty((2, 2, 5, 4), np.float32)}),
+        (TypeError, "'q' must be a numpy array or a torch tensor", (q.tolist(), k, v), {}),
+    ]
+    for error, message, args, kwargs in cases:
+        with pytest.raises(error, match=message):
+            kernels.attention(*args, **kwargs, backend=backend)
+    if backend == "native":
+        with pytest.raises(ValueError, match="'q' must be contiguous in its last"):
+            kernels.attention(np.asfortranarray(q), k, v, backend="native")

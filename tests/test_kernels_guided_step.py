@@ -112,25 +112,26 @@ def test_reference_backend_and_float64_fallback() -> None:
     np.testing.assert_allclose(as64[0], reference.guided_step(*arrays, mask, **COEFFS)[0], rtol=1e-12, atol=1e-12)
 
 
-def test_bad_arguments_name_the_argument() -> None:
+@pytest.mark.parametrize("backend", ["native", "reference"])
+def test_bad_arguments_name_the_argument(backend: str) -> None:
+    """Both backends check the same things and say the same (the native checks are in C++)."""
     rng = np.random.default_rng(6)
     eu, eg, egl, x = random_arrays(rng, (2, 6, 4), 4)
     mask = np.ones(4, np.float32)
-    with pytest.raises(ValueError, match="'c' is nonzero but 'x0_prev'"):
-        kernels.guided_step(eu, eg, egl, x, mask, **COEFFS, c=0.5)
-    with pytest.raises(ValueError, match="'d' is nonzero but 'noise'"):
-        kernels.guided_step(eu, eg, egl, x, mask, **COEFFS, d=0.5)
-    with pytest.raises(ValueError, match="'mask' of shape \\[3\\] does not broadcast"):
-        kernels.guided_step(eu, eg, egl, x, np.ones(3, np.float32), **COEFFS)
-    with pytest.raises(TypeError, match="'eps_g' has dtype float64"):
-        kernels.guided_step(eu, eg.astype(np.float64), egl, x, mask, **COEFFS)
-    with pytest.raises(ValueError, match="'eps_gl' must have shape"):
-        kernels.guided_step(eu, eg, egl[:1], x, mask, **COEFFS)
-    with pytest.raises(ValueError, match="'pred_type' must be one of"):
-        kernels.guided_step(eu, eg, egl, x, mask, **COEFFS, pred_type="sample")
-    with pytest.raises(ValueError, match="'clamp' must be positive"):
-        kernels.guided_step(eu, eg, egl, x, mask, **COEFFS, clamp=0.0)
-    with pytest.raises(ValueError, match="'x' must be C-contiguous"):
-        kernels.guided_step(eu[:, ::2], eg[:, ::2], egl[:, ::2], x[:, ::2], mask, **COEFFS, backend="native")
-    with pytest.raises(TypeError, match="'x' must be a numpy array"):
-        kernels.guided_step(eu, eg, egl, x.tolist(), mask, **COEFFS)
+    cases = [
+        (ValueError, "'c' is nonzero but 'x0_prev'", (eu, eg, egl, x, mask), {"c": 0.5}),
+        (ValueError, "'d' is nonzero but 'noise'", (eu, eg, egl, x, mask), {"d": 0.5}),
+        (ValueError, "'mask' of shape \\[3\\] does not broadcast", (eu, eg, egl, x, np.ones(3, np.float32)), {}),
+        (TypeError, "'eps_g' has dtype float64 but 'x' has float32", (eu, eg.astype(np.float64), egl, x, mask), {}),
+        (ValueError, "'eps_gl' must have shape", (eu, eg, egl[:1], x, mask), {}),
+        (ValueError, "'pred_type' must be 'eps', 'x0' or 'v'", (eu, eg, egl, x, mask), {"pred_type": "sample"}),
+        (ValueError, "'clamp' must be positive", (eu, eg, egl, x, mask), {"clamp": 0.0}),
+        (ValueError, "'alpha' must be nonzero", (eu, eg, egl, x, mask), {**COEFFS, "alpha": 0.0}),
+        (TypeError, "'x' must be a numpy array", (eu, eg, egl, x.tolist(), mask), {}),
+    ]
+    for error, message, args, kwargs in cases:
+        with pytest.raises(error, match=message):
+            kernels.guided_step(*args, **{**COEFFS, **kwargs}, backend=backend)
+    if backend == "native":
+        with pytest.raises(ValueError, match="'x' must be C-contiguous"):
+            kernels.guided_step(eu[:, ::2], eg[:, ::2], egl[:, ::2], x[:, ::2], mask, **COEFFS, backend="native")

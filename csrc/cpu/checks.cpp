@@ -101,6 +101,27 @@ void check_shape(const TensorRef& t, const std::vector<int64_t>& expected, const
   }
 }
 
+TensorRef broadcast_to(const TensorRef& t, const std::vector<int64_t>& shape) {
+  TensorRef view = t;
+  const int ndim = static_cast<int>(shape.size()), offset = ndim - t.ndim();
+  bool ok = offset >= 0;
+  view.shape = shape;
+  view.strides.assign(shape.size(), 0);
+  for (int i = 0; ok && i < t.ndim(); ++i) {
+    if (t.shape[i] == shape[i + offset])
+      view.strides[i + offset] = t.shape[i] == 1 ? 0 : t.strides[i];
+    else if (t.shape[i] != 1)
+      ok = false;
+  }
+  if (!ok) {
+    TensorRef target;
+    target.shape = shape;
+    throw ArgError("'" + t.name + "' of shape " + t.shape_str() + " does not broadcast to x " + target.shape_str() +
+                   "; give one value per channel ([C], the last axis) or a shape broadcastable to x");
+  }
+  return view;
+}
+
 static void check_not_null(const TensorRef& t) {
   if (t.numel() > 0 && t.data == nullptr) throw ArgError("'" + t.name + "' has a null data pointer");
 }

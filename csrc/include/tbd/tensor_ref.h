@@ -54,4 +54,8 @@ void check_same_device(const TensorRef& a, const TensorRef& b);
 void check_same_dtype(const TensorRef& a, const TensorRef& b);
 void check_shape(const TensorRef& t, const std::vector<int64_t>& expected, const char* layout);
 
+// `t` viewed with `shape` under numpy broadcasting (trailing axes aligned, size-1 and missing axes
+// get stride 0); ArgError naming `t` if the shapes are incompatible.
+TensorRef broadcast_to(const TensorRef& t, const std::vector<int64_t>& shape);
+
 }  // namespace tbd

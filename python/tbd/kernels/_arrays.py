@@ -40,7 +40,10 @@ def dtype_name(x: Any) -> str:
 
 
 def device_type(x: Any) -> str:
-    return "cpu" if isinstance(x, np.ndarray) else x.device.type
+    """'cpu', 'cuda' or another torch device type (is_cpu/is_cuda are much cheaper than .device)."""
+    if isinstance(x, np.ndarray) or x.is_cpu:
+        return "cpu"
+    return "cuda" if x.is_cuda else x.device.type
 
 
 def is_contiguous(x: Any) -> bool:
@@ -70,9 +73,9 @@ def eager_torch(*tensors: Any) -> bool:
 
 def cuda_stream(x: Any) -> int:
     """The caller's current CUDA stream handle for the device of `x` (0 for CPU arrays)."""
-    if is_torch(x) and x.device.type == "cuda":
-        return int(torch_module().cuda.current_stream(x.device).cuda_stream)
-    return 0
+    if isinstance(x, np.ndarray) or not x.is_cuda:
+        return 0
+    return int(torch_module().cuda.current_stream(x.device).cuda_stream)
 
 
 def empty(like: Any, shape: tuple[int, ...]) -> Any:

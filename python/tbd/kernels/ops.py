@@ -137,50 +137,45 @@ def mesh_warp(
 _STEP_DTYPES = {"cpu": ("float32",), "cuda": ("float32", "float16", "bfloat16")}
 
 
-def _step_mask(mask: Any, x: Array) -> Array:
-    """The guidance mask as float32 in x's array type and device, broadcast (as a view) to x."""
-    shape = tuple(x.shape)
+def _float_mask(mask: Any, x: Array) -> Array:
+    """The guidance mask as float32 in x's array type and device (not broadcast: the kernel and
+    the reference broadcast it; a mask already in that form is not copied)."""
     if isinstance(x, np.ndarray):
-        m = np.asarray(mask, dtype=np.float32)
-        if m.ndim and m.strides[-1] not in (0, 4):
-            m = np.ascontiguousarray(m)
-        try:
-            return np.broadcast_to(m, shape)
-        except ValueError:
-            pass
-    else:
-        torch = _arrays.torch_module()
-        m = torch.as_tensor(mask, dtype=torch.float32, device=x.device)
-        if m.ndim and m.stride(-1) not in (0, 1):
-            m = m.contiguous()
-        try:
-            return m.expand(shape)
-        except RuntimeError:
-            pass
-    raise ValueError(
-        f"'mask' of shape {list(m.shape)} does not broadcast to x {list(shape)}; "
-        "give one value per channel ([C], the last axis) or a shape broadcastable to x"
-    )
+        return np.asarray(mask, dtype=np.float32)
+    torch = _arrays.torch_module()
+    return torch.as_tensor(mask, dtype=torch.float32, device=x.device)
 
 
 def _check_step(
-    x: Array, arrays: dict[str, Array | None], pred_type: str, c: float, d: float, clamp: float | None, alpha: float
+    eps_u: Array, eps_g: Array, eps_gl: Array, x: Array, mask: Array, x0_prev: Array | None, noise: Array | None,
+    outputs: tuple[Array, Array], pred_type: str, c: float, d: float, clamp: float | None, alpha: float,
 ) -> None:
+    """The argument checks tbd._C makes, for the reference path (same messages)."""
     _arrays.array_kind("x", x)
-    for name, value in arrays.items():
+    named = {"eps_u": eps_u, "eps_g": eps_g, "eps_gl": eps_gl, "x0_prev": x0_prev, "noise": noise,
+             "x_next": outputs[0], "x0": outputs[1]}
+    for name, value in named.items():
         if value is None:
             continue
         _arrays.check_like(name, value, x, "x")
         if value.shape != x.shape:
             raise _shape_error(name, f"{list(x.shape)} (the shape of x)", tuple(value.shape))
+    fits = len(mask.shape) <= len(x.shape) and all(
+        m in (1, n) for m, n in zip(reversed(tuple(mask.shape)), reversed(tuple(x.shape)))
+    )
+    if not fits:
+        raise ValueError(
+            f"'mask' of shape {list(mask.shape)} does not broadcast to x {list(x.shape)}; "
+            "give one value per channel ([C], the last axis) or a shape broadcastable to x"
+        )
     if pred_type not in reference.PRED_TYPES:
-        raise ValueError(f"'pred_type' must be one of {reference.PRED_TYPES}, got {pred_type!r}")
-    if c != 0 and arrays["x0_prev"] is None:
+        raise ValueError(f"'pred_type' must be 'eps', 'x0' or 'v', got '{pred_type}'")
+    if c != 0 and x0_prev is None:
         raise ValueError("'c' is nonzero but 'x0_prev' was not given")
-    if d != 0 and arrays["noise"] is None:
+    if d != 0 and noise is None:
         raise ValueError("'d' is nonzero but 'noise' was not given")
     if clamp is not None and not clamp > 0:
-        raise ValueError(f"'clamp' must be positive or None, got {clamp!r}")
+        raise ValueError("'clamp' must be positive (or None)")
     if pred_type == "eps" and alpha == 0:
         raise ValueError("'alpha' must be nonzero for pred_type='eps' (x0 = (x - sigma p) / alpha)")
 
@@ -191,10 +186,10 @@ def guided_step_into(
     w_g: float, w_l: float, alpha: float, sigma: float, a: float, b: float, c: float, d: float,
     pred_type: str, clamp: float | None, backend: str = "auto",
 ) -> None:
-    """One guided step into `x_next` and `x0`; arrays checked and `mask` broadcast to x (`_step_mask`).
+    """One guided step into `x_next` and `x0`; `mask` is float32 (see `_float_mask`).
 
-    The native kernel needs C-contiguous arrays (it says which one is not); other layouts and
-    dtypes the kernel lacks run the reference.
+    The native kernel checks every argument itself (C-contiguous arrays of x's shape, dtype and
+    device); dtypes it lacks run the reference after the same checks in Python.
     """
     device = _arrays.device_type(x)
     if use_native("guided_step", device, _arrays.dtype_name(x) in _STEP_DTYPES.get(device, ()), backend):
@@ -203,6 +198,7 @@ def guided_step_into(
             w_g, w_l, alpha, sigma, a, b, c, d, pred_type, clamp, _arrays.cuda_stream(x),
         )
         return
+    _check_step(eps_u, eps_g, eps_gl, x, mask, x0_prev, noise, (x_next, x0), pred_type, c, d, clamp, alpha)
     np_ = _arrays.to_numpy
     next_ref, x0_ref = reference.guided_step(
         np_(eps_u), np_(eps_g), np_(eps_gl), np_(x), np_(mask),
@@ -244,27 +240,22 @@ def guided_step(
     All arrays share x's shape, dtype and device (CPU kernel: float32; CUDA: float32/16, bfloat16;
     other dtypes run the float64 reference). `out=(x_next, x0)` writes into given arrays.
     """
-    arrays = {"eps_u": eps_u, "eps_g": eps_g, "eps_gl": eps_gl, "x0_prev": x0_prev, "noise": noise}
-    _check_step(x, arrays, pred_type, c, d, clamp, alpha)
     w_g, w_l, alpha, sigma = float(w_g), float(w_l), float(alpha), float(sigma)
     a, b, c, d = float(a), float(b), float(c), float(d)
     clamp = None if clamp is None else float(clamp)
+    kind = _arrays.array_kind("x", x)
     if (
-        out is None and backend == "auto" and _arrays.is_torch(x)
+        out is None and backend == "auto" and kind == "torch"
         and not _arrays.eager_torch(eps_u, eps_g, eps_gl, x, x0_prev, noise)
     ):
-        torch = _arrays.torch_module()
-        m = torch.as_tensor(mask, dtype=torch.float32, device=x.device)
         return _torch_ops().guided_step(
-            eps_u, eps_g, eps_gl, x, m, x0_prev, noise, w_g, w_l, alpha, sigma, a, b, c, d, pred_type, clamp
+            eps_u, eps_g, eps_gl, x, _float_mask(mask, x), x0_prev, noise,
+            w_g, w_l, alpha, sigma, a, b, c, d, pred_type, clamp,
         )
-    mask_view = _step_mask(mask, x)
     if out is None:
-        out = (_arrays.empty(x, tuple(x.shape)), _arrays.empty(x, tuple(x.shape)))
-    else:
-        _check_out(out[0], x, "x", tuple(x.shape), "out[0]")
-        _check_out(out[1], x, "x", tuple(x.shape), "out[1]")
-    guided_step_into(eps_u, eps_g, eps_gl, x, mask_view, x0_prev, noise, out[0], out[1],
+        empty_like = np.empty_like if kind == "numpy" else _arrays.torch_module().empty_like
+        out = (empty_like(x), empty_like(x))
+    guided_step_into(eps_u, eps_g, eps_gl, x, _float_mask(mask, x), x0_prev, noise, out[0], out[1],
                      w_g, w_l, alpha, sigma, a, b, c, d, pred_type, clamp, backend)
     return out[0], out[1]
 
@@ -275,48 +266,58 @@ _ATTENTION_DTYPES = {"cpu": ("float32",), "cuda": ("float32", "float16", "bfloat
 _CUDA_MAX_HEAD_DIM = 256  # csrc/cuda/attention.cu tiles head dims up to this
 
 
-def _check_attention(q: Array, k: Array, v: Array, mask: Any, window: int | None, scale: float | None) -> Any:
-    """Shape/dtype/device checks; returns the key mask as a contiguous bool array (or None)."""
-    kind = _arrays.array_kind("q", q)
-    _arrays.check_like("k", k, q, "q")
-    _arrays.check_like("v", v, q, "q")
-    if q.ndim != 4:
-        raise _shape_error("q", "[B, H, Tq, D]", tuple(q.shape))
-    batch, heads, _, dim = q.shape
-    if k.ndim != 4 or k.shape[0] != batch or k.shape[1] != heads or k.shape[3] != dim:
-        raise _shape_error("k", f"[{batch}, {heads}, Tk, {dim}] (B, H, D of q)", tuple(k.shape))
-    if v.shape != k.shape:
-        raise _shape_error("v", f"{list(k.shape)} (the shape of k)", tuple(v.shape))
-    if dim < 1 or k.shape[2] < 1:
-        raise ValueError(f"attention needs D >= 1 and Tk >= 1, got q {list(q.shape)} and k {list(k.shape)}")
-    if window is not None:
-        if isinstance(window, bool) or int(window) != window or window < 0:
-            raise ValueError(f"'window' must be a non-negative integer or None, got {window!r}")
-        if q.shape[2] != k.shape[2]:
-            raise ValueError(f"'window' is for self-attention: Tq={q.shape[2]} differs from Tk={k.shape[2]}")
-    if scale is not None and not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"'scale' must be a positive finite number or None, got {scale!r}")
+def _key_mask(mask: Any, q: Array) -> Array | None:
+    """The key-padding mask as a contiguous bool array in q's array type and device."""
     if mask is None:
         return None
-    if kind == "numpy":
+    if isinstance(q, np.ndarray):
         mask = np.asarray(mask)
-        mask = np.ascontiguousarray(mask if mask.dtype == bool else mask != 0)
-    else:
-        torch = _arrays.torch_module()
-        mask = torch.as_tensor(mask, device=q.device)
-        mask = (mask if mask.dtype == torch.bool else mask != 0).contiguous()
-    if tuple(mask.shape) != (batch, k.shape[2]):
-        raise _shape_error("mask", f"[B, Tk] = [{batch}, {k.shape[2]}] (True = attend)", tuple(mask.shape))
-    return mask
+        return np.ascontiguousarray(mask if mask.dtype == bool else mask != 0)
+    torch = _arrays.torch_module()
+    mask = torch.as_tensor(mask, device=q.device)
+    return (mask if mask.dtype == torch.bool else mask != 0).contiguous()
+
+
+def _check_window(window: Any) -> int | None:
+    if window is None:
+        return None
+    if isinstance(window, bool) or int(window) != window or window < 0:
+        raise ValueError(f"'window' must be a non-negative integer or None, got {window!r}")
+    return int(window)
+
+
+def _check_attention(q: Array, k: Array, v: Array, mask: Array | None, window: int | None, scale: float, out: Array) -> None:
+    """The argument checks tbd._C makes, for the reference path (same messages)."""
+    _arrays.array_kind("q", q)
+    for name, t in (("k", k), ("v", v), ("out", out)):
+        _arrays.check_like(name, t, q, "q")
+    if q.ndim != 4:
+        raise ValueError(f"'q' must have 4 dimensions [B, H, T, D], got shape {list(q.shape)}")
+    batch, heads, tq, dim = q.shape
+    if k.ndim != 4 or k.shape[0] != batch or k.shape[1] != heads or k.shape[3] != dim:
+        raise _shape_error("k", f"[{batch}, {heads}, Tk, {dim}] [B, H, Tk, D] matching q", tuple(k.shape))
+    if v.shape != k.shape:
+        raise _shape_error("v", f"{list(k.shape)} [B, H, Tk, D] matching k", tuple(v.shape))
+    if out.shape != q.shape:
+        raise _shape_error("out", f"{list(q.shape)} (the shape of q)", tuple(out.shape))
+    if k.shape[2] < 1:
+        raise ValueError("'k' must have at least one key (Tk >= 1)")
+    if mask is not None and tuple(mask.shape) != (batch, k.shape[2]):
+        raise _shape_error("mask", f"[{batch}, {k.shape[2]}] [B, Tk]", tuple(mask.shape))
+    if window is not None and tq != k.shape[2]:
+        raise ValueError(f"'window' is for self-attention: q and k must have the same length, got Tq={tq} and Tk={k.shape[2]}")
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError("'scale' must be a positive finite number")
 
 
 def attention_into(
     q: Array, k: Array, v: Array, mask: Array | None, window: int | None, scale: float | None,
     out: Array, backend: str = "auto",
 ) -> None:
-    """Attention into `out` (shape of q); arguments checked by `_check_attention`.
+    """Attention into `out` (shape of q); `mask` from `_key_mask`, `window` from `_check_window`.
 
-    The native kernel needs each array contiguous in its last axis (it says which one is not).
+    The native kernel checks every argument itself (shapes, dtypes, devices, a contiguous last
+    axis); dtypes it lacks run the reference after the same checks in Python.
     """
     device = _arrays.device_type(q)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
@@ -324,8 +325,9 @@ def attention_into(
         device != "cuda" or q.shape[-1] <= _CUDA_MAX_HEAD_DIM
     )
     if use_native("attention", device, supported, backend):
-        native.attention(q, k, v, mask, out, -1 if window is None else int(window), scale, _arrays.cuda_stream(q))
+        native.attention(q, k, v, mask, out, -1 if window is None else window, scale, _arrays.cuda_stream(q))
         return
+    _check_attention(q, k, v, mask, window, scale, out)
     result = reference.attention(
         *(_arrays.to_numpy(t) for t in (q, k, v)),
         mask=None if mask is None else _arrays.to_numpy(mask), window=window, scale=scale,
@@ -350,16 +352,16 @@ def attention(
     last axis); returns [B, H, Tq, D] like q. `mask` [B, Tk] is a key-padding mask (True =
     attend); `window` keeps keys with |i - j| <= window (self-attention); `scale` defaults to
     1/sqrt(D). A query with no key to attend to gets zeros. CPU kernel: float32; CUDA: float32,
-    float16, bfloat16 with float32 accumulation; other dtypes run the float64 reference.
+    float16, bfloat16 with float32 accumulation (head dim <= 256); other inputs run the float64
+    reference.
     """
-    mask = _check_attention(q, k, v, mask, window, scale)
-    window = None if window is None else int(window)
+    kind = _arrays.array_kind("q", q)
+    window = _check_window(window)
     scale = None if scale is None else float(scale)
-    if out is None and backend == "auto" and _arrays.is_torch(q) and not _arrays.eager_torch(q, k, v):
+    mask = _key_mask(mask, q)
+    if out is None and backend == "auto" and kind == "torch" and not _arrays.eager_torch(q, k, v):
         return _torch_ops().attention(q, k, v, mask, window, scale)
     if out is None:
-        out = np.empty_like(q) if isinstance(q, np.ndarray) else _arrays.torch_module().empty_like(q)
-    else:
-        _check_out(out, q, "q", tuple(q.shape))
+        out = np.empty_like(q) if kind == "numpy" else _arrays.torch_module().empty_like(q)
     attention_into(q, k, v, mask, window, scale, out, backend)
     return out

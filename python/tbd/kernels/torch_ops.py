@@ -32,7 +32,7 @@ def guided_step(
     pred_type: str, clamp: float | None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     x_next, x0 = torch.empty_like(x), torch.empty_like(x)
-    ops.guided_step_into(eps_u, eps_g, eps_gl, x, ops._step_mask(mask, x), x0_prev, noise, x_next, x0,
+    ops.guided_step_into(eps_u, eps_g, eps_gl, x, mask, x0_prev, noise, x_next, x0,
                          w_g, w_l, alpha, sigma, a, b, c, d, pred_type, clamp)
     return x_next, x0
 
