@@ -123,9 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", required=True, help="corpus folder with a test split")
     parser.add_argument("--weights", default=None, help=".safetensors checkpoint (default: bundled)")
     parser.add_argument("--takes", type=int, default=48, help="held-out takes to evaluate")
+    parser.add_argument("--offset", type=int, default=0,
+                        help="skip this many takes first (tune settings on one slice, report on another)")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--modes", nargs="+", default=["progressive", "global", "local", "joint", "none"])
     parser.add_argument("--t-star", type=float, nargs="*", default=[], help="extra progressive t* values to sweep")
+    parser.add_argument("--w-l", type=float, nargs="*", default=[], help="extra progressive w_l values to sweep")
+    parser.add_argument("--w-g", type=float, nargs="*", default=[], help="extra global-only w_g values to sweep")
+    parser.add_argument("--no-speed", action="store_true", help="skip the real-time factor measurement")
     parser.add_argument("--onnx", action="store_true", help="also time the ONNX path")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
@@ -145,13 +150,15 @@ def main(argv: list[str] | None = None) -> int:
     if not clips:
         print(f"{args.corpus} has no test split: run `tbd corpus -o {args.corpus} --split test`", file=sys.stderr)
         return 2
-    takes = [(clip, t) for clip in clips for t in range(len(clip.motions))][: args.takes]
+    takes = [(clip, t) for clip in clips for t in range(len(clip.motions))][args.offset : args.offset + args.takes]
     gen = DiffusionGenerator(args.weights, steps=args.steps)
     rig = RigGenerator()
 
     configs: list[tuple[str, dict]] = [("rig", {})]
     configs += [(f"diffusion {m}", {"guidance": m}) for m in args.modes]
     configs += [(f"diffusion progressive t*={t}", {"guidance": "progressive", "t_star": t}) for t in args.t_star]
+    configs += [(f"diffusion progressive w_l={w}", {"guidance": "progressive", "w_l": w}) for w in args.w_l]
+    configs += [(f"diffusion global w_g={w}", {"guidance": "global", "w_g": w}) for w in args.w_g]
 
     from pathlib import Path
 
@@ -176,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rng = np.random.default_rng(0)
     weights = gen.weights_name
-    print(f"# DRAW generator benchmark: {len(takes)} held-out takes from {len(clips)} test clips of {args.corpus}")
+    print(f"# DRAW generator benchmark: {len(takes)} held-out takes (from #{args.offset}) of the "
+          f"{len(clips)} test clips of {args.corpus}")
     print(f"# weights {weights}, sampler {gen.default_sampler}, {gen.default_steps} steps, "
           f"text encoder {gen.meta.text_encoder}; machine: {platform.machine()}, {torch.get_num_threads()} threads")
     print()
@@ -206,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {fmt(mean_ci([x.local for x in s], rng))} | {fmt(mean_ci([x.edited for x in s], rng))} | "
               + (f"{fmt(delta)} |" if delta else "|"))
     print()
+    if args.no_speed:
+        print(f"\n({time.perf_counter() - started:.0f} s)")
+        return 0
     print("## Speed (real-time factor on the demo clip: generation time / audio duration, median)")
     print("| generator | RTF |")
     print("|---|---|")

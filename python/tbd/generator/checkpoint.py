@@ -160,6 +160,7 @@ def save_checkpoint(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     save_file(out, str(tmp), metadata=metadata)
+    os.chmod(tmp, 0o644)  # safetensors creates 0600 files; weights are meant to be shared
     os.replace(tmp, path)
     return path
 

@@ -169,6 +169,18 @@ def plan_texts(plan: EmotionPlan) -> list[str]:
     return [span_text(e.label) for e in plan.emotions] + [au_text(n) for n in local_channels(plan)]
 
 
+def local_targets(plan: EmotionPlan, n_frames: int) -> np.ndarray:
+    """The local condition per frame, float32 ``[n_frames, 2·N_AU]``: the plan's AU targets on
+    the local tokens' channels (0 elsewhere), then the 0/1 mask of those channels."""
+    names = local_channels(plan)
+    out = np.zeros((n_frames, 2 * len(ch.AU_CHANNELS)), np.float32)
+    if names:
+        cols = [ch.AU_CHANNELS.index(n) for n in names]
+        out[:, cols] = plan.au_curves(n_frames)[:, cols]
+        out[:, [len(ch.AU_CHANNELS) + c for c in cols]] = 1.0
+    return out
+
+
 def build_conditions(plan: EmotionPlan, embeddings: EmbeddingTable) -> Conditions:
     """The condition tokens and channel mask of ``plan``."""
     tokens = np.zeros((N_TOKENS, TOKEN_DIM), np.float32)

@@ -25,7 +25,7 @@ def export_onnx(
 ) -> Path:
     """Write the denoiser of ``weights`` (default: the bundled checkpoint) to ``output``.
 
-    The graph takes ``x, sigma, audio, positions, context, context_mask, tokens, token_mask``
+    The graph takes ``x, sigma, audio, positions, context, context_mask, local, tokens, token_mask``
     with dynamic batch and frame axes and returns ``denoised``; ``metadata_props`` hold the
     ModelMeta JSON (``tbd.meta``) and the text-embedding table (``tbd.embeddings``).
     """
@@ -44,12 +44,13 @@ def export_onnx(
         torch.rand(b, t, 2),
         torch.zeros(b, t, cfg.n_channels),
         torch.zeros(b, t),
+        torch.rand(b, t, 2 * cfg.n_local),
         torch.zeros(b, N_TOKENS, cfg.token_dim),
         torch.ones(b, N_TOKENS, dtype=torch.bool),
     )
     frames = {0: "batch", 1: "frames"}
     dynamic_axes = {
-        "x": frames, "audio": frames, "positions": frames, "context": frames, "context_mask": frames,
+        "x": frames, "audio": frames, "positions": frames, "context": frames, "context_mask": frames, "local": frames,
         "sigma": {0: "batch"}, "tokens": {0: "batch"}, "token_mask": {0: "batch"}, OUTPUT_NAME: frames,
     }
     output = Path(output)

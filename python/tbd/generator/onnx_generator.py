@@ -23,7 +23,7 @@ from .conditions import EmbeddingTable
 from .guidance import ProgressiveGuidance, as_guidance
 from .windows import sample_motion
 
-INPUT_NAMES = ("x", "sigma", "audio", "positions", "context", "context_mask", "tokens", "token_mask")
+INPUT_NAMES = ("x", "sigma", "audio", "positions", "context", "context_mask", "local", "tokens", "token_mask")
 OUTPUT_NAME = "denoised"
 META_KEY = "tbd.meta"
 EMBEDDINGS_KEY = "tbd.embeddings"
@@ -70,7 +70,9 @@ def read_onnx_metadata(path: Path, props: dict[str, str]) -> tuple[ModelMeta, Em
 class OnnxGenerator:
     """DRAW with the denoiser in onnxruntime (``Talker(generator="denoiser.onnx")``).
 
-    Same options as DiffusionGenerator; ``threads`` sets onnxruntime's intra-op threads.
+    Same options as DiffusionGenerator; ``threads`` sets onnxruntime's intra-op threads (1 by
+    default: as fast as more for this small model, and robust when other processes load the
+    cores; ``None`` lets onnxruntime choose).
     """
 
     name = "onnx"
@@ -83,7 +85,7 @@ class OnnxGenerator:
         sampler: str | None = None,
         steps: int | None = None,
         guidance: str | ProgressiveGuidance = "progressive",
-        threads: int | None = None,
+        threads: int | None = 1,
     ) -> None:
         try:
             import onnxruntime as ort

@@ -20,7 +20,7 @@ from ..motion import channels as ch
 from ..motion import Motion
 from ..plan import EmotionPlan
 from .checkpoint import ModelMeta
-from .conditions import Conditions, EmbeddingTable, build_conditions
+from .conditions import Conditions, EmbeddingTable, build_conditions, local_targets
 from .guidance import ProgressiveGuidance, as_guidance
 from .sampling import get_sampler, get_sigmas_karras
 
@@ -92,8 +92,11 @@ def window_inputs(
     generated: np.ndarray,
     conditions: Conditions,
     branches: np.ndarray,
+    local: np.ndarray,
+    keep_local: list[bool],
 ) -> dict[str, np.ndarray]:
-    """The denoiser's inputs for one window, batched over the guidance ``branches`` (token masks)."""
+    """The denoiser's inputs for one window, batched over the guidance ``branches`` (token
+    masks; ``keep_local[i]`` says whether branch i sees the frame-aligned local targets)."""
     length = window.stop - window.start
     nb = branches.shape[0]
     frames = np.arange(window.start, window.stop)
@@ -109,6 +112,7 @@ def window_inputs(
         "positions": tile(positions.astype(np.float32)),
         "context": tile(context),
         "context_mask": tile(context_mask),
+        "local": np.stack([local[window.start : window.stop] * float(k) for k in keep_local]).astype(np.float32),
         "tokens": tile(conditions.tokens),
         "token_mask": np.ascontiguousarray(branches),
     }
@@ -138,8 +142,10 @@ def generate(
 
     conditions = build_conditions(plan, embeddings)
     branches = conditions.branch_masks()
+    keep_local = [False, False, True]
     if guidance.single_branch:
-        branches = branches[2:]
+        branches, keep_local = branches[2:], [True]
+    local = local_targets(plan, n)
     mask = backend.asarray(conditions.channel_mask)
     sigmas = get_sigmas_karras(steps, meta.sigma_min, meta.sigma_max)
     mean = np.asarray(meta.motion_mean, np.float32)
@@ -153,7 +159,7 @@ def generate(
 
         windows = tqdm(windows, desc="draw", unit="window", leave=False)
     for window in windows:
-        inputs = {k: backend.asarray(v) for k, v in window_inputs(audio, window, n, generated, conditions, branches).items()}
+        inputs = {k: backend.asarray(v) for k, v in window_inputs(audio, window, n, generated, conditions, branches, local, keep_local).items()}
         noise = rng.standard_normal((1, window.stop - window.start, ch.N_CHANNELS)).astype(np.float32)
         x = backend.asarray(noise * np.float32(sigmas[0]))
 

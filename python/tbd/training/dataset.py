@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import TbdError
 from ..generator.checkpoint import AUDIO_FEATURES
-from ..generator.conditions import EmbeddingTable, build_conditions, plan_texts
+from ..generator.conditions import EmbeddingTable, build_conditions, local_targets, plan_texts
 from ..motion import channels as ch
 from ..plan import EmotionPlan
 
@@ -142,8 +142,8 @@ class WindowSampler:
         # One length per batch, no longer than its shortest clip (no padded frames to attend to).
         length = min(length, min(c.n_frames for c in chosen))
         out: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "x0", "audio", "positions", "context", "context_mask", "tokens", "token_mask", "loss_mask",
-            "loss_channels")}
+            "x0", "audio", "positions", "context", "context_mask", "local", "tokens", "token_mask",
+            "loss_mask", "loss_channels")}
         for clip in chosen:
             take = int(rng.integers(len(clip.motions)))
             n = clip.n_frames
@@ -171,6 +171,8 @@ class WindowSampler:
             out["positions"].append(positions.astype(np.float32))
             out["context"].append(x0 * context_mask[:, None])
             out["context_mask"].append(context_mask)
+            local = local_targets(clip.plans[take], n)[start : start + span] * float(keep_local)
+            out["local"].append(local)
             out["tokens"].append(cond.tokens)
             out["token_mask"].append(cond.token_mask(keep_global, keep_local))
             out["loss_mask"].append(loss_mask)
