@@ -123,9 +123,10 @@ void attend_block(const Problem& pb, int64_t b, int64_t h, int64_t q0, int64_t n
   const float* q = pb.q + b * pb.qs[0] + h * pb.qs[1];
   const float* k = pb.k + b * pb.ks[0] + h * pb.ks[1];
   const float* v = pb.v + b * pb.vs[0] + h * pb.vs[1];
-  for (int64_t d = 0; d < D; ++d) {
-    for (int64_t i = 0; i < BQ; ++i)
-      Qt[d * BQ + i] = i < nq ? q[(q0 + i) * pb.qs[2] + d] : 0.0f;
+  if (nq < BQ) std::fill(Qt, Qt + D * BQ, 0.0f);
+  for (int64_t i = 0; i < nq; ++i) {
+    const float* row = q + (q0 + i) * pb.qs[2];
+    for (int64_t d = 0; d < D; ++d) Qt[d * BQ + i] = row[d];
   }
   std::fill(Ot, Ot + D * BQ, 0.0f);
   const vfloat neg_inf = simd::splat(-std::numeric_limits<float>::infinity());
@@ -188,16 +189,20 @@ void attend_block(const Problem& pb, int64_t b, int64_t h, int64_t q0, int64_t n
     accumulate<NV>(St, v + kb * pb.vs[2], pb.vs[2], nk, D, corr, Ot);
   }
 
-  // out = Ot^T / l; queries with nothing to attend to (l == 0) get zeros.
+  // out = Ot^T / l (a vector division per head dim, then the transpose); queries with nothing
+  // to attend to (l == 0) get zeros.
+  for (int n = 0; n < NV; ++n) {
+    const vfloat total = l[n];
+    const vfloat zero = simd::splat(0.0f);
+    for (int64_t d = 0; d < D; ++d) {
+      const vfloat o = simd::load(Ot + d * BQ + n * kLanes);
+      simd::store(Ot + d * BQ + n * kLanes, total > zero ? o / total : zero);
+    }
+  }
   float* out = pb.out + b * pb.os[0] + h * pb.os[1];
   for (int64_t i = 0; i < nq; ++i) {
     float* row = out + (q0 + i) * pb.os[2];
-    const float total = l[i / kLanes][i % kLanes];
-    if (total > 0.0f) {
-      for (int64_t d = 0; d < D; ++d) row[d] = Ot[d * BQ + i] / total;
-    } else {
-      std::fill(row, row + D, 0.0f);
-    }
+    for (int64_t d = 0; d < D; ++d) row[d] = Ot[d * BQ + i];
   }
 }
 

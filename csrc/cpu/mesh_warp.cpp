@@ -79,23 +79,48 @@ inline uint8_t from_float<uint8_t>(float value) {
   return static_cast<uint8_t>(value + 0.5f);
 }
 
-// Bilinear sample at (sx, sy), clamped to the image border. kC > 0: channel count known at
-// compile time (unrolled); kC == 0: runtime channel count.
+// Pixels of one row span are sampled in chunks: a vectorisable pass maps each pixel to its
+// source cell (offset of the top-left neighbour, steps to the right and lower neighbours, which
+// are 0 at the border, and the fractional weights), then a gather pass blends the four
+// neighbours per channel.
+constexpr int kChunk = 64;
+
+struct SampleChunk {
+  int32_t offset[kChunk], right[kChunk], down[kChunk];
+  float fx[kChunk], fy[kChunk];
+};
+
+inline void map_chunk(float sx0, float sx_step, float sy0, float sy_step, int64_t x0, int n, int64_t H, int64_t W,
+                      int64_t C, SampleChunk& chunk) {
+  const float x_max = static_cast<float>(W - 1), y_max = static_cast<float>(H - 1);
+#pragma omp simd
+  for (int k = 0; k < n; ++k) {
+    const float x = static_cast<float>(x0 + k);
+    const float sx = std::min(std::max(sx0 + sx_step * x, 0.0f), x_max);
+    const float sy = std::min(std::max(sy0 + sy_step * x, 0.0f), y_max);
+    const int32_t ix = static_cast<int32_t>(sx), iy = static_cast<int32_t>(sy);
+    chunk.fx[k] = sx - static_cast<float>(ix);
+    chunk.fy[k] = sy - static_cast<float>(iy);
+    chunk.offset[k] = static_cast<int32_t>((iy * W + ix) * C);
+    chunk.right[k] = ix + 1 < W ? static_cast<int32_t>(C) : 0;
+    chunk.down[k] = iy + 1 < H ? static_cast<int32_t>(W * C) : 0;
+  }
+}
+
 template <typename T, int kC>
-inline void sample_bilinear(const T* image, int64_t H, int64_t W, int64_t C, float sx, float sy,
-                            T* dst) {
+inline void blend_chunk(const T* image, int64_t C, const SampleChunk& chunk, int n, T* dst) {
   const int64_t channels = kC > 0 ? kC : C;
-  sx = std::min(std::max(sx, 0.0f), static_cast<float>(W - 1));
-  sy = std::min(std::max(sy, 0.0f), static_cast<float>(H - 1));
-  const int64_t ix = static_cast<int64_t>(sx), iy = static_cast<int64_t>(sy);
-  const float fx = sx - ix, fy = sy - iy;
-  const int64_t dx = ix + 1 < W ? channels : 0, dy = iy + 1 < H ? W * channels : 0;
-  const T* p = image + (iy * W + ix) * channels;
-  const float w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-  for (int64_t c = 0; c < channels; ++c) {
-    const float v = w00 * static_cast<float>(p[c]) + w01 * static_cast<float>(p[c + dx]) +
-                    w10 * static_cast<float>(p[c + dy]) + w11 * static_cast<float>(p[c + dx + dy]);
-    dst[c] = from_float<T>(v);
+  for (int k = 0; k < n; ++k) {
+    const T* p = image + chunk.offset[k];
+    const int32_t r = chunk.right[k], d = chunk.down[k];
+    const float fx = chunk.fx[k], fy = chunk.fy[k];
+    T* o = dst + k * channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      const float p00 = static_cast<float>(p[c]), p01 = static_cast<float>(p[c + r]);
+      const float p10 = static_cast<float>(p[c + d]), p11 = static_cast<float>(p[c + r + d]);
+      const float top = p00 + fx * (p01 - p00), bottom = p10 + fx * (p11 - p10);
+      o[c] = from_float<T>(top + fy * (bottom - top));
+    }
   }
 }
 
@@ -105,6 +130,7 @@ void warp_band(const T* image, int64_t H, int64_t W, int64_t C, const TriangleMa
   const int64_t channels = kC > 0 ? kC : C;
   std::memcpy(out + row0 * W * channels, image + row0 * W * channels,
               sizeof(T) * (row1 - row0) * W * channels);
+  SampleChunk chunk;
   for (int64_t t = 0; t < N; ++t) {
     const TriangleMap& m = maps[t];
     if (!m.valid) continue;
@@ -120,10 +146,10 @@ void warp_band(const T* image, int64_t H, int64_t W, int64_t C, const TriangleMa
       const float sx0 = static_cast<float>(m.sx[1] * y + m.sx[2]), sx_step = static_cast<float>(m.sx[0]);
       const float sy0 = static_cast<float>(m.sy[1] * y + m.sy[2]), sy_step = static_cast<float>(m.sy[0]);
       T* row = out + y * W * channels;
-      for (int64_t x = x_lo; x <= x_hi; ++x) {
-        const float fx = static_cast<float>(x);
-        sample_bilinear<T, kC>(image, H, W, C, sx0 + sx_step * fx, sy0 + sy_step * fx,
-                               row + x * channels);
+      for (int64_t x = x_lo; x <= x_hi; x += kChunk) {
+        const int n = static_cast<int>(std::min<int64_t>(kChunk, x_hi - x + 1));
+        map_chunk(sx0, sx_step, sy0, sy_step, x, n, H, W, channels, chunk);
+        blend_chunk<T, kC>(image, C, chunk, n, row + x * channels);
       }
     }
   }
