@@ -34,6 +34,10 @@ NON_EMOTIONAL: tuple[str, ...] = (
     "lorem ipsum dolor sit amet", "asdf qwerty", "xyz abc", "test test test", "the capital of france",
     "a photo of a building", "open the door", "the end", "ok", "the color blue", "a computer program",
     "describe the image", "one two three", "speaking normally", "an ordinary day", "the sky",
+    # single words of instructions and data, the vocabulary of prompts and code
+    "text", "data", "answer", "question", "output", "input", "owned", "owner", "backend", "json", "print",
+    "code", "system", "prompt", "instructions", "value", "string", "file", "document", "message", "format",
+    "number", "list", "word", "sentence", "above", "below", "nothing else", "return", "respond",
 )
 
 
