@@ -115,19 +115,22 @@ TensorRef torch_ref(const char* name, const py::handle& t) {
 
 TensorRef to_ref(const char* name, const py::handle& obj) {
   if (py::isinstance<py::array>(obj)) return numpy_ref(name, py::reinterpret_borrow<py::array>(obj));
-  if (py::hasattr(obj, "data_ptr")) {
-    // A CPU tensor's numpy view is the cheapest way to read its pointer, shape and strides;
-    // tensors numpy cannot view (CUDA, bfloat16, requiring grad, meta) take the attribute path.
-    if (!obj.attr("is_cuda").cast<bool>()) {
-      try {
-        return numpy_ref(name, obj.attr("numpy")().cast<py::array>());
-      } catch (const py::error_already_set&) {
-      }
-    }
-    return torch_ref(name, obj);
+  PyObject* is_cuda = PyObject_GetAttrString(obj.ptr(), "is_cuda");  // torch tensors have it
+  if (is_cuda == nullptr) {
+    PyErr_Clear();
+    throw tbd::DTypeError(std::string("'") + name + "' must be a numpy array or a torch tensor, got " +
+                          std::string(py::str(obj.get_type().attr("__name__"))));
   }
-  throw tbd::DTypeError(std::string("'") + name + "' must be a numpy array or a torch tensor, got " +
-                        std::string(py::str(obj.get_type().attr("__name__"))));
+  const bool cuda = PyObject_IsTrue(is_cuda) == 1;
+  Py_DECREF(is_cuda);
+  if (!cuda) {
+    // A CPU tensor's numpy view is the cheapest way to read its pointer, shape and strides;
+    // tensors numpy cannot view (bfloat16, requiring grad, meta) take the attribute path.
+    PyObject* view = PyObject_CallMethod(obj.ptr(), "numpy", nullptr);
+    if (view != nullptr) return numpy_ref(name, py::reinterpret_steal<py::array>(view));
+    PyErr_Clear();
+  }
+  return torch_ref(name, obj);
 }
 
 std::optional<TensorRef> to_optional_ref(const char* name, const py::object& desc) {

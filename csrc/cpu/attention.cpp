@@ -238,7 +238,7 @@ void attention_cpu(const AttentionArgs& args) {
 #pragma omp parallel if (tasks > 1 && work > 2e5)
   {
     std::vector<float> scratch;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < tasks; ++task) {
       const int64_t bh = task / blocks_per_head;
       const int64_t q0 = (task % blocks_per_head) * kWide;

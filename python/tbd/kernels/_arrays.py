@@ -68,7 +68,11 @@ def eager_torch(*tensors: Any) -> bool:
     if torch.compiler.is_compiling() or torch.jit.is_tracing():
         return False
     grad = torch.is_grad_enabled()
-    return all(t is None or (type(t) is torch.Tensor and not (grad and t.requires_grad)) for t in tensors)
+    plain = torch.Tensor
+    for t in tensors:
+        if t is not None and (type(t) is not plain or (grad and t.requires_grad)):
+            return False
+    return True
 
 
 def cuda_stream(x: Any) -> int:
