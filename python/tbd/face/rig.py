@@ -29,6 +29,8 @@ AU_INDEX = {name: i for i, name in enumerate(AU_CHANNELS)}
 
 LIP_OPENING = {"AU25": 0.08, "AU26": 0.26, "AU27": 0.45}
 """Inner-lip gap at the mouth centre (IOD units) that each opening AU adds at intensity 1."""
+JAW_DROP = {"AU26": 0.95 * LIP_OPENING["AU26"], "AU27": 0.95 * LIP_OPENING["AU27"]}
+"""How far the jaw (lower teeth, chin) drops at intensity 1 (IOD units); the lower lip adds the rest."""
 EYE_CLOSURE_LINE = 0.2
 """Where closed lids meet, as a fraction of the way from the lower to the upper lid."""
 
@@ -262,7 +264,7 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
     jaw_profile = np.where(in_mouth * below > 0, 0.45 + 0.55 * opening_profile, 1.0)
     for name in ("AU26", "AU27"):
         opening = LIP_OPENING[name]
-        add(name, jaw * jaw_profile, 0.0, 0.95 * opening)
+        add(name, jaw * jaw_profile, 0.0, JAW_DROP[name])
         add(name, lip_upper * opening_profile, 0.0, -0.05 * opening)
 
     # ---- nose ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ region between two contours, upper and lower), in colours sampled from the portr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,8 +27,6 @@ class Palette:
     cavity: np.ndarray
     tongue: np.ndarray
     teeth: np.ndarray
-    upper_teeth: float
-    lower_teeth: float
     lashes: np.ndarray
     lash_width: float
 
@@ -87,9 +85,8 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     lash_points = np.concatenate([mesh[list(R.eye(s)[0][2:-2])] for s in ("right", "left")])
     lash_pixels = _sample(image, lash_points)
     lashes = np.median(lash_pixels[np.argsort(lash_pixels @ _LUMA)[: max(len(lash_pixels) // 4, 1)]], axis=0)
-    return Palette(cavity=cavity, tongue=TONGUE * light, teeth=teeth,
-                   upper_teeth=0.1 * interocular, lower_teeth=0.05 * interocular,
-                   lashes=lashes, lash_width=max(0.035 * interocular, 0.7))
+    return Palette(cavity=cavity, tongue=TONGUE * light, teeth=teeth, lashes=lashes,
+                   lash_width=max(0.035 * interocular, 0.7))
 
 
 def _roi(frame: np.ndarray, polygon: np.ndarray):
@@ -126,8 +123,100 @@ def _blend(frame: np.ndarray, box, colour: np.ndarray, alpha: np.ndarray) -> Non
     frame[box] = np.clip(out + 0.5, 0, 255).astype(np.uint8).reshape(frame[box].shape)
 
 
-def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette: Palette, opacity: float = 1.0) -> None:
-    """Paint the mouth interior into ``frame`` (uint8 [H, W, 3], in place) between the inner-lip contours [K, 2]."""
+@dataclass(frozen=True)
+class Teeth:
+    """Where the teeth are in one frame (px): the biting edges of the upper (skull) and lower (jaw) incisors.
+
+    ``upper_edge``/``lower_edge`` [K, 2] run across the mouth; ``centre`` is the point between
+    the upper central incisors' edges, ``across`` the unit vector along the teeth, ``iod`` the
+    face's size unit in px (tooth widths are in IOD units).
+    """
+
+    upper_edge: np.ndarray
+    lower_edge: np.ndarray
+    centre: np.ndarray
+    across: np.ndarray
+    iod: float
+    skull_shift: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    """How far the upper teeth moved from their place in the portrait (px): the head's turn."""
+    jaw_shift: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    """How far the lower teeth moved from their place in the portrait (px): the turn and the jaw."""
+
+
+@dataclass(frozen=True)
+class SourceTeeth:
+    """The portrait's own visible teeth: colours and how tooth-like each pixel is, in a box of the portrait."""
+
+    origin: np.ndarray  # (x, y) px of the box's first pixel
+    colours: np.ndarray  # float32 [h, w, 3]
+    weight: np.ndarray  # float32 [h, w], 0 (not a tooth) .. 1
+
+    def sample(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(colours [N, 3], weights [N]) at points [N, 2] px (nearest pixel; weight 0 outside the box)."""
+        h, w = self.weight.shape
+        x = np.rint(points[:, 0] - self.origin[0]).astype(np.int64)
+        y = np.rint(points[:, 1] - self.origin[1]).astype(np.int64)
+        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        x, y = np.clip(x, 0, w - 1), np.clip(y, 0, h - 1)
+        return self.colours[y, x], self.weight[y, x] * inside
+
+
+def find_source_teeth(image: np.ndarray, upper: np.ndarray, lower: np.ndarray, teeth: np.ndarray) -> SourceTeeth | None:
+    """The teeth the portrait shows between its inner-lip contours [K, 2] (None when it shows none).
+
+    A pixel counts as tooth as far as it is inside the opening, bright (near the ``teeth`` colour's
+    brightness) and of little colour (lips, gums and the cavity are red or dark).
+    """
+    polygon = np.concatenate([upper, lower[-2:0:-1]]).astype(np.float64)
+    roi = _roi(image, polygon)
+    if roi is None:
+        return None
+    box, px = roi
+    top, bottom, _ = _between(px, upper, lower)
+    inside = _band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()))
+    colours = image[box].reshape(-1, 3).astype(np.float32)
+    luma = colours @ _LUMA.astype(np.float32)
+    chroma = colours.max(axis=1) - colours.min(axis=1)
+    bright = float(teeth @ _LUMA)
+    weight = inside * np.clip((luma - 0.55 * bright) / (0.2 * bright), 0.0, 1.0) \
+        * np.clip(1.0 - (chroma / np.maximum(luma, 1.0) - 0.3) / 0.15, 0.0, 1.0)
+    if weight.sum() < 12:
+        return None
+    h, w = image[box].shape[:2]
+    return SourceTeeth(np.array([box[1].start, box[0].start], np.float64), colours.reshape(h, w, 3),
+                       weight.reshape(h, w).astype(np.float32))
+
+
+# Tooth boundaries as seen from the front, |u| from the midline (IOD units): central and lateral
+# incisors, canines, first premolars (an adult's upper central incisor is about 8.5 mm wide,
+# an IOD about 63 mm; the arch turns away from the viewer, so the teeth look narrower toward the sides).
+UPPER_TOOTH_EDGES = np.array([0.0, 0.135, 0.235, 0.32, 0.385])
+LOWER_TOOTH_EDGES = np.array([0.0, 0.085, 0.165, 0.245, 0.315])
+TEETH_HALF_WIDTH = 0.42  # beyond this the back teeth are lost in the shadow of the cheeks
+
+
+def _edge_height(px: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    order = np.argsort(edge[:, 0])
+    return np.interp(px[:, 0], edge[order, 0], edge[order, 1])
+
+
+def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, iod: float) -> np.ndarray:
+    """1 on a tooth, darker on the thin gaps between neighbouring teeth."""
+    distance = np.abs(np.abs(u)[:, None] - edges[None]).min(axis=1) * iod
+    return 1.0 - 0.15 * np.exp(-0.5 * (distance / max(0.006 * iod, 0.4)) ** 2)
+
+
+def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette: Palette, teeth: Teeth,
+               opacity: float = 1.0, source: SourceTeeth | None = None) -> None:
+    """Paint the mouth interior into ``frame`` (uint8 [H, W, 3], in place) between the inner-lip contours [K, 2].
+
+    The upper teeth show from the upper lip down to their biting edge, the lower teeth from
+    their edge down to the lower lip (``teeth``: the edges stay with the skull and the jaw, so a
+    lip that rises shows more teeth and a lip pressed down hides them); the rest is the dark
+    cavity, with the tongue low in a wide-open mouth. Teeth and cavity darken toward the corners.
+    Where the portrait shows its own teeth (``source``), they are used, taken from where the
+    skull and the jaw held them in the portrait.
+    """
     if opacity <= 0.0:
         return
     polygon = np.concatenate([upper, lower[-2:0:-1]]).astype(np.float64)
@@ -139,22 +228,36 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     alpha = _band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max())) * opacity
     if not alpha.any():
         return
+    iod = teeth.iod
     gap = np.maximum(bottom - top, 1e-3)
     down = np.clip((px[:, 1] - top) / gap, 0.0, 1.0)
-    colour = palette.cavity[None] * (0.7 + 0.3 * down[:, None])
-    tongue = (np.clip((down - 0.6) / 0.3, 0.0, 1.0) * np.clip(1.0 - across ** 2, 0.0, 1.0)
-              * np.clip((gap - 5.0) / 10.0, 0.0, 1.0))
-    colour += (0.6 * tongue)[:, None] * (palette.tongue - colour)
-    lateral = np.clip(1.0 - (np.abs(across) / 0.8) ** 2, 0.0, 1.0)
-    for height, edge, shade in (
-        (np.minimum(palette.upper_teeth, 0.5 * gap), px[:, 1] - top, 1.0),
-        (np.minimum(palette.lower_teeth, 0.25 * gap) * np.clip((gap - 5.0) / 8.0, 0.0, 1.0), bottom - px[:, 1], 0.75),
-    ):
-        extent = height * np.sqrt(lateral)
-        tooth = np.clip(extent - edge + 0.5, 0.0, 1.0) * (extent > 0.4)
-        shadow = 0.8 + 0.2 * np.clip(edge / np.maximum(extent, 1e-3), 0.0, 1.0)  # under the lip
-        lit = palette.teeth[None] * (shade * (0.6 + 0.4 * lateral) * shadow)[:, None]
-        colour += tooth[:, None] * (lit - colour)
+    u = ((px - teeth.centre) @ teeth.across) / iod
+    sideways = np.clip(np.abs(u) / TEETH_HALF_WIDTH, 0.0, 1.5)
+    colour = palette.cavity[None] * ((0.5 + 0.5 * down) * (1.0 - 0.5 * np.clip(sideways, 0, 1) ** 2))[:, None]
+    tongue = (np.clip((down - 0.45) / 0.35, 0.0, 1.0) * np.clip(1.0 - (u / 0.32) ** 2, 0.0, 1.0)
+              * np.clip((gap / iod - 0.1) / 0.1, 0.0, 1.0))
+    colour += (0.7 * tongue)[:, None] * (palette.tongue * (0.75 + 0.25 * down)[:, None] - colour)
+    # Teeth: lit in front, greyer toward the back of the arch, in the shadow of the lip just under it.
+    present = 1.0 - _smooth((np.abs(u) - TEETH_HALF_WIDTH) / 0.08)
+    lateral = 1.0 - 0.45 * _smooth((np.abs(u) - 0.12) / 0.3)
+    shade_lip = iod * 0.035
+    lower_cover = np.clip(px[:, 1] - _edge_height(px, teeth.lower_edge) + 0.5, 0.0, 1.0) * present
+    lower_shade = 0.72 * lateral * (0.7 + 0.3 * np.clip((bottom - px[:, 1]) / shade_lip, 0, 1)) \
+        * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod)
+    lower_colour = palette.teeth[None] * lower_shade[:, None]
+    if source is not None:
+        own, weight = source.sample(px - teeth.jaw_shift)
+        lower_colour += weight[:, None] * (own * (lower_shade / lateral)[:, None] / 0.72 - lower_colour)
+    colour += lower_cover[:, None] * (lower_colour - colour)
+    upper_cover = np.clip(_edge_height(px, teeth.upper_edge) - px[:, 1] + 0.5, 0.0, 1.0) * present
+    upper_shade = lateral * (0.68 + 0.32 * np.clip((px[:, 1] - top) / shade_lip, 0, 1)) \
+        * _gaps_between_teeth(u, UPPER_TOOTH_EDGES, iod)
+    upper_colour = palette.teeth[None] * upper_shade[:, None]
+    if source is not None:  # the portrait's own teeth are lit and shaded already: only the lip's shadow is added
+        own, weight = source.sample(px - teeth.skull_shift)
+        lip_shadow = 0.68 + 0.32 * np.clip((px[:, 1] - top) / shade_lip, 0, 1)
+        upper_colour += weight[:, None] * (own * lip_shadow[:, None] - upper_colour)
+    colour += upper_cover[:, None] * (upper_colour - colour)
     _blend(frame, box, colour, alpha)
 
 
@@ -252,6 +355,11 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     if roi is None:
         return
     box, px = roi
+    order = np.argsort(line[:, 0])
+    near = np.abs(px[:, 1] - np.interp(px[:, 0], line[order, 0], line[order, 1])) < 1.5 * width + 2.0
+    if not near.any():
+        return
+    px = px[near]
     a, ab = line[:-1], line[1:] - line[:-1]
     ap = px[:, None, :] - a[None]
     t = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
@@ -272,8 +380,12 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     colour = seg_colour(above) * (1 - side) + seg_colour(below) * side
     mid = len(line) // 2
     across = np.abs(nearest + along - mid) / max(mid, 1)
-    shadow = (0.08 + 0.2 * across ** 2) * np.exp(-0.5 * (dist / max(0.3 * width, 0.5)) ** 2)
-    _blend(frame, box, colour * (1.0 - shadow[:, None] * _LIP_SHADOW), alpha)
+    shadow = (0.08 + 0.1 * across ** 2) * np.exp(-0.5 * (dist / max(0.3 * width, 0.5)) ** 2)
+    full_alpha = np.zeros(len(near))
+    full_alpha[near] = alpha
+    full_colour = np.zeros((len(near), 3))
+    full_colour[near] = colour * (1.0 - shadow[:, None] * _LIP_SHADOW)
+    _blend(frame, box, full_colour, full_alpha)
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:

@@ -23,10 +23,10 @@ from ..face.detect import as_rgb
 from ..face.fit import rotation
 from ..face.model import FaceModel
 from ..face.topology import MEDIAPIPE_REGIONS as R
-from ..face.rig import AU_INDEX, INTERACTIONS, LIP_OPENING, N_AU, eye_closure, interaction_weights, rig_basis
+from ..face.rig import AU_INDEX, INTERACTIONS, JAW_DROP, LIP_OPENING, N_AU, eye_closure, interaction_weights, rig_basis
 from ..motion import Motion
 from ..motion import channels as ch
-from .composite import clean_lip_line, draw_eyelid, draw_lip_line, draw_mouth, make_palette
+from .composite import Teeth, clean_lip_line, draw_eyelid, draw_lip_line, draw_mouth, find_source_teeth, make_palette
 from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh
 
 _AU = np.array(ch.indices(ch.AU_CHANNELS))
@@ -37,6 +37,13 @@ _OPENING = [AU_INDEX[name] for name in LIP_OPENING]
 GAZE_RANGE = (0.2, 0.3)  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
 SKIN_FOLLOW = 0.5  # how far the skin above an upper lid follows it in a blink
 LEVEL_CORNERS = -0.01  # lip-corner height above the lips' centre in a neutral face (IOD units; the canonical face's)
+# Teeth, relative to the relaxed upper lip (IOD units): the upper incisors' edge shows about 2 mm
+# below it; with the jaw closed the lower incisors' edge is hidden just behind it; both edges
+# curve up toward the sides.
+UPPER_TEETH_DROP, OVERBITE, UPPER_TEETH_ARC, LOWER_TEETH_ARC = 0.03, 0.02, 0.035, 0.02
+MAX_TEETH_DROP = 0.06  # a relaxed upper lip rarely shows more than 4 mm of the incisors
+LOWER_TEETH_FOLLOW = 0.9  # the lower incisors drop a little less than the lower lip as the jaw opens
+_JAW = [AU_INDEX[name] for name in JAW_DROP]
 
 
 class Renderer:
@@ -73,6 +80,9 @@ class Renderer:
         self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
         self._source_gaps = self._column_gaps(self.mesh.vertices[None])[0]
         self._outer_corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]
+        self._source_teeth = None if self._source_gap < 0.03 * frame.scale else find_source_teeth(
+            image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth)
+        self._teeth_rest = self._teeth_at_rest()
         self._blink_source = float(min(self._source_aus[_BLINK], 0.6))
 
     # ---- precomputation ------------------------------------------------------------------
@@ -94,8 +104,13 @@ class Renderer:
                 basis[:, eye.rows[k, 1:-1]] = (1 - t) * basis[:, upper] + t * basis[:, lower]
         basis[_BLINK] = 0.0  # blinks close exactly in _close_eyes
         basis = frame.vectors_to_image(basis)
-        self._calibrate_opening(basis)
         self._calibrate_corners(basis)
+        self._calibrate_opening(basis)
+        neutral = mesh.vertices - np.einsum("a,avc->vc", self._source_weights, basis)
+        self._rest_lip = neutral[mesh.lips_upper]  # where the relaxed upper lip rests, px
+        # The jaw (and the lower teeth) drops with the middle of the lower lip for the jaw AUs.
+        middle = mesh.lips_lower[len(mesh.lips_lower) // 2]
+        self._jaw_rates = [(k, LOWER_TEETH_FOLLOW * float(basis[k, middle] @ frame.axes[1])) for k in _JAW]
         return basis.reshape(len(basis), -1).astype(np.float32)
 
     def _calibrate_corners(self, basis: np.ndarray) -> None:
@@ -130,7 +145,12 @@ class Renderer:
                 basis[name] *= factor
 
     def _calibrate_opening(self, basis: np.ndarray) -> None:
-        """Make the opening AUs undo the portrait's own lip gap exactly where it is wider than the rig predicts."""
+        """Make the opening AUs undo the portrait's own lip gap exactly, column by column.
+
+        The portrait's other AUs (a raised upper lip, a smile) part the lips too; what they do not
+        explain is the opening AUs' share. Undone at the rig's nominal rate the gap would stay open
+        or the lips would close past each other, and the relaxed lips would not meet.
+        """
         s = self._source_aus[_OPENING]
         if s.sum() <= 0:
             return
@@ -138,14 +158,71 @@ class Renderer:
         up, lo = self.mesh.lips_upper[1:-1], self.mesh.lips_lower[1:-1]
         verts = self.mesh.vertices.astype(np.float64)
         actual = (verts[lo] - verts[up]) @ axis
-        rows = basis[_OPENING][:, lo] - basis[_OPENING][:, up]  # [3, K, 2]
-        predicted = np.einsum("a,akc,c->k", s, rows, axis)
+        rows = basis[:, lo] - basis[:, up]  # [n, K, 2]
+        by_each = np.einsum("a,akc,c->ak", self._source_weights, rows, axis)
+        opening = np.zeros(len(basis), bool)
+        opening[_OPENING] = True
+        predicted = by_each[opening].sum(axis=0)
+        others = by_each[~opening].sum(axis=0)
         factor = np.ones_like(actual)
         ok = predicted > 1e-6
-        factor[ok] = np.clip(actual[ok] / predicted[ok], 1.0, 3.0)
+        factor[ok] = np.clip((actual[ok] - others[ok]) / predicted[ok], 0.6, 3.0)
         for k in _OPENING:
             basis[k, up] *= factor[:, None]
             basis[k, lo] *= factor[:, None]
+
+    def _teeth_at_rest(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(upper edge [K, 2], lower edge with the jaw closed [K, 2], centre [2]) in px, from the relaxed lip line.
+
+        Where the portrait shows its teeth further down than the usual 2 mm below the relaxed
+        upper lip, its own upper teeth say where their edge is (at least).
+        """
+        frame = self.mesh.frame
+        line = frame.to_face(self._rest_lip)
+        middle = len(line) // 2
+        drop = max(UPPER_TEETH_DROP, min(self._shown_teeth_drop(), MAX_TEETH_DROP))
+        arc = ((line[:, 0] - line[middle, 0]) / 0.3) ** 2
+        upper = line + np.stack([np.zeros(len(line)), drop - UPPER_TEETH_ARC * arc], axis=1)
+        lower = line + np.stack([np.zeros(len(line)), drop - OVERBITE - LOWER_TEETH_ARC * arc], axis=1)
+        return frame.to_image(upper), frame.to_image(lower), frame.to_image(upper[middle])
+
+    def _shown_teeth_drop(self) -> float:
+        """How far below the relaxed upper lip the portrait's own upper teeth reach mid-mouth (IOD units; 0: none shown)."""
+        teeth = self._source_teeth
+        if teeth is None:
+            return 0.0
+        frame = self.mesh.frame
+        rest = self._rest_lip
+        lip = self.mesh.vertices[self.mesh.lips_upper].astype(np.float64)
+        centre_x = float(rest[len(rest) // 2, 0])
+        drops = []
+        for x in np.arange(np.floor(centre_x - 0.15 * frame.scale), np.ceil(centre_x + 0.15 * frame.scale) + 1):
+            column = int(x - teeth.origin[0])
+            if not 0 <= column < teeth.weight.shape[1]:
+                continue
+            start = int(max(np.interp(x, lip[:, 0], lip[:, 1]) - teeth.origin[1], 0))
+            run = teeth.weight[start:, column] > 0.5
+            if not run.any():
+                continue
+            first = int(np.argmax(run))
+            length = int(np.argmin(run[first:])) if not run[first:].all() else len(run) - first
+            bottom = teeth.origin[1] + start + first + length
+            drops.append((bottom - np.interp(x, rest[:, 0], rest[:, 1])) / frame.scale)
+        return float(np.median(drops)) if len(drops) >= 3 else 0.0
+
+    def _teeth(self, aus: np.ndarray, lip_shift: np.ndarray) -> list[Teeth]:
+        """Each frame's teeth: the upper edge stays with the skull, the lower drops with the jaw; both turn with the head."""
+        frame = self.mesh.frame
+        upper, lower, centre = self._teeth_rest
+        jaw = sum(aus[:, k] * rate for k, rate in self._jaw_rates)  # [F] px
+        jaw_source = sum(self._source_aus[k] * rate for k, rate in self._jaw_rates)
+        middle = lip_shift.shape[1] // 2
+        teeth = []
+        for drop, shift in zip(jaw, lip_shift.astype(np.float64)):
+            skull = shift[middle]
+            teeth.append(Teeth(upper + shift, lower + shift + drop * frame.axes[1], centre + skull, frame.axes[0],
+                               frame.scale, skull, skull + (drop - jaw_source) * frame.axes[1]))
+        return teeth
 
     def _gaze_basis(self) -> np.ndarray:
         V = len(self.mesh.vertices)
@@ -182,8 +259,10 @@ class Renderer:
         """Destination vertices float32 [F, V, 2] for motion values [F, n_channels]."""
         return self._deform(values)[0]
 
-    def _deform(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(vertices [F, V, 2], each eye's upper lid as it would be without the blink [F, 2, cols, 2])."""
+    def _deform(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Teeth]]:
+        """(vertices [F, V, 2], each eye's upper lid as it would be without the blink [F, 2, cols, 2],
+        how far the inner lips moved from the portrait's before the head turned [F] (px), and each
+        frame's teeth)."""
         values = np.asarray(values, dtype=np.float32)
         if values.ndim != 2 or values.shape[1] != ch.N_CHANNELS:
             raise ValueError(f"motion values must be [F, {ch.N_CHANNELS}], got shape {values.shape}")
@@ -198,8 +277,12 @@ class Renderer:
         open_lids = dst[:, lids]
         self._close_eyes(dst, aus[:, _BLINK])
         lid_shift = open_lids - dst[:, lids]
+        lips = np.concatenate([self.mesh.lips_upper, self.mesh.lips_lower])
+        mouth_change = np.linalg.norm(dst[:, lips] - self.mesh.vertices[lips], axis=2).max(axis=1)
+        before = dst[:, self.mesh.lips_upper]
         self._turn_head(dst, values[:, _POSE])
-        return dst, dst[:, lids] + lid_shift
+        teeth = self._teeth(aus, dst[:, self.mesh.lips_upper] - before)
+        return dst, dst[:, lids] + lid_shift, mouth_change, teeth
 
     def _separate_lips(self, dst: np.ndarray) -> None:
         """Lips may touch but not pass through each other."""
@@ -233,7 +316,8 @@ class Renderer:
         dst += ((turned[..., :2] - rel[..., :2]) * self.mesh.head_weight[None, :, None]).astype(np.float32)
 
     # ---- frames ------------------------------------------------------------------------------
-    def _finish(self, frames: np.ndarray, dst: np.ndarray, open_lids: np.ndarray) -> None:
+    def _finish(self, frames: np.ndarray, dst: np.ndarray, open_lids: np.ndarray, mouth_change: np.ndarray,
+                teeth: list[Teeth]) -> None:
         gaps = self._centre_gap(dst)
         scale = self.mesh.frame.scale
         lids = [eye.rows[0] for eye in self.mesh.eyes]
@@ -244,17 +328,20 @@ class Renderer:
         shut = np.clip(1.0 - columns / 1.5, 0.0, 1.0) * np.clip((self._source_gaps - columns) / 1.5, 0.0, 1.0)
         shut[:, [0, -1]] = shut[:, [1, -2]]
         line_width = max(0.025 * scale, 1.2)
-        for frame, vertices, gap, lid_open, lid_cover, closed in zip(frames, dst, gaps, open_lids, covered, shut):
+        if self._source_gap < 0.03 * scale:
+            opacity = np.ones(len(dst))
+        else:  # the portrait's real mouth is reused near its own shape; squeezed, stretched or reshaped it is redrawn
+            opacity = np.maximum(np.clip(np.abs(gaps - self._source_gap) / (0.5 * self._source_gap), 0.0, 1.0),
+                                 np.clip((mouth_change - 0.015 * scale) / (0.04 * scale), 0.0, 1.0))
+        for frame, vertices, gap, lid_open, lid_cover, closed, mouth_opacity, frame_teeth in zip(
+                frames, dst, gaps, open_lids, covered, shut, opacity, teeth):
             for k in range(2):
                 if lid_cover[k] > 0.3:
                     draw_eyelid(frame, lid_open[k], vertices[lids[k]], -0.1 * scale * axis, self._palette,
                                 cover=max(0.04 * scale * min(lid_cover[k] / (0.1 * scale), 1.0), 0.5))
-            if self._source_gap < 0.03 * scale:
-                opacity = 1.0
-            else:  # near its own opening the portrait's real mouth is reused; squeezed or stretched it is redrawn
-                opacity = float(np.clip(abs(gap - self._source_gap) / (0.5 * self._source_gap), 0.0, 1.0))
             if gap > 0.05:
-                draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._palette, opacity)
+                draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._palette,
+                           frame_teeth, float(mouth_opacity), self._source_teeth)
             if closed.any():
                 draw_lip_line(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower],
                               vertices[self._outer_corners], closed, line_width)
@@ -266,9 +353,9 @@ class Renderer:
             yield self._render_values(values[start:start + self.chunk])
 
     def _render_values(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        dst, open_lids = self._deform(values)
+        dst, open_lids, mouth_change, teeth = self._deform(values)
         frames = kernels.mesh_warp(self._texture, self.mesh.vertices, dst, self.mesh.triangles, out=out)
-        self._finish(frames, dst, open_lids)
+        self._finish(frames, dst, open_lids, mouth_change, teeth)
         return frames
 
     def render(self, motion: Motion, *, progress: bool = True) -> np.ndarray:
