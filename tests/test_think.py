@@ -289,3 +289,23 @@ def test_plans_validate_against_the_schema():
     bad = think("happy").to_dict()
     bad["keyframes"][1][1]["AU12L"] = 1.5
     assert not validator.is_valid(bad)
+
+
+def test_works_without_torch_and_transformers():
+    """With torch/transformers unavailable, listed words still work and unlisted ones warn."""
+    code = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('torch', 'transformers'):
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, Block())
+import tbd
+from tbd.text_encoder import get_text_encoder, minilm_available
+unlisted = tbd.think('shaking like a leaf')
+listed = tbd.think('nervous but hopeful')
+print(minilm_available(), get_text_encoder().name, unlisted.aus == {},
+      any('no sentence encoder was used' in w for w in unlisted.warnings), bool(listed.aus))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "hash-384-v1", "True", "True", "True"]

