@@ -14,7 +14,6 @@ from typing import Protocol, Sequence
 
 from . import lexicon as lx
 from .lexicon import Token
-from .prototypes import PROTOTYPES
 
 MAX_PHASES = 6
 MAX_MEANING_QUERIES = 12
@@ -509,7 +508,3 @@ def _apply_masks(reading: Reading) -> None:
 def _has_mask_cue(text: str) -> bool:
     return any(f" {w} " in f" {text} " for w in lx.MASK_CUES)
 
-
-def prototype_words(name: str) -> list[str]:
-    """The lexicon phrases of a prototype (for explanations)."""
-    return list(PROTOTYPES[name].words)

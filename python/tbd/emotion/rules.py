@@ -15,7 +15,7 @@ from ..plan import REGIONS, EmotionPlan, EmotionSpan, Keyframe
 from .aus import ACTION_UNITS, intensity_letter
 from .lexicon import INTENSIFIERS
 from .parse import Mention, Phase, Reading
-from .prototypes import PROTOTYPES, Prototype
+from .prototypes import PROTOTYPES
 
 SUPPRESSION_LEAK = 0.3  # how much of a held-back emotion still shows (Ekman & Friesen 1969, leakage)
 MIN_AU = 0.05  # targets below this are dropped
@@ -33,7 +33,7 @@ CONFLICT_KEEP = 0.3
 SUDDEN_RAMP = 0.01  # a step: about one frame of a four-second clip at 25 fps
 SLOW_RAMP = 0.6  # share of its part that a slow change takes
 
-LABELS = {
+ONSET_WORDS = {
     "slow": "rises slowly", "sudden": "switches on suddenly", "normal": "rises over a short onset",
 }
 
@@ -387,7 +387,7 @@ def _keyframes(pps: list[_PhasePlan]) -> tuple[list[Keyframe], list[str]]:
             shape = f"peaks, then {speed}fades out ('{pp.phase.fade_cue}')"
         else:
             keys.append((e, pp.aus))
-            shape = LABELS[onset]
+            shape = ONSET_WORDS[onset]
         if not pp.aus:
             shape = {"slow": "the face slowly returns to rest", "sudden": "the face drops back to rest at once",
                      "normal": "the face returns to rest"}[onset]
@@ -465,7 +465,3 @@ def _neutral(text: str, reading: Reading, warnings: list[str], backend: str) -> 
 def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
-
-def prototype_of(name: str) -> Prototype:
-    """The prototype behind an emotion label (strips "(held back)"/"(posed)")."""
-    return PROTOTYPES[name.split(" (")[0]]
