@@ -169,15 +169,20 @@ def plan_texts(plan: EmotionPlan) -> list[str]:
     return [span_text(e.label) for e in plan.emotions] + [au_text(n) for n in local_channels(plan)]
 
 
-def local_targets(plan: EmotionPlan, n_frames: int) -> np.ndarray:
+def local_targets(plan: EmotionPlan, n_frames: int, motion_mean: np.ndarray, motion_std: np.ndarray) -> np.ndarray:
     """The local condition per frame, float32 ``[n_frames, 2·N_AU]``: the plan's AU targets on
-    the local tokens' channels (0 elsewhere), then the 0/1 mask of those channels."""
+    the local tokens' channels, normalised like the motion (0 on other channels), then the 0/1
+    mask of those channels."""
     names = local_channels(plan)
-    out = np.zeros((n_frames, 2 * len(ch.AU_CHANNELS)), np.float32)
+    n_au = len(ch.AU_CHANNELS)
+    out = np.zeros((n_frames, 2 * n_au), np.float32)
     if names:
         cols = [ch.AU_CHANNELS.index(n) for n in names]
-        out[:, cols] = plan.au_curves(n_frames)[:, cols]
-        out[:, [len(ch.AU_CHANNELS) + c for c in cols]] = 1.0
+        motion_cols = ch.indices(names)
+        mean = np.asarray(motion_mean, np.float32)[motion_cols]
+        std = np.asarray(motion_std, np.float32)[motion_cols]
+        out[:, cols] = (plan.au_curves(n_frames)[:, cols] - mean) / std
+        out[:, [n_au + c for c in cols]] = 1.0
     return out
 
 

@@ -145,7 +145,7 @@ def generate(
     keep_local = [False, False, True]
     if guidance.single_branch:
         branches, keep_local = branches[2:], [True]
-    local = local_targets(plan, n)
+    local = local_targets(plan, n, meta.motion_mean, meta.motion_std)
     mask = backend.asarray(conditions.channel_mask)
     sigmas = get_sigmas_karras(steps, meta.sigma_min, meta.sigma_max)
     mean = np.asarray(meta.motion_mean, np.float32)

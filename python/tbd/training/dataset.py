@@ -89,10 +89,15 @@ def read_clip(folder: Path, clip_id: str, split: str) -> Clip:
     return Clip(clip_id, audio, motions, plans, split, info)
 
 
-def motion_stats(clips: list[Clip], std_floor: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and std over every take (std floored so rare channels stay O(1))."""
+def motion_stats(
+    clips: list[Clip], std_floor: float = 0.05, au_std_floor: float = 0.2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std over every take. The std is floored (AUs at ``au_std_floor``)
+    so that rarely used AUs do not become huge, heavy-tailed values after normalisation."""
     stacked = np.concatenate([m for c in clips for m in c.motions], axis=0).astype(np.float64)
-    return stacked.mean(0).astype(np.float32), np.maximum(stacked.std(0), std_floor).astype(np.float32)
+    floor = np.full(ch.N_CHANNELS, std_floor)
+    floor[ch.indices(ch.AU_CHANNELS)] = au_std_floor
+    return stacked.mean(0).astype(np.float32), np.maximum(stacked.std(0), floor).astype(np.float32)
 
 
 def corpus_texts(clips: list[Clip]) -> list[str]:
@@ -171,7 +176,7 @@ class WindowSampler:
             out["positions"].append(positions.astype(np.float32))
             out["context"].append(x0 * context_mask[:, None])
             out["context_mask"].append(context_mask)
-            local = local_targets(clip.plans[take], n)[start : start + span] * float(keep_local)
+            local = local_targets(clip.plans[take], n, self.mean, self.std)[start : start + span] * float(keep_local)
             out["local"].append(local)
             out["tokens"].append(cond.tokens)
             out["token_mask"].append(cond.token_mask(keep_global, keep_local))
