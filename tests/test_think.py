@@ -134,6 +134,9 @@ def test_modifiers_negation_masking_and_sides():
     hidden = think("hiding her anger")
     assert hidden.aus["AU4"] < 0.5 * think("anger").aus["AU4"] and hidden.aus["AU24"] > 0.2
     assert any(e.label == "angry (held back)" for e in hidden.emotions)
+    # Effort words between the verb and "not to" still mean held back, not absent.
+    for text in ("she's trying hard not to cry", "doing everything he can not to laugh"):
+        assert think(text).emotions[0].label.endswith("(held back)"), text
     left = think("a smirk on the left")
     assert left.aus.get("AU12L", 0) > 0.3 and left.aus.get("AU12R", 0) < 0.1
     assert any("subject's own left" in w for w in left.warnings)

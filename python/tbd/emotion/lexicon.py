@@ -141,6 +141,13 @@ SUPPRESSION: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
 ))
 """Phrases that mark the emotion after them as felt but held back (masked, suppressed)."""
 
+EFFORT_VERBS: frozenset[str] = frozenset({
+    "try", "tries", "trying", "tried", "struggle", "struggles", "struggling", "struggled", "attempt",
+    "attempts", "attempting", "attempted", "strive", "strives", "striving", "fight", "fights", "fighting",
+    "working", "works", "worked", "best", "everything", "can", "could",
+})
+"""Words of effort that make a following "not to <emotion>" a suppression ("trying hard not to cry")."""
+
 SUPPRESSION_AFTER: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
     "inside", "inwardly", "on the inside", "deep down", "underneath", "beneath the surface", "in secret",
     "secretly", "privately", "behind closed doors", "but does not show it", "but doesn't show it",

@@ -80,6 +80,16 @@ class MeaningMatcher(Protocol):
 # --- helpers over token lists ------------------------------------------------------------
 
 
+def _effort_not_to(words: list[str], lo: int, start: int) -> list[int]:
+    """Where an effort word governs a "not to" before the emotion ("trying hard not to cry",
+    "doing everything she can not to laugh"): the emotion is held back, not absent."""
+    for k in range(start - 2, lo - 1, -1):
+        if words[k] == "not" and words[k + 1] == "to" and start - (k + 2) <= 2:
+            effort = [j for j in range(max(lo, k - 4), k) if words[j] in lx.EFFORT_VERBS]
+            return effort[:1]
+    return []
+
+
 def _match_at(words: list[str], i: int, phrase: tuple[str, ...]) -> bool:
     return tuple(words[i : i + len(phrase)]) == phrase
 
@@ -390,6 +400,8 @@ def _mention(tokens: list[Token], words: list[str], sp: _Span, clo: int, chi: in
 
     suppression_at = [k for k in range(max(prev_end, sp.start - 6), sp.start)
                       for p in lx.SUPPRESSION if k + len(p) <= sp.start and _match_at(words, k, p)]
+    if not suppression_at:
+        suppression_at = _effort_not_to(words, max(prev_end, sp.start - 8), sp.start)
     suppressed = bool(suppression_at)
     if suppressed and any(w in lx.NEGATORS for w in words[max(prev_end, suppression_at[0] - 2) : suppression_at[0]]):
         # "couldn't hide her excitement": the feeling shows all the more
