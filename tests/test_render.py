@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 import tbd
 from tbd import face
@@ -178,3 +178,116 @@ def test_bad_input_is_refused(portrait, scene):
         renderer.render_frame(np.zeros(5, np.float32))
     with pytest.raises(ValueError, match="detected in"):
         Renderer(portrait[:200], face.detect(portrait, backend="mediapipe"))
+
+
+# ---- each action reads as FACS describes it (measured by MediaPipe on the rendered frames) ----------
+
+
+def _inner_brows(frame: np.ndarray) -> np.ndarray:
+    return np.array(measure.brow_height(_seen(frame), "inner"))
+
+
+def test_brow_lowerer_lowers_and_the_inner_raiser_raises_the_brows(scene):
+    _, _, renderer = scene
+    neutral = _inner_brows(renderer.render_frame(motion_vector()))
+    lowered = _inner_brows(renderer.render_frame(motion_vector(AU4=1.0)))
+    raised = _inner_brows(renderer.render_frame(motion_vector(AU1=1.0)))
+    frown = _inner_brows(renderer.render_frame(motion_vector(AU4=0.47)))
+    grief = _inner_brows(renderer.render_frame(motion_vector(AU1=0.66, AU4=0.47)))
+    assert np.all(lowered < neutral - 0.03), (lowered, neutral)
+    assert np.all(raised > neutral + 0.04), (raised, neutral)
+    # AU1+AU4 (sadness): the inner ends rise, well above where AU4 alone puts them.
+    assert np.all(grief > neutral + 0.015) and np.all(grief > frown + 0.04), (grief, frown, neutral)
+
+
+def test_lip_corner_depressor_lowers_the_corners_below_neutral(scene):
+    _, _, renderer = scene
+    neutral = np.array(measure.lip_corner_height(_seen(renderer.render_frame(motion_vector()))))
+    down = np.array(measure.lip_corner_height(_seen(renderer.render_frame(motion_vector(AU15=1.0)))))
+    sad = np.array(measure.lip_corner_height(_seen(renderer.render_frame(
+        motion_vector(AU1=0.66, AU4=0.47, AU15=0.57, AU17=0.28)))))
+    assert np.all(down < neutral - 0.025) and np.all(down < 0.0), (down, neutral)
+    assert np.all(sad < neutral - 0.015) and np.all(sad < 0.0), (sad, neutral)  # the portrait smiles; sad does not
+
+
+def test_lip_pressor_narrows_the_lips_and_closes_the_mouth(scene):
+    _, _, renderer = scene
+    neutral = _seen(renderer.render_frame(motion_vector()))
+    pressed = _seen(renderer.render_frame(motion_vector(AU24=1.0)))
+    furious = _seen(renderer.render_frame(motion_vector(AU4=0.8, AU5=0.4, AU7=0.6, AU23=0.6, AU24=0.3)))
+    red = sum(measure.lip_thickness(neutral))
+    assert sum(measure.lip_thickness(pressed)) < 0.8 * red
+    assert sum(measure.lip_thickness(furious)) < red - 0.025
+    assert measure.mouth_opening(pressed) < 0.02 and measure.mouth_opening(furious) < 0.02
+
+
+def test_blink_moves_only_the_eyelids(scene):
+    _, found, renderer = scene
+    open_frame = renderer.render_frame(motion_vector())
+    shut_frame = renderer.render_frame(motion_vector(AU45=1.0))
+    # The renderer changes nothing below the lower lids (the portraits are upright).
+    r = found.mesh_regions
+    lowest_lid = found.mesh[list(r.eye_right_lower + r.eye_left_lower), 1].max()
+    below = int(np.ceil(lowest_lid + 0.12 * found.interocular))
+    assert np.array_equal(open_frame[below:], shut_frame[below:])
+    # And a detector sees the cheeks, nose, mouth and jaw where they were.
+    before, after = _seen(open_frame), _seen(shut_frame)
+    moved = np.linalg.norm(after.landmarks - before.landmarks, axis=1) / before.interocular
+    away = measure.face_uv(before)[:, 1] > 0.35
+    assert moved[away].max() < 0.045 and np.median(moved[away]) < 0.012
+    mouth = list(r.lips_outer_upper + r.lips_outer_lower)
+    assert moved[mouth].max() < 0.02
+    assert max(measure.eye_openness(after)) < 0.4 * min(measure.eye_openness(before))
+
+
+def _lip_line_darkness(frame: np.ndarray) -> float:
+    """Darkest pixel within 2 px of the detected lip line, relative to the lips' median brightness."""
+    seen = _seen(frame)
+    r, marks = seen.regions, seen.landmarks.astype(np.float64)
+    upper, lower = marks[list(r.lips_inner_upper)], marks[list(r.lips_inner_lower)]
+    middle = (upper + lower) / 2
+    lips = np.concatenate([(marks[list(r.lips_outer_upper)] + upper)[2:-2] / 2,
+                           (marks[list(r.lips_outer_lower)] + lower)[2:-2] / 2])
+    luma = frame.astype(np.float64) @ [0.299, 0.587, 0.114]
+    lip_luma = np.median(luma[np.rint(lips[:, 1]).astype(int), np.rint(lips[:, 0]).astype(int)])
+    xs = np.arange(np.ceil(middle[0, 0]), np.floor(middle[-1, 0]) + 1).astype(int)
+    ys = np.interp(xs, middle[:, 0], middle[:, 1])
+    return min(luma[int(np.floor(y)) - 2:int(np.ceil(y)) + 3, x].min() / lip_luma for x, y in zip(xs, ys))
+
+
+def test_lips_closed_over_the_portraits_teeth_show_no_seam(scene):
+    _, _, renderer = scene
+    for values in (motion_vector(), motion_vector(AU1=0.66, AU4=0.47, AU15=0.57, AU17=0.28), motion_vector(AU24=1.0)):
+        assert _lip_line_darkness(renderer.render_frame(values)) > 0.62
+
+
+def _teeth_area(frame: np.ndarray) -> float:
+    """Area of bright, colourless (tooth) pixels inside the detected inner-lip contour, in IOD^2."""
+    seen = _seen(frame)
+    r, marks = seen.regions, seen.landmarks.astype(np.float64)
+    polygon = np.concatenate([marks[list(r.lips_inner_upper)], marks[list(r.lips_inner_lower)][-2:0:-1]])
+    (x0, y0), (x1, y1) = np.floor(polygon.min(0)).astype(int), np.ceil(polygon.max(0)).astype(int)
+    ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]
+    outline = Image.new("L", (x1 - x0 + 1, y1 - y0 + 1))
+    ImageDraw.Draw(outline).polygon([tuple(p) for p in polygon - [x0, y0]], fill=1)
+    mask = np.asarray(outline).astype(bool)
+    pixels = frame[ys[mask], xs[mask]].astype(np.float64)
+    luma = pixels @ [0.299, 0.587, 0.114]
+    teeth = (luma > 150) & (pixels.max(axis=1) - pixels.min(axis=1) < 0.3 * luma)
+    return float(teeth.sum()) / seen.interocular ** 2
+
+
+def test_teeth_show_with_a_raised_upper_lip_not_with_a_sad_one(scene):
+    _, _, renderer = scene
+    talking = dict(AU25=1.0, AU26=0.5)
+    happy = _teeth_area(renderer.render_frame(motion_vector(AU12=0.88, AU6=0.4, AU10=0.5, **talking)))
+    sad = _teeth_area(renderer.render_frame(motion_vector(AU1=0.66, AU4=0.47, AU15=0.57, AU17=0.28, **talking)))
+    assert happy > 0.03 and sad < 0.5 * happy, (happy, sad)
+
+
+def test_dlib_faces_frown_and_turn_down_too(portrait):
+    renderer = Renderer(portrait, face.detect(portrait, backend="dlib"))
+    neutral = _seen(renderer.render_frame(motion_vector()))
+    frown = _seen(renderer.render_frame(motion_vector(AU4=1.0, AU15=1.0)))
+    assert np.all(np.array(measure.brow_height(frown, "inner")) < np.array(measure.brow_height(neutral, "inner")) - 0.03)
+    assert np.all(np.array(measure.lip_corner_height(frown)) < np.array(measure.lip_corner_height(neutral)) - 0.025)

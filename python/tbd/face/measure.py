@@ -14,8 +14,8 @@ from .model import FaceModel
 from .rig import FaceFrame
 from .topology import FaceRegions
 
-__all__ = ["mouth_opening", "eye_openness", "lip_corner_height", "face_identity", "identity_distance",
-           "estimate_aus", "face_uv"]
+__all__ = ["mouth_opening", "eye_openness", "lip_corner_height", "brow_height", "brow_gap", "lip_thickness",
+           "face_identity", "identity_distance", "estimate_aus", "face_uv"]
 
 
 def face_uv(face: FaceModel) -> np.ndarray:
@@ -64,6 +64,44 @@ def lip_corner_height(face: FaceModel) -> tuple[float, float]:
     right = uv[r.lips_outer_upper[0], 1]  # image-left corner is the subject's right
     left = uv[r.lips_outer_upper[-1], 1]
     return float(centre - right), float(centre - left)
+
+
+def _brow_points(face: FaceModel, part: str) -> list[np.ndarray]:
+    """Per brow (right, left): its points' face coordinates, all of them or the inner/outer end's."""
+    if part not in ("all", "inner", "outer"):
+        raise ValueError(f"part must be 'all', 'inner' or 'outer', got {part!r}")
+    uv, r = face_uv(face), face.regions
+    out = []
+    for brow in (r.brow_right, r.brow_left):
+        points = uv[list(brow)]
+        if part != "all":
+            order = np.argsort(np.abs(points[:, 0]))  # nearest the midline first
+            ends = max(len(points) // 5, 1)  # MediaPipe's brows have two rows: both rows' end points
+            points = points[order[:ends] if part == "inner" else order[-ends:]]
+        out.append(points)
+    return out
+
+
+def brow_height(face: FaceModel, part: str = "all") -> tuple[float, float]:
+    """(right, left) brow height above the line through the eye centres (IOD units), over the whole brow
+    or at its ``"inner"`` or ``"outer"`` end. AU1/AU2 raise it, AU4 lowers it (most at the inner end)."""
+    return tuple(float(-points[:, 1].mean()) for points in _brow_points(face, part))  # type: ignore[return-value]
+
+
+def brow_gap(face: FaceModel) -> float:
+    """Distance between the brows' inner ends (IOD units; AU4 draws them together)."""
+    right, left = _brow_points(face, "inner")
+    return float(left[:, 0].mean() - right[:, 0].mean())
+
+
+def lip_thickness(face: FaceModel) -> tuple[float, float]:
+    """(upper, lower) height of the red of the lips at the mouth centre (IOD units; AU23/AU24 narrow it)."""
+    uv, r = face_uv(face), face.regions
+    outer_top = uv[_middle(r.lips_outer_upper), 1].mean()
+    outer_bottom = uv[_middle(r.lips_outer_lower), 1].mean()
+    inner_top = uv[_middle(r.lips_inner_upper), 1].mean()
+    inner_bottom = uv[_middle(r.lips_inner_lower), 1].mean()
+    return float(max(inner_top - outer_top, 0.0)), float(max(outer_bottom - inner_bottom, 0.0))
 
 
 def face_identity(image: np.ndarray, source: str = "image") -> np.ndarray:

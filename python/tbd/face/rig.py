@@ -31,7 +31,7 @@ LIP_OPENING = {"AU25": 0.08, "AU26": 0.26, "AU27": 0.45}
 """Inner-lip gap at the mouth centre (IOD units) that each opening AU adds at intensity 1."""
 JAW_DROP = {"AU26": 0.95 * LIP_OPENING["AU26"], "AU27": 0.95 * LIP_OPENING["AU27"]}
 """How far the jaw (lower teeth, chin) drops at intensity 1 (IOD units); the lower lip adds the rest."""
-EYE_CLOSURE_LINE = 0.2
+EYE_CLOSURE_LINE = 0.15
 """Where closed lids meet, as a fraction of the way from the lower to the upper lid."""
 
 
@@ -138,11 +138,13 @@ def _brow_field(uv: np.ndarray, brow: tuple[int, ...], upper_lid: tuple[int, ...
     ``t`` is the place along the brow (0 at its inner end, 1 at its outer end). ``weight`` is 1 on
     the brow, falls off slowly over the forehead above it, linearly to 0 at the upper lid below it
     (the lid margin and the eye are the eye AUs' business) and smoothly beyond the brow's ends.
-    ``brow`` lists the brow's upper row and then its lower row, each from the outer end inward.
+    ``brow`` lists the brow's upper row and then its lower row, each along the brow (in either direction).
     """
     half = len(brow) // 2
-    upper_row, lower_row = uv[list(brow[:half])][::-1], uv[list(brow[half:])][::-1]  # inner to outer
+    upper_row, lower_row = uv[list(brow[:half])], uv[list(brow[half:])]
     side = float(np.sign(upper_row[:, 0].mean()))
+    inward = np.argsort(side * (upper_row[:, 0] + lower_row[:, 0]))  # inner end first
+    upper_row, lower_row = upper_row[inward], lower_row[inward]
     along = side * (upper_row[:, 0] + lower_row[:, 0]) / 2  # distance from the face's midline
     line = (upper_row[:, 1] + lower_row[:, 1]) / 2
     lid = uv[list(upper_lid)]
@@ -155,7 +157,8 @@ def _brow_field(uv: np.ndarray, brow: tuple[int, ...], upper_lid: tuple[int, ...
     above = np.exp(-0.5 * (np.minimum(uv[:, 1] - centre, 0.0) / 0.4) ** 2)
     below = np.clip((lid_v - uv[:, 1]) / np.maximum(lid_v - bottom, 0.05), 0.0, 1.0)
     vertical = np.where(uv[:, 1] <= bottom, above, below)
-    beyond = np.where(a < along[0], (along[0] - a) / 0.13, np.where(a > along[-1], (a - along[-1]) / 0.15, 0.0))
+    # The brow's hairs reach past its outermost landmark: the temple follows further than the glabella.
+    beyond = np.where(a < along[0], (along[0] - a) / 0.13, np.where(a > along[-1], (a - along[-1]) / 0.3, 0.0))
     return t, vertical * np.exp(-0.5 * beyond ** 2), -side
 
 

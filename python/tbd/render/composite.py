@@ -284,7 +284,10 @@ def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, li
     order = np.argsort(lid_open[:, 0])
     colour = np.stack([np.interp(px[:, 0], lid_open[order, 0], skin[order, c]) for c in range(3)], axis=1)
     depth = np.clip((px[:, 1] - top) / np.maximum(bottom - top, 1e-3), 0.0, 1.0)
-    colour *= (1.0 - 0.1 * depth)[:, None]
+    # The closed lid is a dome: lit at its top, a little darker toward the lashes; a soft crease
+    # remains where the open lid's edge was.
+    crease = 0.1 * np.exp(-0.5 * ((px[:, 1] - top) / max(cover, 1.0)) ** 2)
+    colour *= (1.0 - 0.16 * depth ** 1.5 - crease)[:, None]
     lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) * 0.75
     colour += lash[:, None] * (palette.lashes - colour)
     _blend(frame, box, colour, alpha)
@@ -379,8 +382,10 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     side = np.clip(0.5 + offsets[rows, nearest, 1] / (2 * width), 0.0, 1.0)[:, None]
     colour = seg_colour(above) * (1 - side) + seg_colour(below) * side
     mid = len(line) // 2
-    across = np.abs(nearest + along - mid) / max(mid, 1)
-    shadow = (0.08 + 0.1 * across ** 2) * np.exp(-0.5 * (dist / max(0.3 * width, 0.5)) ** 2)
+    place = nearest + along  # 0 at one outer corner .. len(line) - 1 at the other
+    across = np.abs(place - mid) / max(mid, 1)
+    taper = np.clip(2.0 * np.minimum(place, len(line) - 1 - place), 0.0, 1.0)  # the shadow fades out at the outer corners
+    shadow = taper * (0.08 + 0.1 * across ** 2) * np.exp(-0.5 * (dist / max(0.3 * width, 0.5)) ** 2)
     full_alpha = np.zeros(len(near))
     full_alpha[near] = alpha
     full_colour = np.zeros((len(near), 3))

@@ -35,7 +35,7 @@ _GAZE = np.array(ch.indices(ch.GAZE_CHANNELS))
 _BLINK = AU_INDEX["AU45"]
 _OPENING = [AU_INDEX[name] for name in LIP_OPENING]
 GAZE_RANGE = (0.2, 0.3)  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
-SKIN_FOLLOW = 0.5  # how far the skin above an upper lid follows it in a blink
+SKIN_FOLLOW = 0.3  # how far the skin above an upper lid follows it in a blink (the lid unfolds, the brow stays)
 LEVEL_CORNERS = -0.01  # lip-corner height above the lips' centre in a neutral face (IOD units; the canonical face's)
 # Teeth, relative to the relaxed upper lip (IOD units): the upper incisors' edge shows about 2 mm
 # below it; with the jaw closed the lower incisors' edge is hidden just behind it; both edges

@@ -1,0 +1,116 @@
+"""FACE rig: each AU at intensity 1 moves the neutral face by about what a real face shows (FACS).
+
+Sizes are in inter-ocular distances (IOD, about 63 mm in an adult), measured on the canonical
+neutral face in face coordinates (u toward the image right, v down).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tbd.face.canonical import canonical_mesh
+from tbd.face.expression import _neutral_uv
+from tbd.face.rig import AU_INDEX, INTERACTIONS, au_basis, interaction_weights, rig_basis
+from tbd.face.topology import MEDIAPIPE_REGIONS as R
+from tbd.motion.channels import AU_CHANNELS
+
+
+@pytest.fixture(scope="module")
+def neutral() -> np.ndarray:
+    return np.array(_neutral_uv())
+
+
+@pytest.fixture(scope="module")
+def bases(neutral) -> tuple[np.ndarray, np.ndarray]:
+    return rig_basis(neutral, n_mesh=468)
+
+
+def _brow_ends(uv: np.ndarray, brow: tuple[int, ...]) -> tuple[list[int], list[int]]:
+    """(inner, outer) end points of a brow: both rows' points nearest to and furthest from the midline."""
+    order = np.array(brow)[np.argsort(np.abs(uv[list(brow), 0]))]
+    return list(order[:2]), list(order[-2:])
+
+
+def _mirror_index() -> tuple[np.ndarray, np.ndarray]:
+    """Each canonical vertex's mirror partner across the midline (from the 3D face, whose lips are apart),
+    and which vertices have one."""
+    v = canonical_mesh().vertices.astype(np.float64)
+    distance = np.linalg.norm(v[None, :, :] - (v * [-1.0, 1.0, 1.0])[:, None, :], axis=2)
+    return distance.argmin(axis=1), distance.min(axis=1) < 0.05
+
+
+def test_brow_lowerer_pulls_the_brows_down_and_together(neutral, bases):
+    basis = bases[0][AU_INDEX["AU4"]]
+    for brow in (R.brow_right, R.brow_left):
+        inner, outer = _brow_ends(neutral, brow)
+        toward_nose = -np.sign(neutral[inner, 0])
+        assert np.all((basis[inner, 1] > 0.1) & (basis[inner, 1] < 0.16))  # down by 0.1-0.15 IOD
+        assert np.all(basis[inner, 0] * toward_nose > 0.05)  # and together
+        assert np.all(basis[outer, 1] < basis[inner, 1] - 0.05)  # most at the inner end
+    # The lids are left to the eye AUs: the upper lid margin moves a little, the lower lid not at all.
+    upper, lower = R.eye("right")
+    assert np.abs(basis[list(upper), 1]).max() < 0.03 and np.abs(basis[list(lower)]).max() < 1e-9
+
+
+def test_brow_raisers_lift_their_own_end(neutral, bases):
+    basis = bases[0]
+    for brow in (R.brow_right, R.brow_left):
+        inner, outer = _brow_ends(neutral, brow)
+        assert np.all(basis[AU_INDEX["AU1"], inner, 1] < -0.12) and np.all(basis[AU_INDEX["AU1"], outer, 1] > -0.03)
+        assert np.all(basis[AU_INDEX["AU2"], outer, 1] < -0.12) and np.all(basis[AU_INDEX["AU2"], inner, 1] > -0.03)
+
+
+def test_grief_brow_raises_the_inner_ends_while_the_brows_come_together(neutral, bases):
+    basis, interaction = bases
+    aus = np.zeros(len(AU_CHANNELS))
+    aus[AU_INDEX["AU1"]], aus[AU_INDEX["AU4"]] = 0.66, 0.47  # "very sad"
+    assert INTERACTIONS == (("AU1", "AU4"),) and interaction_weights(aus)[0] == pytest.approx(0.47)
+    moved = np.einsum("a,apc->pc", aus, basis) + np.einsum("k,kpc->pc", interaction_weights(aus), interaction)
+    for brow in (R.brow_right, R.brow_left):
+        inner, outer = _brow_ends(neutral, brow)
+        assert np.all(moved[inner, 1] < -0.06)  # the inner ends rise clearly
+        assert np.all(moved[outer, 1] > -0.01)  # the outer ends do not
+        assert np.all(moved[inner, 0] * -np.sign(neutral[inner, 0]) > 0.02)  # drawn together
+
+
+def test_lip_corners_move_as_far_as_a_real_smile_or_frown(neutral, bases):
+    basis = bases[0]
+    corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]
+    outward = np.sign(neutral[corners, 0])
+    depressor = basis[AU_INDEX["AU15"], corners]
+    assert np.all((depressor[:, 1] > 0.08) & (depressor[:, 1] < 0.15))
+    for corner, side, sign in ((corners[0], "R", outward[0]), (corners[1], "L", outward[1])):
+        pull = basis[AU_INDEX["AU12" + side], corner]
+        assert pull[1] < -0.08 and pull[0] * sign > 0.05  # up and back
+        other = basis[AU_INDEX["AU12" + ("L" if side == "R" else "R")], corner]
+        assert np.abs(other).max() < 0.01  # one side's smile leaves the other corner
+
+
+@pytest.mark.parametrize("name, least", [("AU23", 0.4), ("AU24", 0.65)])
+def test_lip_tightener_and_pressor_narrow_the_red_of_the_lips(neutral, bases, name, least):
+    basis = bases[0][AU_INDEX[name]]
+    mid = len(R.lips_outer_upper) // 2
+    top, inner_top = R.lips_outer_upper[mid], R.lips_inner_upper[mid]
+    bottom, inner_bottom = R.lips_outer_lower[mid], R.lips_inner_lower[mid]
+    for outer, inner in ((top, inner_top), (bottom, inner_bottom)):
+        thickness = neutral[inner, 1] - neutral[outer, 1]
+        narrowed = thickness + basis[inner, 1] - basis[outer, 1]
+        assert abs(narrowed) < (1 - least) * abs(thickness)
+    assert abs(basis[inner_bottom, 1] - basis[inner_top, 1]) < 0.005  # the lips do not part
+
+
+def test_symmetric_actions_are_mirror_images(neutral, bases):
+    basis = bases[0]
+    mirror, matched = _mirror_index()
+    assert matched.mean() > 0.9
+    for name in ("AU1", "AU2", "AU4", "AU9", "AU15", "AU23", "AU24", "AU26"):
+        b = basis[AU_INDEX[name]]
+        np.testing.assert_allclose(b[mirror][matched] * [-1, 1], b[matched], atol=0.01, err_msg=name)
+    left, right = basis[AU_INDEX["AU12L"]], basis[AU_INDEX["AU12R"]]
+    np.testing.assert_allclose(left[mirror][matched] * [-1, 1], right[matched], atol=0.01)
+
+
+def test_au_basis_is_the_linear_part_of_rig_basis(neutral, bases):
+    np.testing.assert_array_equal(au_basis(neutral, n_mesh=468), bases[0])
+    assert bases[1].shape == (len(INTERACTIONS), len(neutral), 2)
