@@ -33,8 +33,11 @@ from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make `tbd` importable from a source checkout too
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+if __package__ in (None, ""):  # run as a script without an install: use the source tree
+    try:
+        import tbd  # noqa: F401
+    except ImportError:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402

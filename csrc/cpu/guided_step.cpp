@@ -120,7 +120,7 @@ void step_all(const GuidedStepArgs& args, const StepCoefficients& k) {
     }
     const bool in_place = period >= total;
     const int64_t spans = (total + span - 1) / span;
-#pragma omp parallel for schedule(static) if (total > 65536)
+#pragma omp parallel for schedule(static) if (total > 16384)
     for (int64_t s = 0; s < spans; ++s) {
       const int64_t begin = s * span, end = std::min(total, begin + span);
       step_span<kPred, 1, kPrev, kNoise>(p, k, in_place ? mask + begin : span_mask, begin, end);
@@ -131,7 +131,7 @@ void step_all(const GuidedStepArgs& args, const StepCoefficients& k) {
   // General broadcast: rows of the channel axis, mask row from the strides.
   const int64_t channels = args.x.size(-1), rows = total / channels;
   const int64_t mask_stride = args.mask.stride(-1);
-#pragma omp parallel for schedule(static) if (total > 65536)
+#pragma omp parallel for schedule(static) if (total > 16384)
   for (int64_t r = 0; r < rows; ++r) {
     const float* row_mask = mask + mask_row_offset(args.mask, r);
     if (mask_stride == 0)
