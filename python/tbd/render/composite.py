@@ -113,8 +113,8 @@ def _between(px: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> tuple[np.nd
 
 def _band_alpha(px: np.ndarray, top: np.ndarray, bottom: np.ndarray, left: float, right: float) -> np.ndarray:
     """Antialiased coverage of the region between two curves (heights ``top``/``bottom`` at each pixel's x)."""
-    alpha = np.clip(px[:, 1] - top + 0.5, 0.0, 1.0) * np.clip(bottom - px[:, 1] + 0.5, 0.0, 1.0)
-    return alpha * np.clip(px[:, 0] - left + 0.5, 0.0, 1.0) * np.clip(right - px[:, 0] + 0.5, 0.0, 1.0)
+    alpha = _unit(px[:, 1] - top + 0.5) * _unit(bottom - px[:, 1] + 0.5)
+    return alpha * _unit(px[:, 0] - left + 0.5) * _unit(right - px[:, 0] + 0.5)
 
 
 def _blend(frame: np.ndarray, box, colour: np.ndarray, alpha: np.ndarray) -> None:
@@ -223,42 +223,42 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     roi = _roi(frame, polygon)
     if roi is None:
         return
-    box, px = roi
-    top, bottom, across = _between(px, upper, lower)
+    _, px = roi
+    top, bottom, _ = _between(px, upper, lower)
     alpha = _band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max())) * opacity
-    if not alpha.any():
+    inside = alpha > 0
+    if not inside.any():
         return
+    px, top, bottom, alpha = px[inside], top[inside], bottom[inside], alpha[inside]
     iod = teeth.iod
     gap = np.maximum(bottom - top, 1e-3)
-    down = np.clip((px[:, 1] - top) / gap, 0.0, 1.0)
+    down = _unit((px[:, 1] - top) / gap)
     u = ((px - teeth.centre) @ teeth.across) / iod
-    sideways = np.clip(np.abs(u) / TEETH_HALF_WIDTH, 0.0, 1.5)
-    colour = palette.cavity[None] * ((0.5 + 0.5 * down) * (1.0 - 0.5 * np.clip(sideways, 0, 1) ** 2))[:, None]
-    tongue = (np.clip((down - 0.45) / 0.35, 0.0, 1.0) * np.clip(1.0 - (u / 0.32) ** 2, 0.0, 1.0)
-              * np.clip((gap / iod - 0.1) / 0.1, 0.0, 1.0))
+    sideways = _unit(np.abs(u) / TEETH_HALF_WIDTH)
+    colour = palette.cavity[None] * ((0.5 + 0.5 * down) * (1.0 - 0.5 * sideways ** 2))[:, None]
+    tongue = _unit((down - 0.45) / 0.35) * _unit(1.0 - (u / 0.32) ** 2) * _unit((gap / iod - 0.1) / 0.1)
     colour += (0.7 * tongue)[:, None] * (palette.tongue * (0.75 + 0.25 * down)[:, None] - colour)
-    # Teeth: lit in front, greyer toward the back of the arch, in the shadow of the lip just under it.
+    # Teeth: lit in front, greyer toward the back of the arch, in the shadow of the lip just over them.
     present = 1.0 - _smooth((np.abs(u) - TEETH_HALF_WIDTH) / 0.08)
     lateral = 1.0 - 0.45 * _smooth((np.abs(u) - 0.12) / 0.3)
     shade_lip = iod * 0.035
-    lower_cover = np.clip(px[:, 1] - _edge_height(px, teeth.lower_edge) + 0.5, 0.0, 1.0) * present
-    lower_shade = 0.72 * lateral * (0.7 + 0.3 * np.clip((bottom - px[:, 1]) / shade_lip, 0, 1)) \
-        * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod)
-    lower_colour = palette.teeth[None] * lower_shade[:, None]
-    if source is not None:
-        own, weight = source.sample(px - teeth.jaw_shift)
-        lower_colour += weight[:, None] * (own * (lower_shade / lateral)[:, None] / 0.72 - lower_colour)
-    colour += lower_cover[:, None] * (lower_colour - colour)
-    upper_cover = np.clip(_edge_height(px, teeth.upper_edge) - px[:, 1] + 0.5, 0.0, 1.0) * present
-    upper_shade = lateral * (0.68 + 0.32 * np.clip((px[:, 1] - top) / shade_lip, 0, 1)) \
-        * _gaps_between_teeth(u, UPPER_TOOTH_EDGES, iod)
-    upper_colour = palette.teeth[None] * upper_shade[:, None]
-    if source is not None:  # the portrait's own teeth are lit and shaded already: only the lip's shadow is added
-        own, weight = source.sample(px - teeth.skull_shift)
-        lip_shadow = 0.68 + 0.32 * np.clip((px[:, 1] - top) / shade_lip, 0, 1)
-        upper_colour += weight[:, None] * (own * lip_shadow[:, None] - upper_colour)
-    colour += upper_cover[:, None] * (upper_colour - colour)
-    _blend(frame, box, colour, alpha)
+    lower_cover = _unit(px[:, 1] - _edge_height(px, teeth.lower_edge) + 0.5) * present
+    if lower_cover.any():
+        lip_shadow = (0.7 + 0.3 * _unit((bottom - px[:, 1]) / shade_lip)) * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod)
+        lower_colour = palette.teeth[None] * (0.72 * lateral * lip_shadow)[:, None]
+        if source is not None:  # the portrait's own teeth are lit already: only the lip's shadow is added
+            own, weight = source.sample(px - teeth.jaw_shift)
+            lower_colour += weight[:, None] * (own * lip_shadow[:, None] - lower_colour)
+        colour += lower_cover[:, None] * (lower_colour - colour)
+    upper_cover = _unit(_edge_height(px, teeth.upper_edge) - px[:, 1] + 0.5) * present
+    if upper_cover.any():
+        lip_shadow = 0.68 + 0.32 * _unit((px[:, 1] - top) / shade_lip)
+        upper_colour = palette.teeth[None] * (lateral * lip_shadow * _gaps_between_teeth(u, UPPER_TOOTH_EDGES, iod))[:, None]
+        if source is not None:
+            own, weight = source.sample(px - teeth.skull_shift)
+            upper_colour += weight[:, None] * (own * lip_shadow[:, None] - upper_colour)
+        colour += upper_cover[:, None] * (upper_colour - colour)
+    _blend_at(frame, px, colour, alpha)
 
 
 def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lift: np.ndarray, palette: Palette,
@@ -351,48 +351,54 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     """
     if not np.any(strength > 0):
         return
-    middle = (upper + lower) / 2
-    line = np.concatenate([corners[:1], middle, corners[1:]]).astype(np.float64)
+    line = np.concatenate([corners[:1], (upper + lower) / 2, corners[1:]]).astype(np.float64)
+    line = line[np.argsort(line[:, 0], kind="stable")]  # along the mouth, image left to right
     amount_at = np.concatenate([strength[:1], strength, strength[-1:]])
-    roi = _roi(frame, np.concatenate([line - width - 1.0, line + width + 1.0]))
+    painted = amount_at > 0
+    painted[:-1] |= painted[1:].copy()
+    painted[1:] |= painted[:-1].copy()  # the segments next to a painted point
+    span = line[painted]
+    roi = _roi(frame, np.concatenate([span - width - 1.0, span + width + 1.0]))
     if roi is None:
         return
-    box, px = roi
-    order = np.argsort(line[:, 0])
-    near = np.abs(px[:, 1] - np.interp(px[:, 0], line[order, 0], line[order, 1])) < 1.5 * width + 2.0
-    if not near.any():
+    _, px = roi
+    # Place along the line (0 .. K-1) and distance across it, from the line's height and slope at each x.
+    place = np.interp(px[:, 0], line[:, 0], np.arange(len(line), dtype=np.float64))
+    k = np.minimum(place.astype(np.int64), len(line) - 2)
+    along = place - k
+    step = line[k + 1] - line[k]
+    offset = px[:, 1] - (line[k, 1] + along * step[:, 1])
+    dist = np.abs(offset) * np.abs(step[:, 0]) / np.maximum(np.hypot(step[:, 0], step[:, 1]), 1e-9)
+    inside = (dist < 1.5 * width) & (px[:, 0] >= line[0, 0] - 0.5) & (px[:, 0] <= line[-1, 0] + 0.5)
+    if not inside.any():
         return
-    px = px[near]
-    a, ab = line[:-1], line[1:] - line[:-1]
-    ap = px[:, None, :] - a[None]
-    t = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
-    offsets = ap - t[..., None] * ab[None]
-    dist2 = (offsets ** 2).sum(-1)
-    nearest = dist2.argmin(axis=1)
-    rows = np.arange(len(px))
-    dist = np.sqrt(dist2[rows, nearest])
-    along = t[rows, nearest]
-    amount = (1 - along) * amount_at[nearest] + along * amount_at[nearest + 1]
-    alpha = amount * _smooth(1.5 - dist / width)
-    if not alpha.any():
-        return
+    px, k, along, offset, dist, place = px[inside], k[inside], along[inside], offset[inside], dist[inside], place[inside]
+    alpha = ((1 - along) * amount_at[k] + along * amount_at[k + 1]) * _smooth(1.5 - dist / width)
     above = _sample(frame, line - [0.0, width + 1.5], radius=0)
     below = _sample(frame, line + [0.0, width + 1.5], radius=0)
-    seg_colour = lambda c: (1 - along)[:, None] * c[nearest] + along[:, None] * c[nearest + 1]  # noqa: E731
-    side = np.clip(0.5 + offsets[rows, nearest, 1] / (2 * width), 0.0, 1.0)[:, None]
-    colour = seg_colour(above) * (1 - side) + seg_colour(below) * side
-    mid = len(line) // 2
-    place = nearest + along  # 0 at one outer corner .. len(line) - 1 at the other
-    across = np.abs(place - mid) / max(mid, 1)
-    taper = np.clip(2.0 * np.minimum(place, len(line) - 1 - place), 0.0, 1.0)  # the shadow fades out at the outer corners
+    side = _unit(0.5 + offset / (2 * width))[:, None]
+    w0, w1 = (1 - along)[:, None], along[:, None]
+    colour = (w0 * above[k] + w1 * above[k + 1]) * (1 - side) + (w0 * below[k] + w1 * below[k + 1]) * side
+    mid = (len(line) - 1) / 2
+    across = np.abs(place - mid) / mid
+    taper = _unit(2.0 * np.minimum(place, len(line) - 1 - place))  # the shadow fades out at the outer corners
     shadow = taper * (0.08 + 0.1 * across ** 2) * np.exp(-0.5 * (dist / max(0.3 * width, 0.5)) ** 2)
-    full_alpha = np.zeros(len(near))
-    full_alpha[near] = alpha
-    full_colour = np.zeros((len(near), 3))
-    full_colour[near] = colour * (1.0 - shadow[:, None] * _LIP_SHADOW)
-    _blend(frame, box, full_colour, full_alpha)
+    _blend_at(frame, px, colour * (1.0 - shadow[:, None] * _LIP_SHADOW), alpha)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    """x clipped to 0..1 (cheaper than np.clip on small arrays)."""
+    return np.minimum(np.maximum(x, 0.0), 1.0)
+
+
+def _blend_at(frame: np.ndarray, px: np.ndarray, colour: np.ndarray, alpha: np.ndarray) -> None:
+    """Blend ``colour`` [N, 3] over the pixels at integer positions ``px`` [N, 2] with ``alpha`` [N]."""
+    xs, ys = px[:, 0].astype(np.int64), px[:, 1].astype(np.int64)
+    region = frame[ys, xs].astype(np.float32)
+    out = region + alpha[:, None].astype(np.float32) * (colour.astype(np.float32) - region)
+    frame[ys, xs] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
+    x = _unit(x)
     return x * x * (3.0 - 2.0 * x)

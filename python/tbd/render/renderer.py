@@ -342,7 +342,7 @@ class Renderer:
             if gap > 0.05:
                 draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._palette,
                            frame_teeth, float(mouth_opacity), self._source_teeth)
-            if closed.any():
+            if gap < 0.02 * scale and closed.any():  # an open mouth's corners are shadowed anyway
                 draw_lip_line(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower],
                               vertices[self._outer_corners], closed, line_width)
 
