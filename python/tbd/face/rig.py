@@ -224,7 +224,7 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
         add(f"AU12{name_suffix}", near, 0.07 * sign, -0.11)
         add(f"AU12{name_suffix}", _gauss(uv, (c[0], c[1] - 0.45), 0.25, 0.18, 0.25), 0.0, -0.035)  # cheek bulge
         add(f"AU14{name_suffix}", _gauss(uv, c, 0.15, 0.15), -0.04 * sign, -0.015)
-        add("AU15", _gauss(uv, c, 0.2, 0.18, 0.24), 0.015 * sign, 0.13)
+        add("AU15", _gauss(uv, c, 0.15, 0.18, 0.24), 0.015 * sign, 0.13)  # the corner, not the middle of the lips
         add("AU20", _gauss(uv, c, 0.22, 0.2), 0.09 * sign, 0.02)
         add("AU18", _gauss(uv, c, 0.25, 0.2), -0.12 * sign, 0.0)
         add("AU22", _gauss(uv, c, 0.22, 0.2), -0.07 * sign, 0.0)

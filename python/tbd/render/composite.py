@@ -63,7 +63,7 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     """Colours for one portrait (``mesh`` [478, 2] px in MediaPipe order)."""
     skin = _sample(image, mesh[[50, 280, 101, 330, 151, 9]], radius=2)
     light = float(np.clip(np.median(skin @ _LUMA) / 160.0, 0.5, 1.3))
-    teeth, cavity = np.minimum(TEETH * light, 240.0), CAVITY * light
+    teeth, cavity = TEETH * min(light, 240.0 / TEETH.max()), CAVITY * light  # bright teeth keep their ivory
     # The portrait's own mouth, if open, shows its teeth (bright) and cavity (dark).
     upper, lower = mesh[list(R.lips_inner_upper)], mesh[list(R.lips_inner_lower)]
     gap = float(np.median((lower - upper)[2:-2] @ v_axis))
@@ -200,10 +200,10 @@ def _edge_height(px: np.ndarray, edge: np.ndarray) -> np.ndarray:
     return np.interp(px[:, 0], edge[order, 0], edge[order, 1])
 
 
-def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, iod: float) -> np.ndarray:
+def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, iod: float, darkness: float = 0.12) -> np.ndarray:
     """1 on a tooth, darker on the thin gaps between neighbouring teeth."""
     distance = np.abs(np.abs(u)[:, None] - edges[None]).min(axis=1) * iod
-    return 1.0 - 0.15 * np.exp(-0.5 * (distance / max(0.006 * iod, 0.4)) ** 2)
+    return 1.0 - darkness * np.exp(-0.5 * (distance / max(0.006 * iod, 0.4)) ** 2)
 
 
 def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette: Palette, teeth: Teeth,
@@ -244,8 +244,8 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     shade_lip = iod * 0.035
     lower_cover = _unit(px[:, 1] - _edge_height(px, teeth.lower_edge) + 0.5) * present
     if lower_cover.any():
-        lip_shadow = (0.7 + 0.3 * _unit((bottom - px[:, 1]) / shade_lip)) * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod)
-        lower_colour = palette.teeth[None] * (0.72 * lateral * lip_shadow)[:, None]
+        lip_shadow = (0.7 + 0.3 * _unit((bottom - px[:, 1]) / shade_lip)) * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod, 0.08)
+        lower_colour = palette.teeth[None] * (0.62 * lateral * lip_shadow)[:, None]  # in the upper teeth's shadow
         if source is not None:  # the portrait's own teeth are lit already: only the lip's shadow is added
             own, weight = source.sample(px - teeth.jaw_shift)
             lower_colour += weight[:, None] * (own * lip_shadow[:, None] - lower_colour)

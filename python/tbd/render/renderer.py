@@ -38,11 +38,11 @@ GAZE_RANGE = (0.2, 0.3)  # iris travel at |gaze| = 1: fraction of the eye's widt
 SKIN_FOLLOW = 0.3  # how far the skin above an upper lid follows it in a blink (the lid unfolds, the brow stays)
 LEVEL_CORNERS = -0.01  # lip-corner height above the lips' centre in a neutral face (IOD units; the canonical face's)
 # Teeth, relative to the relaxed upper lip (IOD units): the upper incisors' edge shows about 2 mm
-# below it; with the jaw closed the lower incisors' edge is hidden just behind it; both edges
-# curve up toward the sides.
-UPPER_TEETH_DROP, OVERBITE, UPPER_TEETH_ARC, LOWER_TEETH_ARC = 0.03, 0.02, 0.035, 0.02
+# below it; with the jaw closed the lower incisors are hidden behind the upper ones and the
+# lower lip, and seen from the front their edge starts at the same line; both edges curve up
+# toward the sides.
+UPPER_TEETH_DROP, UPPER_TEETH_ARC, LOWER_TEETH_ARC = 0.03, 0.035, 0.02
 MAX_TEETH_DROP = 0.06  # a relaxed upper lip rarely shows more than 4 mm of the incisors
-LOWER_TEETH_FOLLOW = 0.9  # the lower incisors drop a little less than the lower lip as the jaw opens
 _JAW = [AU_INDEX[name] for name in JAW_DROP]
 
 
@@ -110,7 +110,7 @@ class Renderer:
         self._rest_lip = neutral[mesh.lips_upper]  # where the relaxed upper lip rests, px
         # The jaw (and the lower teeth) drops with the middle of the lower lip for the jaw AUs.
         middle = mesh.lips_lower[len(mesh.lips_lower) // 2]
-        self._jaw_rates = [(k, LOWER_TEETH_FOLLOW * float(basis[k, middle] @ frame.axes[1])) for k in _JAW]
+        self._jaw_rates = [(k, float(basis[k, middle] @ frame.axes[1])) for k in _JAW]
         return basis.reshape(len(basis), -1).astype(np.float32)
 
     def _calibrate_corners(self, basis: np.ndarray) -> None:
@@ -183,7 +183,7 @@ class Renderer:
         drop = max(UPPER_TEETH_DROP, min(self._shown_teeth_drop(), MAX_TEETH_DROP))
         arc = ((line[:, 0] - line[middle, 0]) / 0.3) ** 2
         upper = line + np.stack([np.zeros(len(line)), drop - UPPER_TEETH_ARC * arc], axis=1)
-        lower = line + np.stack([np.zeros(len(line)), drop - OVERBITE - LOWER_TEETH_ARC * arc], axis=1)
+        lower = line + np.stack([np.zeros(len(line)), drop - LOWER_TEETH_ARC * arc], axis=1)
         return frame.to_image(upper), frame.to_image(lower), frame.to_image(upper[middle])
 
     def _shown_teeth_drop(self) -> float:
