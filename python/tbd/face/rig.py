@@ -132,7 +132,8 @@ def eye_closure(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return lower + EYE_CLOSURE_LINE * (upper - lower)
 
 
-def _brow_field(uv: np.ndarray, brow: tuple[int, ...], upper_lid: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, float]:
+def _brow_field(uv: np.ndarray, brow: tuple[int, ...],
+                upper_lid: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, float]:
     """How points ``uv`` [P, 2] move with one brow: (t [P], weight [P], toward-nose sign of u).
 
     ``t`` is the place along the brow (0 at its inner end, 1 at its outer end). ``weight`` is 1 on

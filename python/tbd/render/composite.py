@@ -1,8 +1,9 @@
-"""What the warp cannot show: the inside of the mouth and eyelids drawn over closing eyes.
+"""What the warp cannot show: the inside of the mouth, the line of closed lips, eyelids over closing eyes.
 
-Each is painted per frame into a small box around its contour, with antialiased edges (the
-region between two contours, upper and lower), in colours sampled from the portrait itself where it shows them
-(its teeth, its lid skin) and plausible, lit-to-match defaults otherwise.
+Each is painted per frame around its contour with antialiased edges, in colours sampled from
+the portrait itself where it shows them (its teeth, its lips, its lid skin) and plausible,
+lit-to-match defaults otherwise. Teeth are placed where the skull (upper) and the jaw (lower)
+hold them, so the lips cover or uncover them as they move (`Teeth`).
 """
 
 from __future__ import annotations
@@ -244,7 +245,8 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     shade_lip = iod * 0.035
     lower_cover = _unit(px[:, 1] - _edge_height(px, teeth.lower_edge) + 0.5) * present
     if lower_cover.any():
-        lip_shadow = (0.7 + 0.3 * _unit((bottom - px[:, 1]) / shade_lip)) * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod, 0.08)
+        lip_shadow = (0.7 + 0.3 * _unit((bottom - px[:, 1]) / shade_lip)) \
+            * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod, 0.08)
         lower_colour = palette.teeth[None] * (0.62 * lateral * lip_shadow)[:, None]  # in the upper teeth's shadow
         if source is not None:  # the portrait's own teeth are lit already: only the lip's shadow is added
             own, weight = source.sample(px - teeth.jaw_shift)
@@ -253,7 +255,8 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     upper_cover = _unit(_edge_height(px, teeth.upper_edge) - px[:, 1] + 0.5) * present
     if upper_cover.any():
         lip_shadow = 0.68 + 0.32 * _unit((px[:, 1] - top) / shade_lip)
-        upper_colour = palette.teeth[None] * (lateral * lip_shadow * _gaps_between_teeth(u, UPPER_TOOTH_EDGES, iod))[:, None]
+        gaps = _gaps_between_teeth(u, UPPER_TOOTH_EDGES, iod)
+        upper_colour = palette.teeth[None] * (lateral * lip_shadow * gaps)[:, None]
         if source is not None:
             own, weight = source.sample(px - teeth.skull_shift)
             upper_colour += weight[:, None] * (own * lip_shadow[:, None] - upper_colour)
@@ -372,7 +375,7 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     inside = (dist < 1.5 * width) & (px[:, 0] >= line[0, 0] - 0.5) & (px[:, 0] <= line[-1, 0] + 0.5)
     if not inside.any():
         return
-    px, k, along, offset, dist, place = px[inside], k[inside], along[inside], offset[inside], dist[inside], place[inside]
+    px, k, along, offset, dist, place = (a[inside] for a in (px, k, along, offset, dist, place))
     alpha = ((1 - along) * amount_at[k] + along * amount_at[k + 1]) * _smooth(1.5 - dist / width)
     above = _sample(frame, line - [0.0, width + 1.5], radius=0)
     below = _sample(frame, line + [0.0, width + 1.5], radius=0)

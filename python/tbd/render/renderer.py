@@ -1,10 +1,12 @@
 """Renderer: motion frames -> video frames, by warping the portrait with the face rig.
 
-Per face, once: the warp mesh, the AU displacement basis in pixels, the portrait's own
-expression. Per frame: ``vertices = source + basis · (target AU − source AU)``, then the
-non-linear parts (lips may touch but not cross, lids close onto a closure line, the head
-turns in 3D using each vertex's depth), the piecewise-affine warp (`tbd.kernels.mesh_warp`)
-and the mouth interior where the lips part.
+Per face, once: the warp mesh, the AU displacement basis in pixels (calibrated so that the
+portrait's own smile and lip gap are undone exactly), the portrait's own expression and teeth.
+Per frame: ``vertices = source + basis · (target − source)`` over the AUs and their
+interactions (`tbd.face.rig.INTERACTIONS`), then the non-linear parts (lips may touch but not
+cross, lids close onto a closure line, the head turns in 3D using each vertex's depth), the
+piecewise-affine warp (`tbd.kernels.mesh_warp`), the mouth interior where the lips part (teeth
+held by the skull and the jaw) and a clean meeting line where the portrait's open lips close.
 
 Pose channels are rotations *relative to the portrait's own pose* (radians): pitch (chin
 down), yaw (toward the subject's left, i.e. the nose moves to image right) and roll
@@ -22,8 +24,8 @@ from .. import kernels
 from ..face.detect import as_rgb
 from ..face.fit import rotation
 from ..face.model import FaceModel
-from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..face.rig import AU_INDEX, INTERACTIONS, JAW_DROP, LIP_OPENING, N_AU, eye_closure, interaction_weights, rig_basis
+from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..motion import Motion
 from ..motion import channels as ch
 from .composite import Teeth, clean_lip_line, draw_eyelid, draw_lip_line, draw_mouth, find_source_teeth, make_palette
@@ -127,11 +129,12 @@ class Renderer:
         mid = len(up) // 2
 
         def heights(points: np.ndarray) -> np.ndarray:  # corner height above the lips' centre, IOD units
-            v = frame.to_face(points)[:, 1] if points.ndim == 2 else (points @ frame.axes[1]) / frame.scale
+            v = (points @ frame.axes[1]) / frame.scale  # differences of v only: points or displacements alike
             return (v[up[mid]] + v[lo[mid]]) / 2 - v[[R.lips_outer_upper[0], R.lips_outer_upper[-1]]]
 
         level = heights(neutral) - LEVEL_CORNERS
-        for k, (smile, frown) in enumerate(((AU_INDEX["AU12R"], AU_INDEX["AU15"]), (AU_INDEX["AU12L"], AU_INDEX["AU15"]))):
+        frown = AU_INDEX["AU15"]  # one channel for both corners
+        for k, smile in enumerate((AU_INDEX["AU12R"], AU_INDEX["AU12L"])):
             name = smile if level[k] > 0 else frown
             strength = self._source_aus[name]
             if strength < 0.2 or name == frown and self._source_aus[smile] > 0:
@@ -187,7 +190,7 @@ class Renderer:
         return frame.to_image(upper), frame.to_image(lower), frame.to_image(upper[middle])
 
     def _shown_teeth_drop(self) -> float:
-        """How far below the relaxed upper lip the portrait's own upper teeth reach mid-mouth (IOD units; 0: none shown)."""
+        """How far below the relaxed upper lip the portrait's own upper teeth reach mid-mouth (IOD; 0: none shown)."""
         teeth = self._source_teeth
         if teeth is None:
             return 0.0
@@ -211,7 +214,8 @@ class Renderer:
         return float(np.median(drops)) if len(drops) >= 3 else 0.0
 
     def _teeth(self, aus: np.ndarray, lip_shift: np.ndarray) -> list[Teeth]:
-        """Each frame's teeth: the upper edge stays with the skull, the lower drops with the jaw; both turn with the head."""
+        """Each frame's teeth: the upper edge stays with the skull, the lower drops with the jaw; both turn with the head.
+        """
         frame = self.mesh.frame
         upper, lower, centre = self._teeth_rest
         jaw = sum(aus[:, k] * rate for k, rate in self._jaw_rates)  # [F] px
