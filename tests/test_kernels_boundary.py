@@ -37,6 +37,23 @@ def test_numpy_outputs_are_written_in_place() -> None:
     assert not np.isnan(out).any()
 
 
+def test_concurrent_callers_share_the_thread_pool() -> None:
+    """Kernels release the GIL: several Python threads may run them at once on the same pool."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(5)
+    inputs = [rng.standard_normal((2, 4, 150, 32)).astype(np.float32) for _ in range(4)]
+    expected = [reference.attention(q, q, q) for q in inputs]
+
+    def run(i: int) -> float:
+        return max(float(np.abs(kernels.attention(inputs[i], inputs[i], inputs[i]) - expected[i]).max())
+                   for _ in range(10))
+
+    with ThreadPoolExecutor(4) as pool:
+        errors = list(pool.map(run, range(4)))
+    assert max(errors) < 1e-5
+
+
 def test_import_and_run_without_torch() -> None:
     """tbd.kernels must work for numpy users who do not have torch installed."""
     code = textwrap.dedent(

@@ -1,6 +1,6 @@
 // CPU fused attention with online softmax (FlashAttention-style, no Tq x Tk buffer).
 //
-// Tasks are (batch, head, block of queries), run with OpenMP. Inside a task the queries sit in
+// Tasks are (batch, head, block of queries), run with tbd::parallel_for. Inside a task the queries sit in
 // the SIMD lanes: the query block is transposed once into Qt [D][BQ], raw scores of a key block
 // are St [BK][BQ], and the output accumulator is Ot [D][BQ]. Then
 //   scores:     St[j][:] = sum_d K[j][d] * Qt[d][:]     (broadcast a key element, FMA a vector)
@@ -15,12 +15,9 @@
 #include <limits>
 #include <vector>
 
+#include "parallel.h"
 #include "simd.h"
 #include "tbd/kernels.h"
-
-#ifdef TBD_WITH_OPENMP
-#include <omp.h>
-#endif
 
 namespace tbd {
 namespace {
@@ -235,20 +232,17 @@ void attention_cpu(const AttentionArgs& args) {
   const int64_t blocks_per_head = (pb.Tq + kWide - 1) / kWide;
   const int64_t tasks = pb.B * pb.H * blocks_per_head;
   const double work = static_cast<double>(pb.B * pb.H) * pb.Tq * pb.Tk * pb.D;
-#pragma omp parallel if (tasks > 1 && work > 2e5)
-  {
-    std::vector<float> scratch;
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t task = 0; task < tasks; ++task) {
-      const int64_t bh = task / blocks_per_head;
-      const int64_t q0 = (task % blocks_per_head) * kWide;
-      const int64_t nq = std::min(kWide, pb.Tq - q0);
-      if (nq > kLanes)
-        attend_block<2>(pb, bh / pb.H, bh % pb.H, q0, nq, scratch);
-      else
-        attend_block<1>(pb, bh / pb.H, bh % pb.H, q0, nq, scratch);
-    }
-  }
+  const int threads = work > 2e5 ? max_threads() : 1;
+  parallel_for(tasks, threads, [&](int64_t task) {
+    thread_local std::vector<float> scratch;  // Qt, Ot and St of the running task
+    const int64_t bh = task / blocks_per_head;
+    const int64_t q0 = (task % blocks_per_head) * kWide;
+    const int64_t nq = std::min(kWide, pb.Tq - q0);
+    if (nq > kLanes)
+      attend_block<2>(pb, bh / pb.H, bh % pb.H, q0, nq, scratch);
+    else
+      attend_block<1>(pb, bh / pb.H, bh % pb.H, q0, nq, scratch);
+  });
 }
 
 }  // namespace tbd

@@ -12,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "parallel.h"
 #include "tbd/kernels.h"
 
 namespace tbd {
@@ -103,6 +104,7 @@ void step_all(const GuidedStepArgs& args, const StepCoefficients& k) {
   const float* mask = args.mask.ptr<float>();
   const int64_t period = mask_period(args.mask);
   constexpr int64_t kSpan = 4096;  // elements per parallel work item
+  const int threads = total > 16384 ? max_threads() : 1;
 
   if (period > 0) {
     // Spans start at multiples of the (repeated) period, so the mask of a span is contiguous.
@@ -120,25 +122,26 @@ void step_all(const GuidedStepArgs& args, const StepCoefficients& k) {
     }
     const bool in_place = period >= total;
     const int64_t spans = (total + span - 1) / span;
-#pragma omp parallel for schedule(static) if (total > 16384)
-    for (int64_t s = 0; s < spans; ++s) {
+    parallel_for(spans, threads, [&](int64_t s) {
       const int64_t begin = s * span, end = std::min(total, begin + span);
       step_span<kPred, 1, kPrev, kNoise>(p, k, in_place ? mask + begin : span_mask, begin, end);
-    }
+    });
     return;
   }
 
   // General broadcast: rows of the channel axis, mask row from the strides.
   const int64_t channels = args.x.size(-1), rows = total / channels;
   const int64_t mask_stride = args.mask.stride(-1);
-#pragma omp parallel for schedule(static) if (total > 16384)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row_mask = mask + mask_row_offset(args.mask, r);
-    if (mask_stride == 0)
-      step_span<kPred, 0, kPrev, kNoise>(p, k, row_mask, r * channels, (r + 1) * channels);
-    else
-      step_span<kPred, 1, kPrev, kNoise>(p, k, row_mask, r * channels, (r + 1) * channels);
-  }
+  const int64_t rows_per_task = std::max<int64_t>(1, kSpan / channels);
+  parallel_for((rows + rows_per_task - 1) / rows_per_task, threads, [&](int64_t t) {
+    for (int64_t r = t * rows_per_task; r < std::min(rows, (t + 1) * rows_per_task); ++r) {
+      const float* row_mask = mask + mask_row_offset(args.mask, r);
+      if (mask_stride == 0)
+        step_span<kPred, 0, kPrev, kNoise>(p, k, row_mask, r * channels, (r + 1) * channels);
+      else
+        step_span<kPred, 1, kPrev, kNoise>(p, k, row_mask, r * channels, (r + 1) * channels);
+    }
+  });
 }
 
 template <PredType kPred>

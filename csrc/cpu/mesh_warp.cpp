@@ -1,6 +1,6 @@
 // CPU piecewise-affine mesh warp.
 //
-// Work is split into (frame, band of rows) tasks run with OpenMP. Each task first copies its rows
+// Work is split into (frame, band of rows) tasks run with tbd::parallel_for. Each task first copies its rows
 // of the source image (pixels no triangle covers keep the source), then walks the triangles in
 // index order, so a later triangle overwrites an earlier one: the highest index wins, whatever the
 // number of threads. For each triangle and row, the span of covered pixels comes from solving the
@@ -9,11 +9,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "parallel.h"
 #include "tbd/kernels.h"
 
-#ifdef TBD_WITH_OPENMP
-#include <omp.h>
-#endif
 
 namespace tbd {
 namespace {
@@ -166,29 +164,24 @@ void warp_all(const MeshWarpArgs& args) {
   T* out = args.out.ptr<T>();
 
   std::vector<TriangleMap> maps(static_cast<size_t>(F * N));
-#pragma omp parallel for schedule(static) if (F * N > 4096)
-  for (int64_t i = 0; i < F * N; ++i) {
-    const int64_t f = i / N;
-    const int32_t* t = tri + (i % N) * 3;
+  const int threads = F * H * W > 16384 ? max_threads() : 1;
+  parallel_for(F, threads, [&](int64_t f) {
     const float* d = dst + f * V * 2;
-    maps[i] = make_map(src + 2 * t[0], src + 2 * t[1], src + 2 * t[2], d + 2 * t[0], d + 2 * t[1],
-                       d + 2 * t[2]);
-  }
+    for (int64_t i = 0; i < N; ++i) {
+      const int32_t* t = tri + i * 3;
+      maps[f * N + i] = make_map(src + 2 * t[0], src + 2 * t[1], src + 2 * t[2], d + 2 * t[0], d + 2 * t[1],
+                                 d + 2 * t[2]);
+    }
+  });
 
-  // Enough bands per frame to keep every thread busy when there are few frames.
-  int threads = 1;
-#ifdef TBD_WITH_OPENMP
-  threads = omp_get_max_threads();
-#endif
-  const int64_t bands = std::min<int64_t>(H, F >= 2 * threads ? 1 : (2 * threads + F - 1) / F);
+  // Enough bands per frame to balance the threads when there are few frames.
+  const int64_t bands = std::min<int64_t>(H, F >= 4 * threads ? 1 : (4 * threads + F - 1) / F);
   const int64_t band_rows = (H + bands - 1) / bands;
-#pragma omp parallel for schedule(dynamic, 1) if (F * bands > 1 && F * H * W > 16384)
-  for (int64_t task = 0; task < F * bands; ++task) {
+  parallel_for(F * bands, threads, [&](int64_t task) {
     const int64_t f = task / bands, band = task % bands;
     const int64_t row0 = band * band_rows, row1 = std::min(H, row0 + band_rows);
-    if (row0 >= row1) continue;
-    warp_band<T, kC>(image, H, W, C, maps.data() + f * N, N, row0, row1, out + f * H * W * C);
-  }
+    if (row0 < row1) warp_band<T, kC>(image, H, W, C, maps.data() + f * N, N, row0, row1, out + f * H * W * C);
+  });
 }
 
 template <typename T>
