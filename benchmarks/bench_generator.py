@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     print("## Speed (real-time factor on the demo clip: generation time / audio duration, median)")
     print("| generator | RTF |")
     print("|---|---|")
-    print(f"| rig | {realtime_factor(rig, args.repeats):.3f} |")
+    print(f"| rig | {realtime_factor(rig, args.repeats):.4f} |")
     print(f"| diffusion (torch, progressive) | {realtime_factor(gen, args.repeats):.3f} |")
     if args.onnx:
         import tempfile

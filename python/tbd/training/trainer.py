@@ -302,6 +302,9 @@ def train(cfg: TrainConfig, clips: list[Clip] | None = None) -> TrainResult:
                     f.write(json.dumps(record) + "\n")
         if cfg.save_every and step % cfg.save_every == 0 and step < cfg.steps:
             save(final=False)
+    if running:  # stopped by the time limit between two log steps: record the last losses too
+        history.append({"step": step, "loss": float(np.mean(running)), "lr": lr_at(step - 1, cfg),
+                        "elapsed_s": round(elapsed_before + time.perf_counter() - started, 1)})
     save(final=True)
     checksum = float(sum(p.detach().double().sum() for p in model.parameters()))
     if world > 1:
