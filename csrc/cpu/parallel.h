@@ -1,11 +1,13 @@
-// parallel_for for the CPU kernels: the calling thread works through the tasks together with
-// whichever helper threads are free, and never waits for a helper that has not started.
+// parallel_for for the CPU kernels, on the OpenMP runtime (shared with torch when both load the
+// same libgomp, so torch.set_num_threads applies and idle workers are reused between torch ops
+// and ours).
 //
-// Why not `#pragma omp parallel for`: an OpenMP region ends at a barrier that waits for every
-// thread of the team. On a busy machine (a 2-core box where another process holds one core) a
-// woken worker can wait a whole scheduler tick (4-8 ms) for a core, and the region with it,
-// which turns a 0.2 ms kernel into an 8 ms one. Here tasks are claimed from an atomic counter;
-// the caller only waits for tasks a helper has actually claimed.
+// Tasks are claimed from an atomic counter, so a late thread simply finds less to do. One
+// hazard remains: an OpenMP region ends at a barrier that waits for every thread of the team, and
+// on a busy machine (two cores, another process holding one) a woken worker can wait a whole
+// scheduler tick (4-8 ms) for a core, turning a 0.2 ms kernel into an 8 ms one. parallel_for
+// notices such a stall (the calling thread finished its share long before the region ended) and
+// then runs serially for a short while before trying threads again.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +15,7 @@
 
 namespace tbd {
 
-// Threads the kernels may use: omp_get_max_threads() when built with OpenMP (so it follows
-// OMP_NUM_THREADS and torch.set_num_threads, which share the runtime), else the core count.
+// Threads the kernels may use: omp_get_max_threads() (OMP_NUM_THREADS, torch.set_num_threads).
 int max_threads();
 
 // Runs task(i) for every i in [0, tasks) on at most `threads` threads (the caller included) and
