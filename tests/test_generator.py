@@ -284,3 +284,19 @@ def test_pickles_are_refused(tmp_path, gen):
     raw.write_bytes(pickle.dumps({"a": 1}, protocol=4))
     with pytest.raises(tbd.WeightsError, match="pickle"):
         DiffusionGenerator(raw)
+
+
+def test_qualified_labels_fall_back_to_their_base_without_an_encoder(monkeypatch):
+    import tbd.generator.conditions as conditions
+
+    def unavailable(name):
+        raise tbd.BackendError("no encoder here")
+
+    monkeypatch.setattr(conditions, "encoder_by_name", unavailable)
+    smile = np.linspace(-1, 1, 384).astype(np.float32)
+    table = EmbeddingTable("all-MiniLM-L6-v2", {"smile": smile})
+    with pytest.warns(UserWarning, match="'smile' for 'smile \\(posed\\)'"):
+        out = table.matrix(["smile (posed)", "smile"])
+    np.testing.assert_array_equal(out, np.stack([smile, smile]))
+    with pytest.raises(tbd.BackendError):
+        table.matrix(["jubilant"])

@@ -18,11 +18,14 @@ numpy only: the ONNX path builds the same tokens without torch.
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 import numpy as np
 
+from ..errors import BackendError
 from ..motion import channels as ch
 from ..plan import EmotionPlan
 from ..text_encoder import EMBED_DIM, TextEncoder
@@ -103,11 +106,26 @@ class EmbeddingTable:
         return sorted(self._table)
 
     def matrix(self, texts: Iterable[str]) -> np.ndarray:
-        """float32 ``[len(texts), EMBED_DIM]``; unknown texts are encoded once and kept."""
+        """float32 ``[len(texts), EMBED_DIM]``; unknown texts are encoded once and kept.
+
+        When the encoder cannot be loaded here (MiniLM without torch, on the ONNX path), a
+        label with a qualifier the table lacks ("smile (posed)") falls back to its known base
+        ("smile") with a warning; anything else raises BackendError."""
         texts = list(texts)
         missing = sorted({t for t in texts if t not in self._table})
         if missing:
-            vectors = self.encoder().encode(missing)
+            try:
+                encoder = self.encoder()
+            except BackendError:
+                if not all(_base_label(t) in self._table for t in missing):
+                    raise
+                warnings.warn(
+                    f"text encoder {self.encoder_name!r} is not available: using the stored embeddings of "
+                    + ", ".join(f"{_base_label(t)!r} for {t!r}" for t in missing),
+                    stacklevel=3,
+                )
+                return np.stack([self._table.get(t, self._table.get(_base_label(t))) for t in texts])
+            vectors = encoder.encode(missing)
             self._table.update(zip(missing, vectors.astype(np.float32)))
         if not texts:
             return np.zeros((0, EMBED_DIM), np.float32)
@@ -124,9 +142,14 @@ class EmbeddingTable:
         return texts, self.matrix(texts)
 
 
+def _base_label(text: str) -> str:
+    """A label without its parenthesised qualifier: "smile (posed)" -> "smile"."""
+    return re.sub(r"\s*\([^)]*\)\s*$", "", text).strip()
+
+
 def encoder_by_name(name: str) -> TextEncoder:
     """The text encoder whose ``.name`` is ``name`` (as recorded in weights metadata)."""
-    from ..errors import BackendError, WeightsError
+    from ..errors import WeightsError
     from ..text_encoder import HASH_NAME, MINILM_NAME, get_text_encoder
 
     if name == HASH_NAME:

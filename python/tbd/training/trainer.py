@@ -107,12 +107,34 @@ def load_training_data(paths: list[str]) -> list[Clip]:
     return clips
 
 
+LABEL_QUALIFIERS = ("posed", "held back")
+"""Qualifiers tbd.think adds to emotion labels ("smile (posed)")."""
+
+
 def known_texts() -> list[str]:
-    """Texts every checkpoint's embedding table holds: emotion names and AU descriptions."""
+    """Texts every checkpoint's embedding table holds: emotion names (plain and with the
+    qualifiers think adds) and AU descriptions, so that plans from the rules reasoner need no
+    text encoder at run time."""
     from ..emotion.prototypes import MEAD_EMOTIONS, PROTOTYPES
 
     names = set(PROTOTYPES) | set(MEAD_EMOTIONS)
-    return sorted({span_text(n) for n in names} | {au_text(c) for c in ch.AU_CHANNELS})
+    labels = names | {f"{n} ({q})" for n in names for q in LABEL_QUALIFIERS}
+    return sorted({span_text(n) for n in labels} | {au_text(c) for c in ch.AU_CHANNELS})
+
+
+def add_embeddings(path: str | Path, texts: list[str] | None = None) -> int:
+    """Add the embeddings of ``texts`` (default: ``known_texts()``) to a checkpoint's table, with
+    the encoder it was trained with; returns how many were added. The weights are unchanged."""
+    ckpt = load_checkpoint(path)
+    table = EmbeddingTable(ckpt.meta.text_encoder, dict(zip(ckpt.meta.embedding_texts, ckpt.embeddings)))
+    before = len(table.texts)
+    table.matrix(texts if texts is not None else known_texts())
+    names, vectors = table.as_arrays()
+    if len(names) == before:
+        return 0
+    ckpt.meta.embedding_texts = names
+    save_checkpoint(path, ckpt.tensors, ckpt.meta, vectors)
+    return len(names) - before
 
 
 def lr_at(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
