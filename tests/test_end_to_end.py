@@ -16,7 +16,7 @@ from tbd import assets, audio, cli, face
 from tbd.face import measure
 
 SIZE = 256
-GENERATORS = ["rig"]
+GENERATORS = [None, "rig"]  # None: the default (diffusion, bundled weights)
 
 
 @pytest.fixture(scope="module")
