@@ -347,7 +347,3 @@ def main_from_args(cfg: TrainConfig) -> int:
     sys.stdout.flush()
     return 0
 
-
-def describe(result: TrainResult) -> dict[str, Any]:
-    return {"checkpoint": str(result.checkpoint), "steps": result.steps, "elapsed_s": result.elapsed_s,
-            "final_loss": result.final_loss}
