@@ -54,6 +54,23 @@ def test_concurrent_callers_share_the_thread_pool() -> None:
     assert max(errors) < 1e-5
 
 
+def _fork_child_error(_: int) -> float:
+    q = np.random.default_rng(6).standard_normal((2, 4, 150, 32)).astype(np.float32)
+    return float(np.abs(kernels.attention(q, q, q) - reference.attention(q, q, q)).max())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_kernels_work_in_forked_children() -> None:
+    """After the parent used its worker threads, a forked child (DataLoader workers,
+    multiprocessing pools) must still run the kernels instead of waiting for threads it lacks."""
+    import multiprocessing
+
+    _fork_child_error(0)  # the parent starts its OpenMP workers
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        errors = pool.map_async(_fork_child_error, range(2)).get(timeout=60)
+    assert max(errors) < 1e-5
+
+
 def test_import_and_run_without_torch() -> None:
     """tbd.kernels must work for numpy users who do not have torch installed."""
     code = textwrap.dedent(

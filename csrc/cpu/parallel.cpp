@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 
+#include <unistd.h>
+
 #ifdef TBD_WITH_OPENMP
 #include <omp.h>
 #endif
@@ -23,6 +25,10 @@ constexpr auto kSerialAfterStall = std::chrono::milliseconds(250);
 // on purpose: contention is a property of the machine, not of one call.
 std::atomic<int64_t> serial_until_ns{0};
 
+// The process that may use the OpenMP workers: a forked child inherits none (libgomp is not
+// fork-safe and would wait for them forever), so it runs serially.
+const pid_t owner_pid = getpid();
+
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
 }
@@ -40,7 +46,8 @@ int max_threads() {
 void parallel_for(int64_t tasks, int threads, const std::function<void(int64_t)>& task) {
   threads = static_cast<int>(std::min<int64_t>(threads, tasks));
 #ifdef TBD_WITH_OPENMP
-  if (threads > 1 && now_ns() >= serial_until_ns.load(std::memory_order_relaxed) && !omp_in_parallel()) {
+  if (threads > 1 && now_ns() >= serial_until_ns.load(std::memory_order_relaxed) && !omp_in_parallel() &&
+      getpid() == owner_pid) {
     std::atomic<int64_t> next{0};
     int64_t caller_done_ns = 0;
     const int64_t start = now_ns();

@@ -7,7 +7,8 @@
 // on a busy machine (two cores, another process holding one) a woken worker can wait a whole
 // scheduler tick (4-8 ms) for a core, turning a 0.2 ms kernel into an 8 ms one. parallel_for
 // notices such a stall (the calling thread finished its share long before the region ended) and
-// then runs serially for a short while before trying threads again.
+// then runs serially for a short while before trying threads again. A forked child runs serially
+// (libgomp's workers do not survive fork; a region there would wait forever).
 #pragma once
 
 #include <cstdint>
