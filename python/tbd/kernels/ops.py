@@ -240,6 +240,20 @@ def guided_step(
     All arrays share x's shape, dtype and device (CPU kernel: float32; CUDA: float32/16, bfloat16;
     other dtypes run the float64 reference). `out=(x_next, x0)` writes into given arrays.
     """
+    torch = _arrays.torch_module()
+    if (
+        out is None and backend == "auto" and native is not None and torch is not None
+        and type(x) is torch.Tensor and x.dtype is torch.float32 and x.is_cpu
+        and _arrays.eager_torch(eps_u, eps_g, eps_gl, x, x0_prev, noise)
+    ):
+        # The sampler's per-step call (small float32 CPU tensors), kept short: at these sizes the
+        # Python around the kernel costs more than the kernel. tbd._C checks every argument.
+        if not (type(mask) is torch.Tensor and mask.dtype is torch.float32 and mask.is_cpu):
+            mask = torch.as_tensor(mask, dtype=torch.float32)
+        x_next, x0 = torch.empty_like(x), torch.empty_like(x)
+        native.guided_step(eps_u, eps_g, eps_gl, x, mask, x0_prev, noise, x_next, x0,
+                           w_g, w_l, alpha, sigma, a, b, c, d, pred_type, clamp, 0)
+        return x_next, x0
     w_g, w_l, alpha, sigma = float(w_g), float(w_l), float(alpha), float(sigma)
     a, b, c, d = float(a), float(b), float(c), float(d)
     clamp = None if clamp is None else float(clamp)
