@@ -16,10 +16,10 @@ from ..plan import EmotionPlan
 from ..text_encoder import TextEncoder
 from .checkpoint import ModelMeta, check_encoder, load_checkpoint
 from .conditions import EmbeddingTable
-from .guidance import ProgressiveGuidance, as_guidance
+from .guidance import ProgressiveGuidance
 from .model import DenoiserConfig, MotionDenoiser
 from .weights import bundled_weights_path
-from .windows import sample_motion
+from .windows import WindowedGenerator
 
 def default_weights_path() -> Path:
     """The bundled checkpoint's path (raises WeightsError when the package ships none)."""
@@ -68,7 +68,7 @@ def build_model(meta: ModelMeta, state: dict[str, torch.Tensor], source: str) ->
     return model.eval()
 
 
-class DiffusionGenerator:
+class DiffusionGenerator(WindowedGenerator):
     """Motion by denoising with progressive guidance (DESIGN.md, DRAW).
 
     Args:
@@ -105,8 +105,9 @@ class DiffusionGenerator:
         model = build_model(self.meta, ckpt.section("model"), str(path)).to(device)
         model.attention_backend = attention
         table = dict(zip(self.meta.embedding_texts, ckpt.embeddings))
-        self._setup(model, self.meta, EmbeddingTable(self.meta.text_encoder, table, text_encoder), path.name,
-                    sampler, steps, guidance, device)
+        self.model = model
+        self._setup(self.meta, EmbeddingTable(self.meta.text_encoder, table, text_encoder), path.name,
+                    sampler, steps, guidance, TorchBackend(model, device))
         self.threads = threads
 
     @classmethod
@@ -124,41 +125,18 @@ class DiffusionGenerator:
         """Wrap a model in memory (during training, in tests)."""
         self = cls.__new__(cls)
         device = next(model.parameters()).device
-        self._setup(model.eval(), meta, embeddings, name, sampler, steps, guidance, str(device))
+        self.model = model.eval()
+        self._setup(meta, embeddings, name, sampler, steps, guidance, TorchBackend(self.model, str(device)))
         self.threads = 1
         return self
 
-    def _setup(self, model, meta, embeddings, weights_name, sampler, steps, guidance, device) -> None:
-        self.model = model
-        self.meta = meta
-        self.embeddings = embeddings
-        self.weights_name = weights_name
-        self.default_sampler = sampler or meta.sampler
-        self.default_steps = int(steps or meta.steps)
-        self.default_guidance = as_guidance(guidance)
-        self.backend = TorchBackend(model, device)
-
-    def sample(
-        self,
-        plan: EmotionPlan,
-        feats: AudioFeatures,
-        *,
-        seed: int = 0,
-        progress: bool = False,
-        sampler: str | None = None,
-        steps: int | None = None,
-        guidance: str | ProgressiveGuidance | None = None,
-        **guidance_options: Any,
-    ) -> Motion:
-        """Motion for ``plan`` over ``feats``. ``guidance``: ``"progressive"`` (default),
-        ``"global"``, ``"local"``, ``"joint"``, ``"none"`` or a ProgressiveGuidance;
-        ``guidance_options`` (``w_g``, ``w_l``, ``t_star``, ``crossfade``, ``width``) adjust a named mode."""
+    def sample(self, plan: EmotionPlan, feats: AudioFeatures, **options: Any) -> Motion:
+        """See WindowedGenerator.sample; runs with ``threads`` torch threads."""
         previous = torch.get_num_threads()
         if self.threads:
             torch.set_num_threads(self.threads)
         try:
-            return sample_motion(self, plan, feats, seed=seed, progress=progress, sampler=sampler, steps=steps,
-                                 guidance=guidance, generator_name=self.name, **guidance_options)
+            return super().sample(plan, feats, **options)
         finally:
             torch.set_num_threads(previous)
 

@@ -13,15 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import AudioFeatures
 from ..errors import BackendError, WeightsError
-from ..motion import Motion
-from ..plan import EmotionPlan
 from ..text_encoder import TextEncoder
 from .checkpoint import ModelMeta, check_encoder, check_format, decode_embeddings
 from .conditions import EmbeddingTable
-from .guidance import ProgressiveGuidance, as_guidance
-from .windows import sample_motion
+from .guidance import ProgressiveGuidance
+from .windows import WindowedGenerator
 
 INPUT_NAMES = ("x", "sigma", "audio", "positions", "context", "context_mask", "local", "tokens", "token_mask")
 OUTPUT_NAME = "denoised"
@@ -67,7 +64,7 @@ def read_onnx_metadata(path: Path, props: dict[str, str]) -> tuple[ModelMeta, Em
     return meta, EmbeddingTable(meta.text_encoder, table)
 
 
-class OnnxGenerator:
+class OnnxGenerator(WindowedGenerator):
     """DRAW with the denoiser in onnxruntime (``Talker(generator="denoiser.onnx")``).
 
     Same options as DiffusionGenerator; ``threads`` sets onnxruntime's intra-op threads (1 by
@@ -108,26 +105,4 @@ class OnnxGenerator:
             raise WeightsError(f"{path}: the ONNX inputs {sorted(names)} are not a DRAW denoiser's {list(INPUT_NAMES)}")
         if text_encoder is not None:
             embeddings = EmbeddingTable(meta.text_encoder, dict(zip(*embeddings.as_arrays())), text_encoder)
-        self.meta = meta
-        self.embeddings = embeddings
-        self.weights_name = path.name
-        self.default_sampler = sampler or meta.sampler
-        self.default_steps = int(steps or meta.steps)
-        self.default_guidance = as_guidance(guidance)
-        self.backend = OnnxBackend(session)
-
-    def sample(
-        self,
-        plan: EmotionPlan,
-        feats: AudioFeatures,
-        *,
-        seed: int = 0,
-        progress: bool = False,
-        sampler: str | None = None,
-        steps: int | None = None,
-        guidance: str | ProgressiveGuidance | None = None,
-        **guidance_options: Any,
-    ) -> Motion:
-        """Motion for ``plan`` over ``feats``; see DiffusionGenerator.sample."""
-        return sample_motion(self, plan, feats, seed=seed, progress=progress, sampler=sampler, steps=steps,
-                             guidance=guidance, generator_name=self.name, **guidance_options)
+        self._setup(meta, embeddings, path.name, sampler, steps, guidance, OnnxBackend(session))

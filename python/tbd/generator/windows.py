@@ -213,3 +213,47 @@ def sample_motion(
         "text_encoder": gen.meta.text_encoder,
     }
     return Motion(values, fps=feats.fps, meta=meta)
+
+
+class WindowedGenerator:
+    """State and ``sample`` shared by the DRAW generators (torch and onnxruntime);
+    a subclass loads its weights and calls ``_setup`` with its denoiser backend."""
+
+    name = "draw"
+
+    def _setup(
+        self,
+        meta: ModelMeta,
+        embeddings: EmbeddingTable,
+        weights_name: str,
+        sampler: str | None,
+        steps: int | None,
+        guidance: str | ProgressiveGuidance,
+        backend: DenoiserBackend,
+    ) -> None:
+        self.meta = meta
+        self.embeddings = embeddings
+        self.weights_name = weights_name
+        self.default_sampler = sampler or meta.sampler
+        self.default_steps = int(steps or meta.steps)
+        self.default_guidance = as_guidance(guidance)
+        self.backend = backend
+
+    def sample(
+        self,
+        plan: EmotionPlan,
+        feats: AudioFeatures,
+        *,
+        seed: int = 0,
+        progress: bool = False,
+        sampler: str | None = None,
+        steps: int | None = None,
+        guidance: str | ProgressiveGuidance | None = None,
+        **guidance_options: Any,
+    ) -> Motion:
+        """Motion for ``plan`` over ``feats``. ``guidance``: ``"progressive"`` (default),
+        ``"global"``, ``"local"``, ``"joint"``, ``"none"`` or a ProgressiveGuidance;
+        ``guidance_options`` (``w_g``, ``w_l``, ``t_star``, ``crossfade``, ``width``) adjust a named mode."""
+        return sample_motion(self, plan, feats, seed=seed, progress=progress, sampler=sampler, steps=steps,
+                             guidance=guidance, generator_name=self.name, **guidance_options)
+
