@@ -5,6 +5,7 @@ server on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -148,7 +149,12 @@ def test_resolve_backend():
 
 
 def test_unreachable_server_falls_back():
-    plan = think("sad", backend=OpenAIChat("http://127.0.0.1:9", timeout=2))
+    # A port bound here but not listening refuses connections at once, whatever else runs on
+    # the machine (a fixed port number could be taken).
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        plan = think("sad", backend=OpenAIChat(f"http://127.0.0.1:{port}", timeout=2))
     assert plan.backend == "rules" and "AU15" in plan.aus and "failed" in plan.warnings[0]
 
 

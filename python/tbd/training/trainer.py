@@ -83,6 +83,8 @@ class TrainResult:
     losses: list[dict[str, float]]
     param_checksum: float
     rank: int = 0
+    rank_checksums: list[float] = field(default_factory=list)
+    """Every rank's parameter checksum, gathered on all ranks (one entry without DDP)."""
 
 
 def state_path(out: str | Path) -> Path:
@@ -328,19 +330,24 @@ def train(cfg: TrainConfig, clips: list[Clip] | None = None) -> TrainResult:
                         "elapsed_s": round(elapsed_before + time.perf_counter() - started, 1)})
     save(final=True)
     checksum = float(sum(p.detach().double().sum() for p in model.parameters()))
+    rank_checksums = [checksum]
     if world > 1:
-        torch.distributed.barrier()
+        # Gathered so that one process reports for all: ranks printing to a shared pipe interleave.
+        rank_checksums = [0.0] * world
+        torch.distributed.all_gather_object(rank_checksums, checksum)
     final = history[-1]["loss"] if history else loss_value
     return TrainResult(Path(cfg.out), step, elapsed_before + time.perf_counter() - started, final, history,
-                       checksum, rank)
+                       checksum, rank, rank_checksums)
 
 
 def main_from_args(cfg: TrainConfig) -> int:
     """Entry point of ``tbd train`` (works under torchrun)."""
     result = train(cfg)
-    print(json.dumps({"rank": result.rank, "steps": result.steps, "final_loss": result.final_loss,
-                      "param_checksum": result.param_checksum, "elapsed_s": round(result.elapsed_s, 1),
-                      "checkpoint": str(result.checkpoint)}), flush=True)
+    if result.rank == 0:  # one summary line for all ranks
+        print(json.dumps({"rank": result.rank, "world_size": len(result.rank_checksums), "steps": result.steps,
+                          "final_loss": result.final_loss, "param_checksum": result.param_checksum,
+                          "rank_checksums": result.rank_checksums, "elapsed_s": round(result.elapsed_s, 1),
+                          "checkpoint": str(result.checkpoint)}), flush=True)
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     sys.stdout.flush()
