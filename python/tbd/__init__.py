@@ -31,6 +31,8 @@ _LAZY = {
     "think": ("tbd.emotion", "think"),
     "Talker": ("tbd.talker", "Talker"),
     "Animation": ("tbd.animation", "Animation"),
+    "evaluate": ("tbd.evaluate", "evaluate"),
+    "EvalReport": ("tbd.evaluate", "EvalReport"),
 }
 
 
@@ -42,7 +44,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "think", "Talker", "Animation", "Motion", "EmotionPlan", "EmotionSpan", "Keyframe",
+    "think", "Talker", "Animation", "evaluate", "EvalReport", "Motion", "EmotionPlan", "EmotionSpan", "Keyframe",
     "TbdError", "NoFaceError", "AudioError", "PlanError", "WeightsError", "OutputError", "BackendError", "ImageError",
     "__version__",
 ]

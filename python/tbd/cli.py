@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
         pass
     else:
         add_cli(sub)
+    from .evaluate.cli import register as add_eval_cli
+    add_eval_cli(sub)
     return parser
 
 
