@@ -222,7 +222,7 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
     for side, name_suffix, sign in ((0, "R", -1.0), (1, "L", 1.0)):  # image-left corner is subject's right
         c = m.corners[side]
         near = _gauss(uv, c, 0.2, 0.22, 0.18)
-        add(f"AU12{name_suffix}", near, 0.07 * sign, -0.11)
+        add(f"AU12{name_suffix}", near, 0.1 * sign, -0.11)  # up and back, about as far back as up
         add(f"AU12{name_suffix}", _gauss(uv, (c[0], c[1] - 0.45), 0.25, 0.18, 0.25), 0.0, -0.035)  # cheek bulge
         add(f"AU14{name_suffix}", _gauss(uv, c, 0.15, 0.15), -0.04 * sign, -0.015)
         add("AU15", _gauss(uv, c, 0.15, 0.18, 0.24), 0.015 * sign, 0.13)  # the corner, not the middle of the lips
@@ -288,7 +288,7 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
         add("AU4", weight, 0.07 * toward_nose * inner ** 1.5, 0.13 - 0.08 * t)
         add("AU9", weight, 0.015 * toward_nose * inner ** 2, 0.04 * inner ** 2)
         add("AU6", weight, 0.0, 0.02 * outer)
-        interaction[0, :, 1] += weight * -0.09 * inner ** 2  # AU1 with AU4: the inner ends rise (the grief brow)
+        interaction[0, :, 1] += weight * -0.12 * inner ** 2  # AU1 with AU4: the inner ends rise (the grief brow)
 
     # ---- eyes ------------------------------------------------------------------------------
     for side in ("right", "left"):

@@ -208,7 +208,7 @@ def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, iod: float, darkness: 
 
 
 def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette: Palette, teeth: Teeth,
-               opacity: float = 1.0, source: SourceTeeth | None = None) -> None:
+               opacity: float = 1.0, source: SourceTeeth | None = None, light: float = 1.0) -> None:
     """Paint the mouth interior into ``frame`` (uint8 [H, W, 3], in place) between the inner-lip contours [K, 2].
 
     The upper teeth show from the upper lip down to their biting edge, the lower teeth from
@@ -216,7 +216,8 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     lip that rises shows more teeth and a lip pressed down hides them); the rest is the dark
     cavity, with the tongue low in a wide-open mouth. Teeth and cavity darken toward the corners.
     Where the portrait shows its own teeth (``source``), they are used, taken from where the
-    skull and the jaw held them in the portrait.
+    skull and the jaw held them in the portrait. ``light`` (0..1) scales the teeth's brightness:
+    in a narrow opening they stand in the lips' shadow.
     """
     if opacity <= 0.0:
         return
@@ -251,7 +252,7 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
         if source is not None:  # the portrait's own teeth are lit already: only the lip's shadow is added
             own, weight = source.sample(px - teeth.jaw_shift)
             lower_colour += weight[:, None] * (own * lip_shadow[:, None] - lower_colour)
-        colour += lower_cover[:, None] * (lower_colour - colour)
+        colour += lower_cover[:, None] * (light * lower_colour - colour)
     upper_cover = _unit(_edge_height(px, teeth.upper_edge) - px[:, 1] + 0.5) * present
     if upper_cover.any():
         lip_shadow = 0.68 + 0.32 * _unit((px[:, 1] - top) / shade_lip)
@@ -260,7 +261,7 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
         if source is not None:
             own, weight = source.sample(px - teeth.skull_shift)
             upper_colour += weight[:, None] * (own * lip_shadow[:, None] - upper_colour)
-        colour += upper_cover[:, None] * (upper_colour - colour)
+        colour += upper_cover[:, None] * (light * upper_colour - colour)
     _blend_at(frame, px, colour, alpha)
 
 

@@ -29,6 +29,8 @@ from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..motion import Motion
 from ..motion import channels as ch
 from .composite import Teeth, clean_lip_line, draw_eyelid, draw_lip_line, draw_mouth, find_source_teeth, make_palette
+from .appearance import build_appearance
+from .config import RenderConfig
 from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh
 
 _AU = np.array(ch.indices(ch.AU_CHANNELS))
@@ -36,15 +38,6 @@ _POSE = np.array(ch.indices(ch.POSE_CHANNELS))
 _GAZE = np.array(ch.indices(ch.GAZE_CHANNELS))
 _BLINK = AU_INDEX["AU45"]
 _OPENING = [AU_INDEX[name] for name in LIP_OPENING]
-GAZE_RANGE = (0.2, 0.3)  # iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)
-SKIN_FOLLOW = 0.3  # how far the skin above an upper lid follows it in a blink (the lid unfolds, the brow stays)
-LEVEL_CORNERS = -0.01  # lip-corner height above the lips' centre in a neutral face (IOD units; the canonical face's)
-# Teeth, relative to the relaxed upper lip (IOD units): the upper incisors' edge shows about 2 mm
-# below it; with the jaw closed the lower incisors are hidden behind the upper ones and the
-# lower lip, and seen from the front their edge starts at the same line; both edges curve up
-# toward the sides.
-UPPER_TEETH_DROP, UPPER_TEETH_ARC, LOWER_TEETH_ARC = 0.03, 0.035, 0.02
-MAX_TEETH_DROP = 0.06  # a relaxed upper lip rarely shows more than 4 mm of the incisors
 _JAW = [AU_INDEX[name] for name in JAW_DROP]
 
 
@@ -53,9 +46,11 @@ class Renderer:
 
     ``image`` is the uint8 RGB [H, W, 3] portrait that ``face`` (from `tbd.face.detect`) was
     detected in. ``chunk`` frames are warped at a time, which bounds the working memory.
+    ``config`` holds every tunable (`RenderConfig`).
     """
 
-    def __init__(self, image: np.ndarray, face: FaceModel, *, chunk: int = 16) -> None:
+    def __init__(self, image: np.ndarray, face: FaceModel, *, chunk: int = 16,
+                 config: RenderConfig | None = None) -> None:
         image = as_rgb(image)
         if tuple(image.shape[:2]) != tuple(face.image_size):
             raise ValueError(f"image is {image.shape[1]}x{image.shape[0]} but the face was detected in a "
@@ -64,28 +59,40 @@ class Renderer:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
         self.image = image
         self.face = face
+        self.config = config or RenderConfig()
+        cfg = self.config
+        self._gain = cfg.gains(ch.AU_CHANNELS)
         self.chunk = int(chunk)
         self.mesh: WarpMesh = build_mesh(face)
-        self.source_values = np.zeros(ch.N_CHANNELS, dtype=np.float32)
+        source = np.zeros(ch.N_CHANNELS, dtype=np.float32)
         for name, value in face.source_aus.items():
-            self.source_values[ch.index(name)] = value
-        self._source_aus = self.source_values[_AU].astype(np.float64)
+            source[ch.index(name)] = value
+        # A broad smile bunches the cheeks even where the detector reports no AU6: undo them too.
+        smile = min(source[ch.index("AU12L")], source[ch.index("AU12R")])
+        source[ch.index("AU6")] = max(source[ch.index("AU6")], cfg.smile_cheek_share * smile)
+        self._source_aus = source[_AU].astype(np.float64)
+        self.source_values = source.copy()
+        self.source_values[_AU] = cfg.requested(source[_AU], self._gain)
+        """Motion values [n_channels] that reproduce the portrait's own expression."""
         self._source_weights = np.concatenate([self._source_aus, interaction_weights(self._source_aus)])
         self._basis = self._pixel_basis()  # [N_AU + n_interactions, V * 2]
         self._source_weights = self._source_weights.astype(np.float32)
         self._gaze = self._gaze_basis()  # [2, V * 2]
         frame = self.mesh.frame
-        self._pivot = frame.to_image(np.array([0.0, 0.7]))
-        self._pivot_depth = -0.6 * frame.scale
+        self._pivot = frame.to_image(np.array(cfg.pivot))
+        self._pivot_depth = cfg.pivot_depth * frame.scale
         self._palette = make_palette(image, face.mesh, frame.scale, frame.axes[1])
         self._texture = clean_lip_line(image, face.mesh, frame.scale)
+        self._appearance = build_appearance(self._texture, face.mesh, frame, self._source_aus, cfg) \
+            if cfg.appearance else None
+        self._painted = np.empty_like(self._texture)  # one frame's texture with its appearance
         self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
         self._source_gaps = self._column_gaps(self.mesh.vertices[None])[0]
         self._outer_corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]
-        self._source_teeth = None if self._source_gap < 0.03 * frame.scale else find_source_teeth(
+        self._source_teeth = None if self._source_gap < cfg.open_source_gap * frame.scale else find_source_teeth(
             image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth)
         self._teeth_rest = self._teeth_at_rest()
-        self._blink_source = float(min(self._source_aus[_BLINK], 0.6))
+        self._blink_source = float(min(self._source_aus[_BLINK], cfg.max_source_blink))
 
     # ---- precomputation ------------------------------------------------------------------
     def _pixel_basis(self) -> np.ndarray:
@@ -132,7 +139,7 @@ class Renderer:
             v = (points @ frame.axes[1]) / frame.scale  # differences of v only: points or displacements alike
             return (v[up[mid]] + v[lo[mid]]) / 2 - v[[R.lips_outer_upper[0], R.lips_outer_upper[-1]]]
 
-        level = heights(neutral) - LEVEL_CORNERS
+        level = heights(neutral) - self.config.level_corners
         frown = AU_INDEX["AU15"]  # one channel for both corners
         for k, smile in enumerate((AU_INDEX["AU12R"], AU_INDEX["AU12L"])):
             name = smile if level[k] > 0 else frown
@@ -140,7 +147,8 @@ class Renderer:
             if strength < 0.2 or name == frown and self._source_aus[smile] > 0:
                 continue
             per_unit = abs(heights(basis[name])[k])
-            factor = float(np.clip(1.0 + abs(level[k]) / max(strength * per_unit, 1e-6), 1.0, 1.8))
+            factor = float(np.clip(1.0 + abs(level[k]) / max(strength * per_unit, 1e-6), 1.0,
+                                   self.config.max_corner_calibration))
             side = (frame.to_face(verts)[:, 0] < frame.to_face(verts[[up[mid]]])[0, 0]) == (k == 0)
             if name == frown:  # AU15 is one channel for both sides: scale its side only
                 basis[name, side] *= factor
@@ -169,7 +177,7 @@ class Renderer:
         others = by_each[~opening].sum(axis=0)
         factor = np.ones_like(actual)
         ok = predicted > 1e-6
-        factor[ok] = np.clip((actual[ok] - others[ok]) / predicted[ok], 0.6, 3.0)
+        factor[ok] = np.clip((actual[ok] - others[ok]) / predicted[ok], *self.config.opening_calibration)
         for k in _OPENING:
             basis[k, up] *= factor[:, None]
             basis[k, lo] *= factor[:, None]
@@ -180,13 +188,13 @@ class Renderer:
         Where the portrait shows its teeth further down than the usual 2 mm below the relaxed
         upper lip, its own upper teeth say where their edge is (at least).
         """
-        frame = self.mesh.frame
+        frame, cfg = self.mesh.frame, self.config
         line = frame.to_face(self._rest_lip)
         middle = len(line) // 2
-        drop = max(UPPER_TEETH_DROP, min(self._shown_teeth_drop(), MAX_TEETH_DROP))
+        drop = max(cfg.upper_teeth_drop, min(self._shown_teeth_drop(), cfg.max_teeth_drop))
         arc = ((line[:, 0] - line[middle, 0]) / 0.3) ** 2
-        upper = line + np.stack([np.zeros(len(line)), drop - UPPER_TEETH_ARC * arc], axis=1)
-        lower = line + np.stack([np.zeros(len(line)), drop - LOWER_TEETH_ARC * arc], axis=1)
+        upper = line + np.stack([np.zeros(len(line)), drop - cfg.upper_teeth_arc * arc], axis=1)
+        lower = line + np.stack([np.zeros(len(line)), drop - cfg.lower_teeth_arc * arc], axis=1)
         return frame.to_image(upper), frame.to_image(lower), frame.to_image(upper[middle])
 
     def _shown_teeth_drop(self) -> float:
@@ -242,8 +250,8 @@ class Renderer:
             weight = np.exp(-0.5 * ((u - eye.iris_u) / (1.6 * eye.iris_radius)) ** 2) * np.sin(np.pi * u)
             opening = np.maximum((verts[rows[-1]] - verts[rows[0]]) @ self.mesh.frame.axes[1], 0.0)
             for r in range(1, rows.shape[0] - 1):
-                gaze[0, rows[r]] += (GAZE_RANGE[0] * width * weight)[:, None] * (along / max(width, 1e-9))
-                gaze[1, rows[r]] += (GAZE_RANGE[1] * opening * weight)[:, None] * self.mesh.frame.axes[1]
+                gaze[0, rows[r]] += (self.config.gaze_range[0] * width * weight)[:, None] * (along / max(width, 1e-9))
+                gaze[1, rows[r]] += (self.config.gaze_range[1] * opening * weight)[:, None] * self.mesh.frame.axes[1]
             gaze[1, rows[0]] += (0.12 * opening * weight)[:, None] * self.mesh.frame.axes[1]  # the lid follows
         return gaze.reshape(2, -1).astype(np.float32)
 
@@ -271,10 +279,13 @@ class Renderer:
         if values.ndim != 2 or values.shape[1] != ch.N_CHANNELS:
             raise ValueError(f"motion values must be [F, {ch.N_CHANNELS}], got shape {values.shape}")
         aus = np.clip(values[:, _AU], 0.0, 1.0)
-        delta = np.concatenate([aus, interaction_weights(aus)], axis=1) - self._source_weights
+        drawn = self.config.drawn(aus, self._gain)  # as strong as a viewer reads it; the portrait's own is undone as it is
+        delta = np.concatenate([drawn, interaction_weights(drawn)], axis=1) - self._source_weights
         gaze = np.clip(values[:, _GAZE], -1.0, 1.0)
         V = len(self.mesh.vertices)
-        dst = self.mesh.vertices.reshape(1, -1) + delta @ self._basis + gaze @ self._gaze
+        # Row by row (einsum, not BLAS): a frame gets the same vertices whatever chunk it is rendered in.
+        dst = self.mesh.vertices.reshape(1, -1) + np.einsum("fa,av->fv", delta, self._basis) \
+            + np.einsum("fg,gv->fv", gaze, self._gaze)
         dst = dst.reshape(-1, V, 2)
         self._separate_lips(dst)
         lids = [eye.rows[0] for eye in self.mesh.eyes]
@@ -285,7 +296,7 @@ class Renderer:
         mouth_change = np.linalg.norm(dst[:, lips] - self.mesh.vertices[lips], axis=2).max(axis=1)
         before = dst[:, self.mesh.lips_upper]
         self._turn_head(dst, values[:, _POSE])
-        teeth = self._teeth(aus, dst[:, self.mesh.lips_upper] - before)
+        teeth = self._teeth(drawn, dst[:, self.mesh.lips_upper] - before)
         return dst, dst[:, lids] + lid_shift, mouth_change, teeth
 
     def _separate_lips(self, dst: np.ndarray) -> None:
@@ -307,7 +318,7 @@ class Renderer:
             closed = line + (rows - line) * factor
             dst[:, eye.rows] = closed
             # The skin above the lid follows it part of the way (and draws the lashes down with it).
-            dst[:, eye.skin] += SKIN_FOLLOW * (closed[:, 0] - rows[:, 0])[:, eye.skin_column]
+            dst[:, eye.skin] += self.config.skin_follow * (closed[:, 0] - rows[:, 0])[:, eye.skin_column]
 
     def _turn_head(self, dst: np.ndarray, pose: np.ndarray) -> None:
         if not np.any(pose):
@@ -321,7 +332,7 @@ class Renderer:
 
     # ---- frames ------------------------------------------------------------------------------
     def _finish(self, frames: np.ndarray, dst: np.ndarray, open_lids: np.ndarray, mouth_change: np.ndarray,
-                teeth: list[Teeth]) -> None:
+                teeth: list[Teeth], drawn: np.ndarray) -> None:
         gaps = self._centre_gap(dst)
         scale = self.mesh.frame.scale
         lids = [eye.rows[0] for eye in self.mesh.eyes]
@@ -337,15 +348,21 @@ class Renderer:
         else:  # the portrait's real mouth is reused near its own shape; squeezed, stretched or reshaped it is redrawn
             opacity = np.maximum(np.clip(np.abs(gaps - self._source_gap) / (0.5 * self._source_gap), 0.0, 1.0),
                                  np.clip((mouth_change - 0.015 * scale) / (0.04 * scale), 0.0, 1.0))
-        for frame, vertices, gap, lid_open, lid_cover, closed, mouth_opacity, frame_teeth in zip(
-                frames, dst, gaps, open_lids, covered, shut, opacity, teeth):
+        # Teeth stand in the lips' shadow in a narrow opening; lips drawn back (a smile, a raised
+        # upper lip) or a wide opening light them.
+        cfg = self.config
+        pulled = np.max(drawn[:, [AU_INDEX[a] for a in ("AU10", "AU12L", "AU12R", "AU20")]], axis=1)
+        light = cfg.teeth_shadow + (1.0 - cfg.teeth_shadow) * np.clip(
+            np.maximum(gaps / (cfg.teeth_lit_gap * scale), pulled), 0.0, 1.0)
+        for frame, vertices, gap, lid_open, lid_cover, closed, mouth_opacity, frame_teeth, light in zip(
+                frames, dst, gaps, open_lids, covered, shut, opacity, teeth, light):
             for k in range(2):
                 if lid_cover[k] > 0.3:
                     draw_eyelid(frame, lid_open[k], vertices[lids[k]], -0.1 * scale * axis, self._palette,
                                 cover=max(0.04 * scale * min(lid_cover[k] / (0.1 * scale), 1.0), 0.5))
             if gap > 0.05:
                 draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._palette,
-                           frame_teeth, float(mouth_opacity), self._source_teeth)
+                           frame_teeth, float(mouth_opacity), self._source_teeth, float(light))
             if gap < 0.02 * scale and closed.any():  # an open mouth's corners are shadowed anyway
                 draw_lip_line(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower],
                               vertices[self._outer_corners], closed, line_width)
@@ -358,8 +375,18 @@ class Renderer:
 
     def _render_values(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         dst, open_lids, mouth_change, teeth = self._deform(values)
-        frames = kernels.mesh_warp(self._texture, self.mesh.vertices, dst, self.mesh.triangles, out=out)
-        self._finish(frames, dst, open_lids, mouth_change, teeth)
+        drawn = self.config.drawn(np.clip(np.asarray(values, np.float32)[:, _AU], 0.0, 1.0), self._gain)
+        if out is None:
+            out = np.empty((len(values), *self.image.shape), np.uint8)
+        if self._appearance is None:
+            frames = kernels.mesh_warp(self._texture, self.mesh.vertices, dst, self.mesh.triangles, out=out)
+        else:  # each frame warps its own texture: the portrait with that frame's wrinkles and folds
+            frames = out
+            map_weights, flat_weights = self._appearance.weights(drawn)
+            for f in range(len(values)):
+                texture = self._appearance.paint(self._texture, map_weights[f], flat_weights[f], self._painted)
+                kernels.mesh_warp(texture, self.mesh.vertices, dst[f:f + 1], self.mesh.triangles, out=out[f:f + 1])
+        self._finish(frames, dst, open_lids, mouth_change, teeth, drawn)
         return frames
 
     def render(self, motion: Motion, *, progress: bool = True) -> np.ndarray:

@@ -1,0 +1,315 @@
+"""Appearance of the action units: wrinkles, folds and bulges, drawn on the skin and blended by AU weight.
+
+Game engines blend wrinkle maps by blendshape weights; this module builds the maps
+procedurally, once per portrait, from its landmarks (after ``shared/FACS_APPEARANCE.md``):
+forehead lines (AU1 centre, AU2 sides), vertical lines between the brows and the shadow of the
+lowered brow (AU4), crow's feet, lower-lid bulge and raised cheek (AU6), the lid tightener's
+bulge (AU7), lines across the nose (AU9), the nasolabial fold (AU10, AU12 per side), dimples
+(AU14), the bulge below the lip corners (AU15) and the chin's dimpling (AU17).
+
+Each map is a relative change of brightness in the portrait's own pixels (darker in a crease,
+lighter on a bulge), so it takes the skin's own tone and light, and a black-and-white photo stays
+black and white. Maps live in the portrait's coordinates and are applied *before* the warp: the
+lines move with the skin they belong to.
+
+The portrait's own expression is undone in appearance too: for each group of AUs (fold and cheek,
+eyes, forehead, glabella, nose, chin) a flattened copy of its skin is made once, with creases
+and bulges evened toward the skin's local mean, and each frame blends toward it as far as the
+requested expression falls below the portrait's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from ..face.rig import AU_INDEX, FaceFrame
+from ..face.topology import MEDIAPIPE_REGIONS as R
+from .config import RenderConfig
+
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+NOSE_ROOT, NOSE_BRIDGE, NOSE_TIP, FOREHEAD_TOP = 168, 6, 1, 10
+NOSE_WINGS = (129, 358)  # image-left (subject's right), image-right
+CHIN = 152
+LOWER_LIP_BOTTOM = 17
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "fold": ("AU10", "AU12L", "AU12R", "AU6"),
+    "eyes": ("AU6", "AU7"),
+    "forehead": ("AU1", "AU2"),
+    "glabella": ("AU4",),
+    "nose": ("AU9",),
+    "chin": ("AU17",),
+}
+"""Which AUs' appearance each flattened region of the portrait carries."""
+DRAWN: tuple[str, ...] = ("AU1", "AU2", "AU4", "AU6", "AU7", "AU9", "AU10", "AU12L", "AU12R", "AU14L", "AU14R",
+                          "AU15", "AU17")
+"""The AUs that have an appearance map, in map order."""
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """One portrait's appearance maps over a box of it (``box``: y0, y1, x0, x1 px).
+
+    ``maps`` float32 [len(DRAWN), h, w]: relative brightness change at intensity 1;
+    ``flat`` float32 [len(GROUPS), h, w, 3]: flattened skin minus the portrait, per group;
+    ``source`` float32 [len(DRAWN)] and ``source_groups`` [len(GROUPS)]: the portrait's own
+    intensities (0: nothing to undo).
+    """
+
+    box: tuple[int, int, int, int]
+    maps: np.ndarray
+    flat: np.ndarray
+    source: np.ndarray
+    source_groups: np.ndarray
+
+    def weights(self, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(map weights [F, len(DRAWN)], flattening weights [F, len(GROUPS)]) for drawn AU intensities [F, n_AU]."""
+        target = drawn[:, [AU_INDEX[a] for a in DRAWN]]
+        map_weights = np.maximum(target - self.source, 0.0)  # what the portrait does not show already
+        group_target = np.stack([drawn[:, [AU_INDEX[a] for a in GROUPS[g]]].max(axis=1) for g in GROUPS], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            undone = np.where(self.source_groups > 0.1, 1.0 - group_target / self.source_groups, 0.0)
+        return map_weights.astype(np.float32), np.clip(undone, 0.0, 1.0).astype(np.float32)
+
+    def paint(self, texture: np.ndarray, map_weights: np.ndarray, flat_weights: np.ndarray,
+              out: np.ndarray) -> np.ndarray:
+        """``out`` (uint8 [H, W, 3]) = ``texture`` with one frame's appearance (weights from `weights`)."""
+        y0, y1, x0, x1 = self.box
+        out[...] = texture
+        if not (map_weights.any() or flat_weights.any()):
+            return out
+        patch = texture[y0:y1, x0:x1].astype(np.float32)
+        if flat_weights.any():
+            patch += np.tensordot(flat_weights, self.flat, axes=1)
+        if map_weights.any():
+            patch *= (1.0 + np.tensordot(map_weights, self.maps, axes=1))[..., None]
+        np.clip(patch + 0.5, 0, 255, out=patch)
+        out[y0:y1, x0:x1] = patch.astype(np.uint8)
+        return out
+
+
+# ---- geometry helpers (face coordinates: u right, v down, IOD units) ------------------------
+
+def _segments_distance(uv: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unsigned distance [P], place along the polyline 0..1 [P]) of points uv [P, 2] to a polyline [K, 2]."""
+    a, b = points[:-1], points[1:]
+    ab = b - a
+    length = np.hypot(ab[:, 0], ab[:, 1])
+    ap = uv[:, None, :] - a[None]
+    t = np.clip((ap * ab).sum(-1) / np.maximum(length ** 2, 1e-12), 0.0, 1.0)
+    d = np.hypot(*(ap - t[..., None] * ab[None]).transpose(2, 0, 1))
+    k = np.argmin(d, axis=1)
+    rows = np.arange(len(uv))
+    place = (np.concatenate([[0.0], np.cumsum(length)])[k] + t[rows, k] * length[k]) / max(length.sum(), 1e-12)
+    return d[rows, k], place
+
+
+def _side_of(uv: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """+1 / -1: which side of the polyline's general direction each point lies on."""
+    direction = points[-1] - points[0]
+    normal = np.array([-direction[1], direction[0]])
+    return np.sign((uv - points[0]) @ normal + 1e-12)
+
+
+def _crease(distance: np.ndarray, width: float, side: np.ndarray | None = None, light: float = 0.35) -> np.ndarray:
+    """A crease's profile: -1 at its bottom, with a faint lit ridge beside it (on ``side`` > 0 only, if given)."""
+    dark = -np.exp(-0.5 * (distance / width) ** 2)
+    ridge = light * np.exp(-0.5 * ((distance - 1.8 * width) / width) ** 2)
+    if side is not None:
+        ridge = ridge * (side > 0)
+    return dark + ridge
+
+
+def _line(uv: np.ndarray, points: np.ndarray, width: float, fade: float = 0.15) -> np.ndarray:
+    """A crease along a polyline, fading out over its first and last ``fade`` of its length."""
+    d, t = _segments_distance(uv, points)
+    ends = np.clip(np.minimum(t, 1.0 - t) / fade, 0.0, 1.0)
+    return _crease(d, width) * ends * ends * (3 - 2 * ends)
+
+
+def _blob(uv: np.ndarray, centre: np.ndarray, su: float, sv: float) -> np.ndarray:
+    return np.exp(-0.5 * (((uv[:, 0] - centre[0]) / su) ** 2 + ((uv[:, 1] - centre[1]) / sv) ** 2))
+
+
+def _polygon_mask(shape: tuple[int, int], polygon_px: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Float mask [h, w]: 1 inside the polygon (px, relative to ``origin`` x, y)."""
+    from PIL import Image, ImageDraw
+
+    canvas = Image.new("L", (shape[1], shape[0]), 0)
+    ImageDraw.Draw(canvas).polygon([tuple(p) for p in (polygon_px - origin)], fill=255)
+    return np.asarray(canvas, np.float32) / 255.0
+
+
+# ---- building the maps -------------------------------------------------------------------------
+
+def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, source_aus: np.ndarray,
+                     config: RenderConfig) -> Appearance:
+    """The appearance maps and flattened skin of one portrait.
+
+    ``image`` uint8 [H, W, 3] (the texture the renderer warps), ``mesh`` [478, 2] px, ``frame``
+    the face frame, ``source_aus`` the portrait's own AU intensities [n_AU].
+    """
+    H, W = image.shape[:2]
+    fuv = frame.to_face(mesh.astype(np.float64))
+    lo, hi = fuv[:468].min(axis=0) - 0.25, fuv[:468].max(axis=0) + 0.15
+    corners = frame.to_image(np.array([[lo[0], lo[1]], [hi[0], lo[1]], [lo[0], hi[1]], [hi[0], hi[1]]]))
+    x0, y0 = np.clip(np.floor(corners.min(axis=0)).astype(int), 0, [W, H])
+    x1, y1 = np.clip(np.ceil(corners.max(axis=0)).astype(int) + 1, 0, [W, H])
+    h, w = max(y1 - y0, 1), max(x1 - x0, 1)
+    ys, xs = np.mgrid[y0:y0 + h, x0:x0 + w]
+    uv = frame.to_face(np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64))
+    px_per_iod = frame.scale
+    fine = max(config.crease_width, config.min_crease_px / px_per_iod)  # never thinner than about a pixel
+    fold = max(config.crease_width * config.fold_width, 1.0 / px_per_iod)
+
+    maps = {name: np.zeros(len(uv)) for name in DRAWN}
+    masks = {name: np.zeros(len(uv)) for name in GROUPS}
+    right_brow, left_brow = fuv[list(R.brow_right)], fuv[list(R.brow_left)]
+    brow_top = min(right_brow[:, 1].min(), left_brow[:, 1].min())
+    forehead_top = min(fuv[FOREHEAD_TOP, 1] + 0.12, brow_top - 0.25)
+
+    # Forehead: horizontal lines following the brows' arch; AU1 in the centre, AU2 over the sides.
+    spacing = max((brow_top - 0.06 - forehead_top) / 3.2, 0.05)
+    centre_env = np.exp(-0.5 * (uv[:, 0] / 0.28) ** 2)
+    side_env = np.exp(-0.5 * ((np.abs(uv[:, 0]) - 0.55) / 0.2) ** 2)
+    lines = np.zeros(len(uv))
+    for k in range(3):
+        v0 = brow_top - 0.07 - k * spacing
+        u = np.linspace(-0.95, 0.95, 9)
+        lines += _line(uv, np.stack([u, v0 + 0.08 * (u / 0.95) ** 2 - 0.02 * np.cos(3 * u)], axis=1), fine, 0.08)
+    above_brows = np.clip((brow_top - 0.03 - uv[:, 1]) / 0.05, 0, 1) * np.clip((uv[:, 1] - forehead_top) / 0.1, 0, 1)
+    maps["AU1"] = lines * centre_env * above_brows
+    maps["AU2"] = lines * side_env * above_brows
+    masks["forehead"] = above_brows * np.exp(-0.5 * (uv[:, 0] / 0.7) ** 2)
+
+    # Glabella: vertical lines between the inner brow ends, a crease at the root of the nose,
+    # the bunched skin above the inner brows, the lowered brow's shadow on the upper lid.
+    inner_r = right_brow[np.argmax(right_brow[:, 0])]
+    inner_l = left_brow[np.argmin(left_brow[:, 0])]
+    mid_v = (inner_r[1] + inner_l[1]) / 2
+    gap = max(inner_l[0] - inner_r[0], 0.1)
+    glabella = np.zeros(len(uv))
+    for sign in (-1.0, 1.0):
+        x = sign * 0.18 * gap
+        glabella += _line(uv, np.array([[x + sign * 0.02, mid_v - 0.14], [x, mid_v + 0.1]]), fine * 1.2, 0.25)
+    root_v = fuv[NOSE_ROOT, 1]
+    glabella += 0.7 * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), fine, 0.3)
+    bunch = _blob(uv, np.array([0.0, mid_v - 0.06]), 0.25, 0.06) * (1 - np.exp(-0.5 * (uv[:, 0] / 0.06) ** 2))
+    maps["AU4"] = glabella + 0.6 * bunch * config.bulge_light / config.crease_depth
+    for upper, brow in ((R.eye("right")[0], right_brow), (R.eye("left")[0], left_brow)):
+        lid = fuv[list(upper)]
+        top = np.interp(uv[:, 0], *_sorted(brow[:, 0], brow[:, 1]))
+        lid_v = np.interp(uv[:, 0], *_sorted(lid[:, 0], lid[:, 1]))
+        inside = (uv[:, 0] > lid[:, 0].min()) & (uv[:, 0] < lid[:, 0].max())
+        between = np.clip((uv[:, 1] - top) / np.maximum(lid_v - top, 0.02), 0, 1)
+        maps["AU4"] += -0.5 * inside * np.sin(np.pi * between) * (between < 0.8)  # the shadow under the brow
+    masks["glabella"] = _blob(uv, np.array([0.0, mid_v]), 0.2, 0.15)
+
+    # Eyes: crow's feet fanning out of the outer corners, the lower-lid bulge and the furrow under it.
+    for side, (upper, lower) in (("right", R.eye("right")), ("left", R.eye("left"))):
+        up, low = fuv[list(upper)], fuv[list(lower)]
+        ends = up[[0, -1]]
+        outer = ends[np.argmax(np.abs(ends[:, 0]))]
+        out_dir = np.sign(outer[0])
+        feet = np.zeros(len(uv))
+        for angle in (-0.45, -0.05, 0.4):
+            d = np.array([np.cos(angle) * out_dir, np.sin(angle)])
+            feet += _line(uv, np.stack([outer + 0.06 * d, outer + 0.22 * d]), fine, 0.3)
+        low_sorted = _sorted(low[:, 0], low[:, 1])
+        below = uv[:, 1] - np.interp(uv[:, 0], *low_sorted)
+        span = (uv[:, 0] > low[:, 0].min() - 0.05) & (uv[:, 0] < low[:, 0].max() + 0.05)
+        bulge = span * np.exp(-0.5 * ((below - 0.04) / 0.022) ** 2)
+        furrow = span * _crease(np.abs(below - 0.1), fold * 0.8)
+        cheek = _blob(uv, np.array([outer[0] - out_dir * 0.1, low[:, 1].max() + 0.35]), 0.17, 0.12)
+        maps["AU6"] += feet + (0.9 * bulge + 1.4 * cheek) * config.bulge_light / config.crease_depth + 0.6 * furrow
+        maps["AU7"] += 0.7 * bulge * config.bulge_light / config.crease_depth
+        masks["eyes"] = np.maximum(masks["eyes"], np.maximum(
+            _blob(uv, outer + np.array([out_dir * 0.12, 0.0]), 0.1, 0.1),
+            span * np.exp(-0.5 * ((below - 0.08) / 0.06) ** 2) * (below > 0.015)))
+
+    # Nose: short lines across the bridge and its sides.
+    bridge_v = fuv[NOSE_BRIDGE, 1]
+    nose = np.zeros(len(uv))
+    for k, dv in enumerate((-0.02, 0.04, 0.1)):
+        half = 0.07 + 0.02 * k
+        nose += _line(uv, np.array([[-half, bridge_v + dv + 0.02], [0.0, bridge_v + dv], [half, bridge_v + dv + 0.02]]),
+                      fine, 0.2)
+    maps["AU9"] = nose
+    masks["nose"] = _blob(uv, np.array([0.0, bridge_v + 0.05]), 0.12, 0.1)
+
+    # Mouth: the nasolabial fold from the nose wing to beside the lip corner, the cheek bulge
+    # beside it, dimples, the bulge below the corners, the chin.
+    mouth_corners = fuv[[R.lips_outer_upper[0], R.lips_outer_upper[-1]]]
+    lip_bottom = fuv[LOWER_LIP_BOTTOM]
+    for k, (wing, corner) in enumerate(zip(fuv[list(NOSE_WINGS)], mouth_corners)):
+        out_dir = -1.0 if k == 0 else 1.0
+        suffix = "R" if k == 0 else "L"  # image-left is the subject's right
+        path = np.array([wing + [out_dir * 0.06, -0.02], wing + [out_dir * 0.1, 0.15],
+                         corner + [out_dir * 0.09, -0.02], corner + [out_dir * 0.07, 0.12]])
+        d, t = _segments_distance(uv, path)
+        towards_cheek = np.sign(out_dir * (uv[:, 0] - np.interp(uv[:, 1], path[:, 1], path[:, 0])))
+        profile = _crease(d, fold, towards_cheek, light=0.5) * np.clip(np.minimum(t, 1 - t) / 0.15, 0, 1)
+        cheek = _blob(uv, (wing + corner) / 2 + [out_dir * 0.2, -0.05], 0.13, 0.15)
+        own_side = (out_dir * (uv[:, 0] - fuv[NOSE_TIP, 0]) > 0).astype(np.float64)
+        maps[f"AU12{suffix}"] = profile * own_side + 0.8 * cheek * config.bulge_light / config.crease_depth
+        maps["AU10"] += 0.8 * profile * (t < 0.7) * own_side
+        maps[f"AU14{suffix}"] = -0.8 * _blob(uv, corner + [out_dir * 0.06, 0.0], 0.025, 0.035)
+        maps["AU15"] += -0.6 * _blob(uv, corner + [out_dir * 0.01, 0.09], 0.05, 0.05)
+        masks["fold"] = np.maximum(masks["fold"], np.maximum(np.exp(-0.5 * (d / (3 * fold)) ** 2) * (t > 0.02),
+                                                             cheek) * own_side)
+    chin_v = (lip_bottom[1] + fuv[CHIN, 1]) / 2
+    rng = np.random.default_rng(0)  # the chin's dimpling: a fixed, smooth bump pattern
+    dimples = gaussian_filter(rng.standard_normal((h, w)), max(0.02 * px_per_iod, 0.7)).ravel()
+    dimples /= max(np.abs(dimples).max(), 1e-9)
+    boss = _blob(uv, np.array([lip_bottom[0], chin_v]), 0.2, 0.12)
+    sulcus = _line(uv, np.array([[-0.2, lip_bottom[1] + 0.07], [0.0, lip_bottom[1] + 0.05],
+                                 [0.2, lip_bottom[1] + 0.07]]), fold * 0.8, 0.3)
+    maps["AU17"] = 0.8 * dimples * boss + sulcus + 0.5 * boss * config.bulge_light / config.crease_depth
+    masks["chin"] = np.maximum(boss, np.exp(-0.5 * ((uv[:, 1] - lip_bottom[1] - 0.06) / 0.05) ** 2)
+                               * (np.abs(uv[:, 0]) < 0.3))
+
+    maps_arr = np.stack([maps[a].reshape(h, w) for a in DRAWN]).astype(np.float32) * config.crease_depth
+    patch = image[y0:y0 + h, x0:x0 + w].astype(np.float32)
+    flat = _flattened(patch, mesh, np.array([x0, y0], np.float64), px_per_iod, config)
+    flat_arr = np.stack([(flat - patch) * masks[g].reshape(h, w, 1) for g in GROUPS]).astype(np.float32)
+    source = np.asarray(source_aus, np.float64)
+    source_drawn = source[[AU_INDEX[a] for a in DRAWN]].astype(np.float32)
+    source_groups = np.array([source[[AU_INDEX[a] for a in GROUPS[g]]].max() for g in GROUPS], np.float32)
+    return Appearance((int(y0), int(y0 + h), int(x0), int(x0 + w)), maps_arr, flat_arr * config.flatten_source,
+                      source_drawn, source_groups)
+
+
+def _sorted(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(x)
+    return x[order], y[order]
+
+
+def _flattened(patch: np.ndarray, mesh: np.ndarray, origin: np.ndarray, px_per_iod: float,
+               config: RenderConfig) -> np.ndarray:
+    """The skin of ``patch`` with creases and bulges evened toward its local mean brightness.
+
+    The mean is taken over skin only (eyes, brows and lips are left out of it), so that a
+    crease next to an eye is lifted to the skin's brightness, not the eye's.
+    """
+    shape = patch.shape[:2]
+    skin = np.ones(shape, np.float32)
+    features = [R.eye("right")[0] + R.eye("right")[1][::-1], R.eye("left")[0] + R.eye("left")[1][::-1],
+                R.lips_outer_upper + R.lips_outer_lower[::-1]]
+    for contour in features:
+        polygon = mesh[list(contour)].astype(np.float64)
+        centre = polygon.mean(axis=0)
+        skin -= _polygon_mask(shape, centre + 1.35 * (polygon - centre), origin)
+    for brow in (R.brow_right, R.brow_left):
+        half = len(brow) // 2
+        polygon = np.concatenate([mesh[list(brow[:half])], mesh[list(brow[half:])][::-1]]).astype(np.float64)
+        centre = polygon.mean(axis=0)
+        skin -= _polygon_mask(shape, centre + 1.4 * (polygon - centre), origin)
+    skin = np.clip(skin, 0.0, 1.0)
+    sigma = max(config.flatten_sigma * px_per_iod, 1.0)
+    weight = np.maximum(gaussian_filter(skin, sigma), 1e-3)
+    mean = np.stack([gaussian_filter(patch[..., c] * skin, sigma) / weight for c in range(3)], axis=-1)
+    flat = mean + config.flatten_keep_grain * (patch - mean)  # the local mean colour, with a little of the grain
+    return patch + skin[..., None] * (flat - patch)

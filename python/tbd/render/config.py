@@ -1,0 +1,135 @@
+"""Every tunable of the renderer, in one flat, commented dataclass.
+
+Lengths are in units of the face's inter-ocular distance (IOD, about 63 mm on an adult) unless a
+name says ``px``; colours are RGB 0..255; gains are plain factors. `Renderer(image, face,
+config=RenderConfig(...))` takes one; the defaults are what the benchmarks in
+``benchmarks/RESULTS.md`` (Fidelity) were measured with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def _default_au_gain() -> dict[str, float]:
+    # The rig's handles move landmarks by their FACS displacement at intensity 1, but a warp
+    # moves skin without its bulges, so the same displacement reads weaker than on a real face
+    # (detectors read brows at about half of what is drawn). These gains bring each requested AU
+    # to the strength a viewer (and an independent detector) reads as that intensity. They apply
+    # to the requested expression only; the portrait's own expression is undone at the rig's rate.
+    return {"AU1": 1.8, "AU2": 1.6, "AU4": 2.4, "AU5": 2.0, "AU6": 1.3, "AU7": 1.6, "AU9": 2.2, "AU10": 1.8,
+            "AU12L": 1.2, "AU12R": 1.2, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU20": 1.6, "AU23": 1.5, "AU24": 1.5,
+            "AU26": 1.5, "AU27": 1.3}
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Tunables of `tbd.render.Renderer` (geometry, appearance, eyes, mouth, teeth)."""
+
+    # ---- expression strength -------------------------------------------------------------
+    au_gain: dict[str, float] = field(default_factory=_default_au_gain)
+    """Factor on each requested AU's displacement (channels not listed: 1)."""
+
+    smile_cheek_share: float = 0.6
+    """A broad smile lifts the cheeks even when the detector reports no AU6: the portrait's AU6 is taken
+    as at least this share of its weaker AU12 (zygomaticus major bunches the cheek as it pulls)."""
+
+    max_drawn: float = 1.3
+    """Gains saturate (tanh) toward this many times the rig's displacement at intensity 1: strong
+    requests stay anatomically possible."""
+
+    # ---- appearance (wrinkles, folds, shading; see appearance.py) --------------------------
+    appearance: bool = True
+    """Draw the AUs' appearance changes (lines, folds, bulges) and flatten the portrait's own."""
+    crease_depth: float = 0.22
+    """How much darker the bottom of a crease is at intensity 1 (fraction of the skin's brightness)."""
+    crease_width: float = 0.014
+    """Half-width of a fine wrinkle (forehead, crow's feet, nose); folds are wider (x fold_width)."""
+    fold_width: float = 2.6
+    """A fold (nasolabial, chin) is this many times wider than a fine wrinkle."""
+    bulge_light: float = 0.12
+    """How much brighter the top of a bulge is at intensity 1 (cheek, chin boss, brow bunching)."""
+    flatten_source: float = 0.9
+    """How much of the portrait's own creases and bulges is flattened where its expression is undone (0..1)."""
+    flatten_sigma: float = 0.06
+    """Scale of the skin's local mean colour that flattened skin takes."""
+    flatten_keep_grain: float = 0.35
+    """How much of the skin's fine texture (pores, freckles) flattened skin keeps."""
+    min_crease_px: float = 0.9
+    """No crease is drawn thinner than this (px): thinner lines alias into dotted strokes."""
+
+    # ---- eyes ----------------------------------------------------------------------------
+    gaze_range: tuple[float, float] = (0.2, 0.3)
+    """Iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)."""
+    skin_follow: float = 0.3
+    """How far the skin above an upper lid follows it in a blink (the lid unfolds, the brow stays)."""
+    max_source_blink: float = 0.6
+    """A portrait's own lid closure above this is treated as this (the eye must still be openable)."""
+    sclera: bool = True
+    """Paint the white of the eye where a raised upper lid (AU5) uncovers it."""
+    sclera_min_px: float = 0.4
+    """Least uncovered height (px) before sclera is painted."""
+    lid_paint_min_px: float = 0.3
+    """Least lid descent (px) before the closing lid is painted over the eye."""
+    lid_lift: float = 0.1
+    """Where the closing lid takes its skin colour from: this far above the open lid."""
+    lid_fade: float = 0.04
+    """Height over which a closing lid's top edge fades in over the open lid's lash line."""
+
+    # ---- mouth -----------------------------------------------------------------------------
+    level_corners: float = -0.01
+    """Lip-corner height above the lips' centre in a neutral face (the canonical face's)."""
+    max_corner_calibration: float = 2.6
+    """Most that the lip-corner AUs are scaled up to undo a portrait's broad smile or frown."""
+    opening_calibration: tuple[float, float] = (0.6, 3.0)
+    """Range of the per-column factor that makes the opening AUs undo the portrait's lip gap."""
+    mouth_min_gap_px: float = 0.05
+    """Least inner-lip gap (px) at the centre before the mouth interior is painted."""
+    open_source_gap: float = 0.03
+    """A portrait whose lips part more than this counts as open-mouthed (its teeth and lip line are reused)."""
+    reuse_band: tuple[float, float] = (0.015, 0.04)
+    """An open portrait mouth is reused while the lips move less than the first, redrawn past first + second."""
+    lip_line_width: float = 0.025
+    """Half-width of the meeting line painted where the portrait's open lips close."""
+    lip_line_max_gap: float = 0.02
+    """Lips closer than this at the centre get the meeting line."""
+    teeth_shadow: float = 0.55
+    """Brightness of the teeth, relative to lit, in a barely open mouth with the lips relaxed."""
+    teeth_lit_gap: float = 0.22
+    """An inner-lip gap this wide (or lips drawn back by AU10, AU12 or AU20 at 1) lights the teeth fully."""
+    match_portrait_colour: bool = True
+    """Mouth colours take the portrait's saturation (a black-and-white photo gets a grey mouth)."""
+
+    # ---- teeth, relative to the relaxed upper lip ------------------------------------------
+    upper_teeth_drop: float = 0.03
+    """The upper incisors' edge shows about 2 mm below the relaxed upper lip."""
+    upper_teeth_arc: float = 0.035
+    """How far the upper edge curves up toward the sides."""
+    lower_teeth_arc: float = 0.02
+    """The same for the lower incisors (their edge starts at the upper edge's line with the jaw closed)."""
+    max_teeth_drop: float = 0.06
+    """A relaxed upper lip rarely shows more than 4 mm of the incisors."""
+
+    # ---- head --------------------------------------------------------------------------------
+    pivot: tuple[float, float] = (0.0, 0.7)
+    """Where the head turns about, in face coordinates (between the ears, at the nose's height)."""
+    pivot_depth: float = -0.6
+    """The pivot's depth behind the face's outline (IOD)."""
+
+    def gain(self, channel: str) -> float:
+        return float(self.au_gain.get(channel, 1.0))
+
+    def gains(self, channels: Sequence[str]) -> np.ndarray:
+        return np.array([self.gain(name) for name in channels], np.float32)
+
+    def drawn(self, requested: np.ndarray, gains: np.ndarray) -> np.ndarray:
+        """Rig weights for requested AU intensities [..., n]: slope ``gains`` at 0, saturating at `max_drawn`."""
+        return (self.max_drawn * np.tanh(requested * gains / self.max_drawn)).astype(np.float32)
+
+    def requested(self, drawn: np.ndarray, gains: np.ndarray) -> np.ndarray:
+        """The inverse of `drawn` (intensities that draw rig weights ``drawn``, clipped to 0..1)."""
+        ratio = np.clip(np.asarray(drawn, np.float64) / self.max_drawn, 0.0, 0.999)
+        return np.clip(self.max_drawn * np.arctanh(ratio) / gains, 0.0, 1.0).astype(np.float32)
