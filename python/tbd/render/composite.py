@@ -19,6 +19,8 @@ TONGUE = np.array([140.0, 66.0, 68.0])
 TEETH = np.array([215.0, 207.0, 192.0])
 _LUMA = np.array([0.299, 0.587, 0.114])
 _LIP_SHADOW = np.array([0.8, 1.15, 1.1])  # the shadow between closed lips is darker and redder than the lips
+TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
+TEETH_SHADOW_TINT = np.array([1.0, 0.82, 0.78])  # teeth in the mouth's shadow take the cavity's warm light
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Palette:
     teeth: np.ndarray
     lashes: np.ndarray
     lash_width: float
+    saturation: float = 1.0
+    """The portrait's colourfulness relative to typical skin (0: black and white); painted colours follow it."""
 
 
 def _sample(image: np.ndarray, points: np.ndarray, radius: int = 1) -> np.ndarray:
@@ -64,6 +68,8 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     """Colours for one portrait (``mesh`` [478, 2] px in MediaPipe order)."""
     skin = _sample(image, mesh[[50, 280, 101, 330, 151, 9]], radius=2)
     light = float(np.clip(np.median(skin @ _LUMA) / 160.0, 0.5, 1.3))
+    chroma = (skin.max(axis=1) - skin.min(axis=1)) / np.maximum(skin @ _LUMA, 1.0)
+    saturation = float(np.clip(np.median(chroma) / TYPICAL_SKIN_CHROMA, 0.0, 1.0))
     teeth, cavity = TEETH * min(light, 240.0 / TEETH.max()), CAVITY * light  # bright teeth keep their ivory
     # The portrait's own mouth, if open, shows its teeth (bright) and cavity (dark).
     upper, lower = mesh[list(R.lips_inner_upper)], mesh[list(R.lips_inner_lower)]
@@ -86,8 +92,12 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     lash_points = np.concatenate([mesh[list(R.eye(s)[0][2:-2])] for s in ("right", "left")])
     lash_pixels = _sample(image, lash_points)
     lashes = np.median(lash_pixels[np.argsort(lash_pixels @ _LUMA)[: max(len(lash_pixels) // 4, 1)]], axis=0)
-    return Palette(cavity=cavity, tongue=TONGUE * light, teeth=teeth, lashes=lashes,
-                   lash_width=max(0.035 * interocular, 0.7))
+    def matched(colour: np.ndarray) -> np.ndarray:  # the portrait's saturation: a grey photo gets a grey mouth
+        grey = float(colour @ _LUMA)
+        return grey + saturation * (colour - grey)
+
+    return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
+                   lash_width=max(0.045 * interocular, 0.8), saturation=saturation)
 
 
 def _roi(frame: np.ndarray, polygon: np.ndarray):
@@ -252,7 +262,7 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
         if source is not None:  # the portrait's own teeth are lit already: only the lip's shadow is added
             own, weight = source.sample(px - teeth.jaw_shift)
             lower_colour += weight[:, None] * (own * lip_shadow[:, None] - lower_colour)
-        colour += lower_cover[:, None] * (light * lower_colour - colour)
+        colour += lower_cover[:, None] * (_in_shadow(lower_colour, light, palette) - colour)
     upper_cover = _unit(_edge_height(px, teeth.upper_edge) - px[:, 1] + 0.5) * present
     if upper_cover.any():
         lip_shadow = 0.68 + 0.32 * _unit((px[:, 1] - top) / shade_lip)
@@ -261,8 +271,14 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
         if source is not None:
             own, weight = source.sample(px - teeth.skull_shift)
             upper_colour += weight[:, None] * (own * lip_shadow[:, None] - upper_colour)
-        colour += upper_cover[:, None] * (light * upper_colour - colour)
+        colour += upper_cover[:, None] * (_in_shadow(upper_colour, light, palette) - colour)
     _blend_at(frame, px, colour, alpha)
+
+
+def _in_shadow(colour: np.ndarray, light: float, palette: Palette) -> np.ndarray:
+    """Teeth colours [N, 3] dimmed to ``light`` (0..1), warmer as they darken (in the portrait's saturation)."""
+    tint = 1.0 + palette.saturation * (TEETH_SHADOW_TINT - 1.0)
+    return colour * light * (1.0 - (1.0 - light) * (1.0 - tint))
 
 
 def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lift: np.ndarray, palette: Palette,
@@ -284,7 +300,7 @@ def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, li
                                           float(polygon[:, 0].max())) * np.clip((px[:, 1] - top + cover) / cover, 0, 1))
     if not alpha.any():
         return
-    skin = _sample(frame, lid_open + lift).reshape(len(lid_open), -1, 3).mean(axis=1)
+    skin = _lid_skin(frame, lid_open, lift)
     order = np.argsort(lid_open[:, 0])
     colour = np.stack([np.interp(px[:, 0], lid_open[order, 0], skin[order, c]) for c in range(3)], axis=1)
     depth = np.clip((px[:, 1] - top) / np.maximum(bottom - top, 1e-3), 0.0, 1.0)
@@ -292,9 +308,24 @@ def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, li
     # remains where the open lid's edge was.
     crease = 0.1 * np.exp(-0.5 * ((px[:, 1] - top) / max(cover, 1.0)) ** 2)
     colour *= (1.0 - 0.16 * depth ** 1.5 - crease)[:, None]
-    lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) * 0.75
+    lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) * 0.9
     colour += lash[:, None] * (palette.lashes - colour)
     _blend(frame, box, colour, alpha)
+
+
+def _lid_skin(frame: np.ndarray, lid: np.ndarray, lift: np.ndarray) -> np.ndarray:
+    """The lid skin's colour above each lid point [K, 2]: from samples at several heights up to ``lift``
+    (px vector), leaving out the darkest (lashes, a glasses frame, the brow's shadow)."""
+    heights = (0.35, 0.55, 0.75, 1.0)
+    samples = np.stack([_sample(frame, lid + t * lift).reshape(len(lid), -1, 3).mean(axis=1) for t in heights], 1)
+    luma = samples @ _LUMA  # [K, heights]
+    keep = luma >= np.median(luma, axis=1, keepdims=True)
+    skin = (samples * keep[..., None]).sum(axis=1) / keep.sum(axis=1, keepdims=True)
+    # Columns whose samples all hit something dark take the lid's typical (median) colour.
+    typical = np.median(skin, axis=0)
+    dark = (skin @ _LUMA) < 0.6 * float(typical @ _LUMA)
+    skin[dark] = typical
+    return skin
 
 
 def clean_lip_line(image: np.ndarray, mesh: np.ndarray, interocular: float) -> np.ndarray:
@@ -343,7 +374,7 @@ def clean_lip_line(image: np.ndarray, mesh: np.ndarray, interocular: float) -> n
 
 
 def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corners: np.ndarray, strength: np.ndarray,
-                  width: float) -> None:
+                  width: float, saturation: float = 1.0) -> None:
     """Paint closed lips' meeting line into ``frame`` (in place) where the inner-lip contours [K, 2] touch.
 
     Where a portrait's open mouth is warped shut, its teeth and cavity leave a seam of dark or
@@ -387,7 +418,8 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     across = np.abs(place - mid) / mid
     taper = _unit(2.0 * np.minimum(place, len(line) - 1 - place))  # the shadow fades out at the outer corners
     shadow = taper * (0.08 + 0.1 * across ** 2) * np.exp(-0.5 * (dist / max(0.3 * width, 0.5)) ** 2)
-    _blend_at(frame, px, colour * (1.0 - shadow[:, None] * _LIP_SHADOW), alpha)
+    tint = 1.0 + saturation * (_LIP_SHADOW - 1.0)  # a black-and-white photo's shadow stays grey
+    _blend_at(frame, px, colour * (1.0 - shadow[:, None] * tint), alpha)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

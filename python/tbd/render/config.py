@@ -20,8 +20,8 @@ def _default_au_gain() -> dict[str, float]:
     # (detectors read brows at about half of what is drawn). These gains bring each requested AU
     # to the strength a viewer (and an independent detector) reads as that intensity. They apply
     # to the requested expression only; the portrait's own expression is undone at the rig's rate.
-    return {"AU1": 1.8, "AU2": 1.6, "AU4": 2.4, "AU5": 2.0, "AU6": 1.3, "AU7": 1.6, "AU9": 2.2, "AU10": 1.8,
-            "AU12L": 1.2, "AU12R": 1.2, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU20": 1.6, "AU23": 1.5, "AU24": 1.5,
+    return {"AU1": 1.8, "AU2": 1.6, "AU4": 2.4, "AU5": 2.0, "AU6": 1.6, "AU7": 1.6, "AU9": 2.2, "AU10": 1.8,
+            "AU12L": 1.6, "AU12R": 1.6, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU20": 1.6, "AU23": 1.5, "AU24": 1.5,
             "AU26": 1.5, "AU27": 1.3}
 
 

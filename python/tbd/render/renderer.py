@@ -365,7 +365,7 @@ class Renderer:
                            frame_teeth, float(mouth_opacity), self._source_teeth, float(light))
             if gap < 0.02 * scale and closed.any():  # an open mouth's corners are shadowed anyway
                 draw_lip_line(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower],
-                              vertices[self._outer_corners], closed, line_width)
+                              vertices[self._outer_corners], closed, line_width, self._palette.saturation)
 
     def iter_chunks(self, values: np.ndarray) -> Iterator[np.ndarray]:
         """Frames uint8 [F, H, W, 3], ``chunk`` at a time, for motion values [T, n_channels]."""
