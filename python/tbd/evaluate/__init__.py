@@ -36,12 +36,13 @@ from .report import (
     IdentityResult,
     LipSyncResult,
 )
-from .sheet import SheetConfig
+from .sheet import SheetConfig, grid
+from .track import FaceTrack, track
 
 __all__ = [
     "evaluate", "write_sheet", "EvalReport", "EvalConfig", "load_clip", "Clip", "VideoError",
     "FerConfig", "FerClassifier", "FER_LABELS", "fer_label", "BlinkConfig", "ColourConfig", "IdentityConfig",
-    "LipSyncConfig", "SheetConfig", "RESPONSES", "RESPONSE_TARGETS",
+    "LipSyncConfig", "SheetConfig", "grid", "FaceTrack", "track", "RESPONSES", "RESPONSE_TARGETS",
     "FerResult", "BlendshapeResult", "LipSyncResult", "BlinkResult", "BlinkEvent", "IdentityResult", "ColourResult",
 ]
 

@@ -88,9 +88,10 @@ def evaluate(
 
     ``portrait``: the source image (enables identity and colour checks); ``audio``: the speech
     (default: the video's or Animation's soundtrack; enables lip sync); ``emotion``: the text asked
-    for (default: the Animation's plan); ``baseline``: the same portrait rendered neutral (video or
-    Animation), so blendshape readings become render minus baseline; ``sheet``: write a contact-sheet
-    PNG there. Raises VideoError (unreadable input), NoFaceError (no face in any frame).
+    for (default: the Animation's plan); ``baseline``: the same portrait rendered neutral (video,
+    Animation or its ``track()``), so blendshape readings become render minus baseline;
+    ``sheet``: write a contact-sheet PNG there.
+    Raises VideoError (unreadable input), NoFaceError (no face in any frame).
     """
     from .. import audio as audio_mod
 
@@ -113,7 +114,9 @@ def evaluate(
     lap("track")
     base_track: FaceTrack | None = None
     base_span = None
-    if baseline is not None:
+    if isinstance(baseline, FaceTrack):  # already tracked (a benchmark reuses one neutral render)
+        base_track, base_span = baseline, middle(baseline.n_frames, config.middle)
+    elif baseline is not None:
         base_clip = load_clip(baseline, fps=fps)
         base_track = track(base_clip.frames, model_path=config.face_model, progress=progress)
         base_span = middle(base_clip.n_frames, config.middle)

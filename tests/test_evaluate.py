@@ -1,0 +1,211 @@
+"""tbd.evaluate: the detectors read real photos and real renders the way a person would."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import tbd
+from tbd import face
+from tbd.evaluate import (
+    BlinkConfig,
+    ColourConfig,
+    EvalReport,
+    FerClassifier,
+    VideoError,
+    evaluate,
+    fer_label,
+    track,
+    write_sheet,
+)
+from tbd.evaluate.blinks import blinks, find_events
+from tbd.evaluate.colour import colour_drift
+from tbd.evaluate.lipsync import lip_sync
+from tbd.motion import channels as ch
+from tbd.render import Renderer
+
+from .conftest import syllables
+
+SIZE = 160
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()
+
+
+@pytest.fixture(scope="module")
+def hopper() -> np.ndarray:
+    import matplotlib.cbook
+
+    with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg")) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def small_portrait(portrait_path) -> np.ndarray:
+    from tbd.image import load_image
+
+    return load_image(portrait_path, size=SIZE)[0]
+
+
+@pytest.fixture(scope="module")
+def renders(small_portrait):
+    """A happy and a neutral render of the bundled portrait on 2 s of speech-like sound (rig)."""
+    talker = tbd.Talker("rig", progress=False)
+    sound = (syllables(2.0), 22050)
+    return {e: talker.animate(small_portrait, sound, e) for e in ("happy", "neutral")}
+
+
+@pytest.fixture(scope="module")
+def happy_report(renders, small_portrait) -> EvalReport:
+    return evaluate(renders["happy"], portrait=small_portrait, baseline=renders["neutral"])
+
+
+def test_fer_reads_a_smiling_photo_as_happy_and_a_straight_face_as_not(astronaut, hopper):
+    fer = FerClassifier()
+    probs, source = fer.probabilities(astronaut)
+    assert source == "haar"
+    assert probs.shape == (7,) and abs(probs.sum() - 1) < 0.02
+    assert tbd.evaluate.FER_LABELS[int(np.argmax(probs))] == "happy" and probs.max() > 0.8
+    probs, _ = fer.probabilities(hopper)
+    assert tbd.evaluate.FER_LABELS[int(np.argmax(probs))] == "neutral"
+    assert probs[3] < 0.2  # happy
+
+
+def test_fer_landmark_box_stands_in_for_the_haar_box(hopper):
+    """Where the cascade misses a face, the box from MediaPipe's landmarks is close to the cascade's."""
+    import cv2
+
+    fer = FerClassifier()
+    (x, y, w, h), = fer.haar_boxes(cv2.cvtColor(hopper, cv2.COLOR_RGB2GRAY))
+    bx, by, bw, bh = fer.box_from_landmarks(np.asarray(face.detect(hopper, backend="mediapipe").bbox))
+    ix = max(0, min(x + w, bx + bw) - max(x, bx))
+    iy = max(0, min(y + h, by + bh) - max(y, by))
+    iou = ix * iy / (w * h + bw * bh - ix * iy)
+    assert iou > 0.75
+    crop = fer.preprocess(cv2.cvtColor(hopper, cv2.COLOR_RGB2GRAY), (x, y, w, h))
+    assert crop.shape == (64, 64) and crop.dtype == np.float32 and -1 <= crop.min() < crop.max() <= 1
+
+
+def test_emotion_words_map_to_fer_classes():
+    assert [fer_label(w) for w in ("furious", "afraid", "unhappy", "surprised", "disgusted", "neutral")] == [
+        "angry", "fear", "sad", "surprise", "disgust", "neutral"]
+    assert fer_label("smile (posed)") == "happy"
+    assert fer_label("qwerty") is None
+
+
+def test_happy_render_smiles_more_than_the_neutral_render(happy_report):
+    shapes = happy_report.blendshapes
+    assert shapes.delta is not None and shapes.requested is not None
+    assert shapes.responses["mouthSmile"] > 0.1
+    assert shapes.delta["mouthSmileLeft"] > 0 and shapes.delta["mouthSmileRight"] > 0
+    assert shapes.requested["mouthSmileLeft"] > 0.3   # the request came through tbd's ARKit map
+    assert happy_report.fer.target == "happy"
+    assert happy_report.identity.median < 0.5
+    assert happy_report.colour.source_is_grey is False
+    assert happy_report.lipsync.r is not None and happy_report.lipsync.r > 0.3
+
+
+def test_blinks_in_a_rendered_motion_are_counted(small_portrait):
+    fps, n = 25.0, 75
+    values = np.zeros((n, ch.N_CHANNELS), np.float32)
+    t = np.arange(n) / fps
+    for centre in (0.6, 1.5, 2.4):  # 240 ms raised-cosine closures
+        values[:, ch.index("AU45")] += np.where(np.abs(t - centre) < 0.12,
+                                               0.5 + 0.5 * np.cos(np.pi * (t - centre) / 0.12), 0.0)
+    found = face.detect(small_portrait, backend="mediapipe")
+    frames = Renderer(small_portrait, found).render(tbd.Motion(values, fps), progress=False)
+    seen = track(frames)
+    closure = (seen.shape("eyeBlinkLeft") + seen.shape("eyeBlinkRight")) / 2
+    result = blinks(closure, fps, requested_au45=values[:, ch.index("AU45")])
+    assert result.requested_count == 3
+    assert result.count == 3, result.events
+    assert [abs(e.apex_frame / fps - c) <= 0.08 for e, c in zip(result.events, (0.6, 1.5, 2.4))] == [True] * 3
+    assert result.flickers == 0
+
+
+def test_blink_events_apex_duration_and_flicker():
+    fps = 25.0
+    curve = np.full(100, 0.05)
+    curve[20:25] = [0.3, 0.8, 0.9, 0.7, 0.2]   # one blink: 3 frames above half height
+    curve[60:63] = [0.7, 0.1, 0.7]              # closed-open-closed within 80 ms: a flicker
+    events, level = find_events(curve, fps)
+    assert level == pytest.approx(0.05)
+    assert [e.apex_frame for e in events] == [22, 60, 62]
+    assert events[0].apex == pytest.approx(0.9) and events[0].duration_s == pytest.approx(3 / fps)
+    result = blinks(curve, fps, config=BlinkConfig())
+    assert result.flickers == 1 and not result.checks["no_flicker"]
+    assert not result.checks["duration"]  # 40 ms closures are too short
+
+
+def test_lip_sync_finds_the_lag_and_r():
+    rate, fps = 16000, 25.0
+    samples = syllables(3.0, rate)
+    from tbd.audio import features, load
+
+    audio = load((samples, rate))
+    loud = features(audio, fps).loudness.astype(np.float64)
+    exact = lip_sync(loud.copy(), audio, fps)
+    assert exact.r == pytest.approx(1.0, abs=1e-6) and exact.best_lag == 0
+    late = np.concatenate([[np.nan, np.nan], loud[:-2]])  # the mouth follows the sound by 2 frames
+    shifted = lip_sync(late, audio, fps)
+    assert shifted.best_lag == 2 and shifted.best_r == pytest.approx(1.0, abs=1e-6) and shifted.r < 0.99
+
+
+def test_grey_portrait_must_stay_grey():
+    rng = np.random.default_rng(0)
+    grey = np.repeat(rng.integers(0, 255, (64, 64, 1), dtype=np.uint8), 3, axis=2)
+    box = np.array([8, 8, 56, 56], np.float64)
+    frames = np.stack([grey, grey])
+    assert colour_drift(grey, box, frames, np.stack([box, box])).grey_ok is True
+    tinted = frames.copy()
+    tinted[1, 30:34, 30:34] = [200, 40, 40]   # a red mouth interior on a grey face
+    result = colour_drift(grey, box, tinted, np.stack([box, box]), ColourConfig())
+    assert result.source_is_grey and result.grey_ok is False and result.render_max_chroma == 160
+
+
+def test_unreadable_input_raises_a_tbd_error(tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00\x01 not a video" * 100)
+    with pytest.raises(VideoError):
+        evaluate(bad)
+    with pytest.raises(tbd.TbdError, match="no such"):
+        evaluate(tmp_path / "missing.mp4")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(tbd.TbdError, match="no PNG"):
+        evaluate(tmp_path / "empty")
+    with pytest.raises(tbd.NoFaceError):
+        evaluate(np.full((3, 96, 96, 3), 128, np.uint8))
+
+
+def test_report_round_trips_through_json_and_draws_a_sheet(happy_report, renders, tmp_path):
+    path = tmp_path / "report.json"
+    happy_report.to_json(path)
+    again = EvalReport.from_json(path)
+    assert again == happy_report
+    assert json.loads(path.read_text())["fer"]["labels"][3] == "happy"
+    assert "FER" in happy_report.table() and "mouthSmile" in happy_report.table()
+    sheet = write_sheet(renders["happy"], happy_report, tmp_path / "sheet.png")
+    with Image.open(sheet) as im:
+        assert im.width == 4 * 160 and im.height == 2 * (160 + 16)
+
+
+def test_cli_evaluates_a_video_with_its_soundtrack(renders, small_portrait, tmp_path, capsys):
+    from tbd.cli import main
+
+    video = renders["happy"].save(tmp_path / "happy.mp4")
+    Image.fromarray(small_portrait).save(tmp_path / "portrait.png")
+    rc = main(["eval", video, "--portrait", str(tmp_path / "portrait.png"), "-e", "happy",
+               "--json", str(tmp_path / "r.json"), "--sheet", str(tmp_path / "s.png"), "--quiet"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "lip sync" in out and (tmp_path / "s.png").is_file()
+    report = EvalReport.from_json(tmp_path / "r.json")
+    assert report.n_frames == renders["happy"].motion.n_frames and report.lipsync.r is not None
+    assert report.fer.target == "happy" and report.blendshapes.requested["mouthSmileLeft"] > 0.3
