@@ -68,16 +68,12 @@ class RenderConfig:
     """How far the skin above an upper lid follows it in a blink (the lid unfolds, the brow stays)."""
     max_source_blink: float = 0.6
     """A portrait's own lid closure above this is treated as this (the eye must still be openable)."""
-    sclera: bool = True
-    """Paint the white of the eye where a raised upper lid (AU5) uncovers it."""
-    sclera_min_px: float = 0.4
-    """Least uncovered height (px) before sclera is painted."""
     lid_paint_min_px: float = 0.3
     """Least lid descent (px) before the closing lid is painted over the eye."""
     lid_lift: float = 0.1
     """Where the closing lid takes its skin colour from: this far above the open lid."""
     lid_fade: float = 0.04
-    """Height over which a closing lid's top edge fades in over the open lid's lash line."""
+    """Height over which a closing lid's top edge fades in over the open lid's lash line (at a full blink)."""
 
     # ---- mouth -----------------------------------------------------------------------------
     level_corners: float = -0.01
@@ -100,8 +96,6 @@ class RenderConfig:
     """Brightness of the teeth, relative to lit, in a barely open mouth with the lips relaxed."""
     teeth_lit_gap: float = 0.22
     """An inner-lip gap this wide (or lips drawn back by AU10, AU12 or AU20 at 1) lights the teeth fully."""
-    match_portrait_colour: bool = True
-    """Mouth colours take the portrait's saturation (a black-and-white photo gets a grey mouth)."""
 
     # ---- teeth, relative to the relaxed upper lip ------------------------------------------
     upper_teeth_drop: float = 0.03

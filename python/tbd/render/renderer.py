@@ -28,7 +28,8 @@ from ..face.rig import AU_INDEX, INTERACTIONS, JAW_DROP, LIP_OPENING, N_AU, eye_
 from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..motion import Motion
 from ..motion import channels as ch
-from .composite import Teeth, clean_lip_line, draw_eyelid, draw_lip_line, draw_mouth, find_source_teeth, make_palette
+from .paint import Teeth, draw_eyelid, draw_lip_line, draw_mouth
+from .portrait import clean_lip_line, find_source_teeth, make_palette
 from .appearance import build_appearance
 from .config import RenderConfig
 from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh
@@ -333,6 +334,7 @@ class Renderer:
     # ---- frames ------------------------------------------------------------------------------
     def _finish(self, frames: np.ndarray, dst: np.ndarray, open_lids: np.ndarray, mouth_change: np.ndarray,
                 teeth: list[Teeth], drawn: np.ndarray) -> None:
+        cfg = self.config
         gaps = self._centre_gap(dst)
         scale = self.mesh.frame.scale
         lids = [eye.rows[0] for eye in self.mesh.eyes]
@@ -342,28 +344,28 @@ class Renderer:
         columns = self._column_gaps(dst)
         shut = np.clip(1.0 - columns / 1.5, 0.0, 1.0) * np.clip((self._source_gaps - columns) / 1.5, 0.0, 1.0)
         shut[:, [0, -1]] = shut[:, [1, -2]]
-        line_width = max(0.025 * scale, 1.2)
-        if self._source_gap < 0.03 * scale:
+        line_width = max(cfg.lip_line_width * scale, 1.2)
+        if self._source_gap < cfg.open_source_gap * scale:
             opacity = np.ones(len(dst))
         else:  # the portrait's real mouth is reused near its own shape; squeezed, stretched or reshaped it is redrawn
             opacity = np.maximum(np.clip(np.abs(gaps - self._source_gap) / (0.5 * self._source_gap), 0.0, 1.0),
-                                 np.clip((mouth_change - 0.015 * scale) / (0.04 * scale), 0.0, 1.0))
+                                 np.clip((mouth_change - cfg.reuse_band[0] * scale) / (cfg.reuse_band[1] * scale),
+                                         0.0, 1.0))
         # Teeth stand in the lips' shadow in a narrow opening; lips drawn back (a smile, a raised
         # upper lip) or a wide opening light them.
-        cfg = self.config
         pulled = np.max(drawn[:, [AU_INDEX[a] for a in ("AU10", "AU12L", "AU12R", "AU20")]], axis=1)
         light = cfg.teeth_shadow + (1.0 - cfg.teeth_shadow) * np.clip(
             np.maximum(gaps / (cfg.teeth_lit_gap * scale), pulled), 0.0, 1.0)
         for frame, vertices, gap, lid_open, lid_cover, closed, mouth_opacity, frame_teeth, light in zip(
                 frames, dst, gaps, open_lids, covered, shut, opacity, teeth, light):
             for k in range(2):
-                if lid_cover[k] > 0.3:
-                    draw_eyelid(frame, lid_open[k], vertices[lids[k]], -0.1 * scale * axis, self._palette,
-                                cover=max(0.04 * scale * min(lid_cover[k] / (0.1 * scale), 1.0), 0.5))
-            if gap > 0.05:
+                if lid_cover[k] > cfg.lid_paint_min_px:
+                    draw_eyelid(frame, lid_open[k], vertices[lids[k]], -cfg.lid_lift * scale * axis, self._palette,
+                                cover=max(cfg.lid_fade * scale * min(lid_cover[k] / (cfg.lid_lift * scale), 1.0), 0.5))
+            if gap > cfg.mouth_min_gap_px:
                 draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._palette,
                            frame_teeth, float(mouth_opacity), self._source_teeth, float(light))
-            if gap < 0.02 * scale and closed.any():  # an open mouth's corners are shadowed anyway
+            if gap < cfg.lip_line_max_gap * scale and closed.any():  # an open mouth's corners are shadowed anyway
                 draw_lip_line(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower],
                               vertices[self._outer_corners], closed, line_width, self._palette.saturation)
 

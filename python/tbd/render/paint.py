@@ -1,0 +1,219 @@
+"""Per-frame painting of what the warp cannot show: the inside of the mouth, the line of closed lips,
+eyelids over closing eyes.
+
+Each is painted around its contour with antialiased edges, in the colours of the portrait's
+`Palette`. Teeth are placed where the skull (upper) and the jaw (lower) hold them, so the lips
+cover or uncover them as they move (`Teeth`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .pixels import LUMA, band_alpha, between, blend, blend_at, pixel_box, sample, smooth, unit
+from .portrait import Palette, SourceTeeth
+
+
+_LIP_SHADOW = np.array([0.8, 1.15, 1.1])  # the shadow between closed lips is darker and redder than the lips
+TEETH_SHADOW_TINT = np.array([1.0, 0.82, 0.78])  # teeth in the mouth's shadow take the cavity's warm light
+
+
+@dataclass(frozen=True)
+class Teeth:
+    """Where the teeth are in one frame (px): the biting edges of the upper (skull) and lower (jaw) incisors.
+
+    ``upper_edge``/``lower_edge`` [K, 2] run across the mouth; ``centre`` is the point between
+    the upper central incisors' edges, ``across`` the unit vector along the teeth, ``iod`` the
+    face's size unit in px (tooth widths are in IOD units).
+    """
+
+    upper_edge: np.ndarray
+    lower_edge: np.ndarray
+    centre: np.ndarray
+    across: np.ndarray
+    iod: float
+    skull_shift: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    """How far the upper teeth moved from their place in the portrait (px): the head's turn."""
+    jaw_shift: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    """How far the lower teeth moved from their place in the portrait (px): the turn and the jaw."""
+
+
+# Tooth boundaries as seen from the front, |u| from the midline (IOD units): central and lateral
+# incisors, canines, first premolars (an adult's upper central incisor is about 8.5 mm wide,
+# an IOD about 63 mm; the arch turns away from the viewer, so the teeth look narrower toward the sides).
+UPPER_TOOTH_EDGES = np.array([0.0, 0.135, 0.235, 0.32, 0.385])
+LOWER_TOOTH_EDGES = np.array([0.0, 0.085, 0.165, 0.245, 0.315])
+TEETH_HALF_WIDTH = 0.42  # beyond this the back teeth are lost in the shadow of the cheeks
+
+
+def _edge_height(px: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    order = np.argsort(edge[:, 0])
+    return np.interp(px[:, 0], edge[order, 0], edge[order, 1])
+
+
+def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, iod: float, darkness: float = 0.12) -> np.ndarray:
+    """1 on a tooth, darker on the thin gaps between neighbouring teeth."""
+    distance = np.abs(np.abs(u)[:, None] - edges[None]).min(axis=1) * iod
+    return 1.0 - darkness * np.exp(-0.5 * (distance / max(0.006 * iod, 0.4)) ** 2)
+
+
+def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette: Palette, teeth: Teeth,
+               opacity: float = 1.0, source: SourceTeeth | None = None, light: float = 1.0) -> None:
+    """Paint the mouth interior into ``frame`` (uint8 [H, W, 3], in place) between the inner-lip contours [K, 2].
+
+    The upper teeth show from the upper lip down to their biting edge, the lower teeth from
+    their edge down to the lower lip (``teeth``: the edges stay with the skull and the jaw, so a
+    lip that rises shows more teeth and a lip pressed down hides them); the rest is the dark
+    cavity, with the tongue low in a wide-open mouth. Teeth and cavity darken toward the corners.
+    Where the portrait shows its own teeth (``source``), they are used, taken from where the
+    skull and the jaw held them in the portrait. ``light`` (0..1) scales the teeth's brightness:
+    in a narrow opening they stand in the lips' shadow.
+    """
+    if opacity <= 0.0:
+        return
+    polygon = np.concatenate([upper, lower[-2:0:-1]]).astype(np.float64)
+    roi = pixel_box(frame, polygon)
+    if roi is None:
+        return
+    _, px = roi
+    top, bottom, _ = between(px, upper, lower)
+    alpha = band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max())) * opacity
+    inside = alpha > 0
+    if not inside.any():
+        return
+    px, top, bottom, alpha = px[inside], top[inside], bottom[inside], alpha[inside]
+    iod = teeth.iod
+    gap = np.maximum(bottom - top, 1e-3)
+    down = unit((px[:, 1] - top) / gap)
+    u = ((px - teeth.centre) @ teeth.across) / iod
+    sideways = unit(np.abs(u) / TEETH_HALF_WIDTH)
+    colour = palette.cavity[None] * ((0.5 + 0.5 * down) * (1.0 - 0.5 * sideways ** 2))[:, None]
+    tongue = unit((down - 0.45) / 0.35) * unit(1.0 - (u / 0.32) ** 2) * unit((gap / iod - 0.1) / 0.1)
+    colour += (0.7 * tongue)[:, None] * (palette.tongue * (0.75 + 0.25 * down)[:, None] - colour)
+    # Teeth: lit in front, greyer toward the back of the arch, in the shadow of the lip just over them.
+    present = 1.0 - smooth((np.abs(u) - TEETH_HALF_WIDTH) / 0.08)
+    lateral = 1.0 - 0.45 * smooth((np.abs(u) - 0.12) / 0.3)
+    shade_lip = iod * 0.035
+    lower_cover = unit(px[:, 1] - _edge_height(px, teeth.lower_edge) + 0.5) * present
+    if lower_cover.any():
+        lip_shadow = (0.7 + 0.3 * unit((bottom - px[:, 1]) / shade_lip)) \
+            * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod, 0.08)
+        lower_colour = palette.teeth[None] * (0.62 * lateral * lip_shadow)[:, None]  # in the upper teeth's shadow
+        if source is not None:  # the portrait's own teeth are lit already: only the lip's shadow is added
+            own, weight = source.sample(px - teeth.jaw_shift)
+            lower_colour += weight[:, None] * (own * lip_shadow[:, None] - lower_colour)
+        colour += lower_cover[:, None] * (_in_shadow(lower_colour, light, palette) - colour)
+    upper_cover = unit(_edge_height(px, teeth.upper_edge) - px[:, 1] + 0.5) * present
+    if upper_cover.any():
+        lip_shadow = 0.68 + 0.32 * unit((px[:, 1] - top) / shade_lip)
+        gaps = _gaps_between_teeth(u, UPPER_TOOTH_EDGES, iod)
+        upper_colour = palette.teeth[None] * (lateral * lip_shadow * gaps)[:, None]
+        if source is not None:
+            own, weight = source.sample(px - teeth.skull_shift)
+            upper_colour += weight[:, None] * (own * lip_shadow[:, None] - upper_colour)
+        colour += upper_cover[:, None] * (_in_shadow(upper_colour, light, palette) - colour)
+    blend_at(frame, px, colour, alpha)
+
+
+def _in_shadow(colour: np.ndarray, light: float, palette: Palette) -> np.ndarray:
+    """Teeth colours [N, 3] dimmed to ``light`` (0..1), warmer as they darken (in the portrait's saturation)."""
+    tint = 1.0 + palette.saturation * (TEETH_SHADOW_TINT - 1.0)
+    return colour * light * (1.0 - (1.0 - light) * (1.0 - tint))
+
+
+def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lift: np.ndarray, palette: Palette,
+                cover: float = 1.0) -> None:
+    """Paint the upper lid over the part of the eye it now covers: from its open contour down to its current one.
+
+    The lid takes its colour, column by column, from the skin above it in the same frame
+    (``lift``: px vector from the lid to that skin), so it matches the lighting. Its top edge
+    fades in over ``cover`` px above the open contour, hiding the open lid's own lash line.
+    """
+    polygon = np.concatenate([lid_open - [0.0, cover], lid_now[-2:0:-1]]).astype(np.float64)
+    roi = pixel_box(frame, polygon)
+    if roi is None:
+        return
+    box, px = roi
+    top, bottom, _ = between(px, lid_open, lid_now)
+    alpha = band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()))
+    alpha = np.maximum(alpha, band_alpha(px, top - cover, top + 0.5, float(polygon[:, 0].min()),
+                                          float(polygon[:, 0].max())) * np.clip((px[:, 1] - top + cover) / cover, 0, 1))
+    if not alpha.any():
+        return
+    skin = _lid_skin(frame, lid_open, lift)
+    order = np.argsort(lid_open[:, 0])
+    colour = np.stack([np.interp(px[:, 0], lid_open[order, 0], skin[order, c]) for c in range(3)], axis=1)
+    depth = np.clip((px[:, 1] - top) / np.maximum(bottom - top, 1e-3), 0.0, 1.0)
+    # The closed lid is a dome: lit at its top, a little darker toward the lashes; a soft crease
+    # remains where the open lid's edge was.
+    crease = 0.1 * np.exp(-0.5 * ((px[:, 1] - top) / max(cover, 1.0)) ** 2)
+    colour *= (1.0 - 0.16 * depth ** 1.5 - crease)[:, None]
+    lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) * 0.9
+    colour += lash[:, None] * (palette.lashes - colour)
+    blend(frame, box, colour, alpha)
+
+
+def _lid_skin(frame: np.ndarray, lid: np.ndarray, lift: np.ndarray) -> np.ndarray:
+    """The lid skin's colour above each lid point [K, 2]: from samples at several heights up to ``lift``
+    (px vector), leaving out the darkest (lashes, a glasses frame, the brow's shadow)."""
+    heights = (0.35, 0.55, 0.75, 1.0)
+    samples = np.stack([sample(frame, lid + t * lift).reshape(len(lid), -1, 3).mean(axis=1) for t in heights], 1)
+    luma = samples @ LUMA  # [K, heights]
+    keep = luma >= np.median(luma, axis=1, keepdims=True)
+    skin = (samples * keep[..., None]).sum(axis=1) / keep.sum(axis=1, keepdims=True)
+    # Columns whose samples all hit something dark take the lid's typical (median) colour.
+    typical = np.median(skin, axis=0)
+    dark = (skin @ LUMA) < 0.6 * float(typical @ LUMA)
+    skin[dark] = typical
+    return skin
+
+
+def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corners: np.ndarray, strength: np.ndarray,
+                  width: float, saturation: float = 1.0) -> None:
+    """Paint closed lips' meeting line into ``frame`` (in place) where the inner-lip contours [K, 2] touch.
+
+    Where a portrait's open mouth is warped shut, its teeth and cavity leave a seam of dark or
+    pale pixels along the lip line (slivers thinner than a pixel, and the dark mouth corners).
+    Within ``width`` px of the line, extended to the outer lip ``corners`` [2, 2], the lips' own
+    colours (taken just above and below the band in this frame) are blended in, with the thin
+    soft shadow that real closed lips show between them. ``strength`` [K] (0..1) per contour
+    column says how much to paint.
+    """
+    if not np.any(strength > 0):
+        return
+    line = np.concatenate([corners[:1], (upper + lower) / 2, corners[1:]]).astype(np.float64)
+    line = line[np.argsort(line[:, 0], kind="stable")]  # along the mouth, image left to right
+    amount_at = np.concatenate([strength[:1], strength, strength[-1:]])
+    painted = amount_at > 0
+    painted[:-1] |= painted[1:].copy()
+    painted[1:] |= painted[:-1].copy()  # the segments next to a painted point
+    span = line[painted]
+    roi = pixel_box(frame, np.concatenate([span - width - 1.0, span + width + 1.0]))
+    if roi is None:
+        return
+    _, px = roi
+    # Place along the line (0 .. K-1) and distance across it, from the line's height and slope at each x.
+    place = np.interp(px[:, 0], line[:, 0], np.arange(len(line), dtype=np.float64))
+    k = np.minimum(place.astype(np.int64), len(line) - 2)
+    along = place - k
+    step = line[k + 1] - line[k]
+    offset = px[:, 1] - (line[k, 1] + along * step[:, 1])
+    dist = np.abs(offset) * np.abs(step[:, 0]) / np.maximum(np.hypot(step[:, 0], step[:, 1]), 1e-9)
+    inside = (dist < 1.5 * width) & (px[:, 0] >= line[0, 0] - 0.5) & (px[:, 0] <= line[-1, 0] + 0.5)
+    if not inside.any():
+        return
+    px, k, along, offset, dist, place = (a[inside] for a in (px, k, along, offset, dist, place))
+    alpha = ((1 - along) * amount_at[k] + along * amount_at[k + 1]) * smooth(1.5 - dist / width)
+    above = sample(frame, line - [0.0, width + 1.5], radius=0)
+    below = sample(frame, line + [0.0, width + 1.5], radius=0)
+    side = unit(0.5 + offset / (2 * width))[:, None]
+    w0, w1 = (1 - along)[:, None], along[:, None]
+    colour = (w0 * above[k] + w1 * above[k + 1]) * (1 - side) + (w0 * below[k] + w1 * below[k + 1]) * side
+    mid = (len(line) - 1) / 2
+    across = np.abs(place - mid) / mid
+    taper = unit(2.0 * np.minimum(place, len(line) - 1 - place))  # the shadow fades out at the outer corners
+    shadow = taper * (0.08 + 0.1 * across ** 2) * np.exp(-0.5 * (dist / max(0.3 * width, 0.5)) ** 2)
+    tint = 1.0 + saturation * (_LIP_SHADOW - 1.0)  # a black-and-white photo's shadow stays grey
+    blend_at(frame, px, colour * (1.0 - shadow[:, None] * tint), alpha)

@@ -1,0 +1,89 @@
+"""Pixel helpers the renderer's painting shares: sampling, polygons, bands between contours, blending."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def sample(image: np.ndarray, points: np.ndarray, radius: int = 1) -> np.ndarray:
+    """Pixels [K * (2r+1)^2, 3] around points [K, 2] (clamped to the image)."""
+    h, w = image.shape[:2]
+    offsets = np.arange(-radius, radius + 1)
+    xs = np.clip(np.rint(points[:, 0])[:, None, None] + offsets[None, None, :], 0, w - 1).astype(int)
+    ys = np.clip(np.rint(points[:, 1])[:, None, None] + offsets[None, :, None], 0, h - 1).astype(int)
+    return image[ys, xs].reshape(-1, 3).astype(np.float64)
+
+
+def inside(px: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    a, b = polygon, np.roll(polygon, -1, axis=0)
+    y = px[:, 1:2]
+    crosses = (a[:, 1] > y) != (b[:, 1] > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_at = a[:, 0] + (y - a[:, 1]) * (b[:, 0] - a[:, 0]) / (b[:, 1] - a[:, 1])
+    return (crosses & (px[:, 0:1] < x_at)).sum(axis=1) % 2 == 1
+
+
+def signed_distance(px: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Distance of points [P, 2] to a closed polygon [K, 2]: positive inside, negative outside."""
+    a = polygon
+    ab = np.roll(polygon, -1, axis=0) - a
+    ap = px[:, None, :] - a[None]
+    t = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
+    dist = np.sqrt(((ap - t[..., None] * ab[None]) ** 2).sum(-1)).min(axis=1)
+    return np.where(inside(px, polygon), dist, -dist)
+
+
+def pixel_box(frame: np.ndarray, polygon: np.ndarray):
+    """(box slices, pixel centres [P, 2]) of the frame pixels around a polygon, or None when it lies outside."""
+    h, w = frame.shape[:2]
+    x0, y0 = np.floor(polygon.min(axis=0)).astype(int) - 1
+    x1, y1 = np.ceil(polygon.max(axis=0)).astype(int) + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w - 1), min(y1, h - 1)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1]
+    return (slice(y0, y1 + 1), slice(x0, x1 + 1)), np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64)
+
+
+def between(px: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each pixel: the top and bottom contour heights at its x, and its place across (-1..1)."""
+    o = np.argsort(top[:, 0])
+    y_top = np.interp(px[:, 0], top[o, 0], top[o, 1])
+    o = np.argsort(bottom[:, 0])
+    y_bottom = np.interp(px[:, 0], bottom[o, 0], bottom[o, 1])
+    left, right = float(top[0, 0]), float(top[-1, 0])
+    across = (px[:, 0] - (left + right) / 2) / max(abs(right - left) / 2, 1.0)
+    return y_top, y_bottom, across
+
+
+def band_alpha(px: np.ndarray, top: np.ndarray, bottom: np.ndarray, left: float, right: float) -> np.ndarray:
+    """Antialiased coverage of the region between two curves (heights ``top``/``bottom`` at each pixel's x)."""
+    alpha = unit(px[:, 1] - top + 0.5) * unit(bottom - px[:, 1] + 0.5)
+    return alpha * unit(px[:, 0] - left + 0.5) * unit(right - px[:, 0] + 0.5)
+
+
+def blend(frame: np.ndarray, box, colour: np.ndarray, alpha: np.ndarray) -> None:
+    region = frame[box].reshape(-1, 3).astype(np.float32)
+    out = region + alpha[:, None].astype(np.float32) * (colour.astype(np.float32) - region)
+    frame[box] = np.clip(out + 0.5, 0, 255).astype(np.uint8).reshape(frame[box].shape)
+
+
+def blend_at(frame: np.ndarray, px: np.ndarray, colour: np.ndarray, alpha: np.ndarray) -> None:
+    """Blend ``colour`` [N, 3] over the pixels at integer positions ``px`` [N, 2] with ``alpha`` [N]."""
+    xs, ys = px[:, 0].astype(np.int64), px[:, 1].astype(np.int64)
+    region = frame[ys, xs].astype(np.float32)
+    out = region + alpha[:, None].astype(np.float32) * (colour.astype(np.float32) - region)
+    frame[ys, xs] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    """x clipped to 0..1 (cheaper than np.clip on small arrays)."""
+    return np.minimum(np.maximum(x, 0.0), 1.0)
+
+
+def smooth(x: np.ndarray) -> np.ndarray:
+    x = unit(x)
+    return x * x * (3.0 - 2.0 * x)

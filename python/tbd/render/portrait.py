@@ -1,0 +1,159 @@
+"""Per-portrait analysis, done once: the colours the mouth and lids are painted in, the portrait's own
+teeth, and a copy of the portrait with a clean inner-lip line.
+
+Colours are sampled from the portrait where it shows them (its teeth, its cavity, its lashes) and
+otherwise plausible defaults lit to match and given the portrait's saturation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..face.topology import MEDIAPIPE_REGIONS as R
+from .pixels import LUMA, band_alpha, between, inside, pixel_box, sample, signed_distance
+
+
+CAVITY = np.array([58.0, 24.0, 26.0])
+TONGUE = np.array([140.0, 66.0, 68.0])
+TEETH = np.array([215.0, 207.0, 192.0])
+TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Colours (RGB 0..255) and sizes (px) used for one face."""
+
+    cavity: np.ndarray
+    tongue: np.ndarray
+    teeth: np.ndarray
+    lashes: np.ndarray
+    lash_width: float
+    saturation: float = 1.0
+    """The portrait's colourfulness relative to typical skin (0: black and white); painted colours follow it."""
+
+
+def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis: np.ndarray) -> Palette:
+    """Colours for one portrait (``mesh`` [478, 2] px in MediaPipe order)."""
+    skin = sample(image, mesh[[50, 280, 101, 330, 151, 9]], radius=2)
+    light = float(np.clip(np.median(skin @ LUMA) / 160.0, 0.5, 1.3))
+    chroma = (skin.max(axis=1) - skin.min(axis=1)) / np.maximum(skin @ LUMA, 1.0)
+    saturation = float(np.clip(np.median(chroma) / TYPICAL_SKIN_CHROMA, 0.0, 1.0))
+    teeth, cavity = TEETH * min(light, 240.0 / TEETH.max()), CAVITY * light  # bright teeth keep their ivory
+    # The portrait's own mouth, if open, shows its teeth (bright) and cavity (dark).
+    upper, lower = mesh[list(R.lips_inner_upper)], mesh[list(R.lips_inner_lower)]
+    gap = float(np.median((lower - upper)[2:-2] @ v_axis))
+    if gap > 0.04 * interocular:
+        x0, y0 = np.floor(np.minimum(upper.min(0), lower.min(0))).astype(int)
+        x1, y1 = np.ceil(np.maximum(upper.max(0), lower.max(0))).astype(int)
+        ys, xs = np.mgrid[max(y0, 0):min(y1, image.shape[0] - 1) + 1, max(x0, 0):min(x1, image.shape[1] - 1) + 1]
+        px = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
+        inner = image[ys.ravel(), xs.ravel()][inside(px, np.concatenate([upper, lower[-2:0:-1]]))].astype(np.float64)
+        if len(inner) >= 12:
+            luma = inner @ LUMA
+            spread = inner.max(axis=1) - inner.min(axis=1)
+            bright = inner[(luma >= np.percentile(luma, 75)) & (spread < 0.35 * np.maximum(luma, 1))]
+            if len(bright) >= 3 and np.median(bright @ LUMA) > 110:
+                teeth = np.median(bright, axis=0)
+            dark = inner[luma <= np.percentile(luma, 20)]
+            if np.median(dark @ LUMA) < 80:
+                cavity = np.median(dark, axis=0)
+    lash_points = np.concatenate([mesh[list(R.eye(s)[0][2:-2])] for s in ("right", "left")])
+    lash_pixels = sample(image, lash_points)
+    lashes = np.median(lash_pixels[np.argsort(lash_pixels @ LUMA)[: max(len(lash_pixels) // 4, 1)]], axis=0)
+    def matched(colour: np.ndarray) -> np.ndarray:  # the portrait's saturation: a grey photo gets a grey mouth
+        grey = float(colour @ LUMA)
+        return grey + saturation * (colour - grey)
+
+    return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
+                   lash_width=max(0.045 * interocular, 0.8), saturation=saturation)
+
+
+@dataclass(frozen=True)
+class SourceTeeth:
+    """The portrait's own visible teeth: colours and how tooth-like each pixel is, in a box of the portrait."""
+
+    origin: np.ndarray  # (x, y) px of the box's first pixel
+    colours: np.ndarray  # float32 [h, w, 3]
+    weight: np.ndarray  # float32 [h, w], 0 (not a tooth) .. 1
+
+    def sample(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(colours [N, 3], weights [N]) at points [N, 2] px (nearest pixel; weight 0 outside the box)."""
+        h, w = self.weight.shape
+        x = np.rint(points[:, 0] - self.origin[0]).astype(np.int64)
+        y = np.rint(points[:, 1] - self.origin[1]).astype(np.int64)
+        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        x, y = np.clip(x, 0, w - 1), np.clip(y, 0, h - 1)
+        return self.colours[y, x], self.weight[y, x] * inside
+
+
+def find_source_teeth(image: np.ndarray, upper: np.ndarray, lower: np.ndarray, teeth: np.ndarray) -> SourceTeeth | None:
+    """The teeth the portrait shows between its inner-lip contours [K, 2] (None when it shows none).
+
+    A pixel counts as tooth as far as it is inside the opening, bright (near the ``teeth`` colour's
+    brightness) and of little colour (lips, gums and the cavity are red or dark).
+    """
+    polygon = np.concatenate([upper, lower[-2:0:-1]]).astype(np.float64)
+    roi = pixel_box(image, polygon)
+    if roi is None:
+        return None
+    box, px = roi
+    top, bottom, _ = between(px, upper, lower)
+    inside = band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()))
+    colours = image[box].reshape(-1, 3).astype(np.float32)
+    luma = colours @ LUMA.astype(np.float32)
+    chroma = colours.max(axis=1) - colours.min(axis=1)
+    bright = float(teeth @ LUMA)
+    weight = inside * np.clip((luma - 0.55 * bright) / (0.2 * bright), 0.0, 1.0) \
+        * np.clip(1.0 - (chroma / np.maximum(luma, 1.0) - 0.3) / 0.15, 0.0, 1.0)
+    if weight.sum() < 12:
+        return None
+    h, w = image[box].shape[:2]
+    return SourceTeeth(np.array([box[1].start, box[0].start], np.float64), colours.reshape(h, w, 3),
+                       weight.reshape(h, w).astype(np.float32))
+
+
+def clean_lip_line(image: np.ndarray, mesh: np.ndarray, interocular: float) -> np.ndarray:
+    """A copy of the portrait with cavity and teeth pixels along the inner-lip contour filled with lip colour.
+
+    A smile's dark corners and teeth often reach a little past the landmarks; when the lips
+    close, those pixels would stay as specks along the lip line. They are filled by diffusion from
+    their lighter neighbours (a few pixels per face, so the portrait itself barely changes): just
+    outside the contour, and around the mouth's corners, where the lips' triangles meet at a
+    point and sample the texture on both sides of it.
+    """
+    out = image.copy()
+    upper, lower = mesh[list(R.lips_inner_upper)], mesh[list(R.lips_inner_lower)]
+    polygon = np.concatenate([upper, lower[-2:0:-1]]).astype(np.float64)
+    band = max(0.06 * interocular, 1.5)
+    roi = pixel_box(out, np.concatenate([polygon - band, polygon + band]))
+    if roi is None:
+        return out
+    box, px = roi
+    patch = out[box].astype(np.float64)
+    shape = patch.shape[:2]
+    distance = signed_distance(px, polygon).reshape(shape)
+    lips = np.concatenate([mesh[list(R.lips_outer_lower[2:-2])], mesh[list(R.lips_outer_upper[2:-2])]])
+    lip_luma = float(np.median(sample(image, (lips + np.concatenate([lower[2:-2], upper[2:-2]])) / 2) @ LUMA))
+    # Outside the opening, and its outermost pixel row (sampled bilinearly at the contour): pixels
+    # much darker than the lips (the cavity) or pale and grey (teeth) do not belong to the lips.
+    luma = patch @ LUMA
+    grey = (patch.max(axis=2) - patch.min(axis=2)) < 0.22 * np.maximum(luma, 1.0)
+    corners = polygon[[0, len(upper) - 1]]
+    near_corner = (np.hypot(*(px[:, None] - corners[None]).transpose(2, 0, 1)).min(axis=1) < 1.5 * band).reshape(shape)
+    foreign = (luma < 0.8 * lip_luma) | (grey & (luma > 1.05 * lip_luma))
+    mask = ((distance < 1.0) | near_corner) & (distance > -band) & foreign
+    if not mask.any():
+        return out
+    known = ~foreign  # only lip-like pixels feed the fill
+    for _ in range(int(np.ceil(2 * band)) + 4):
+        padded = np.pad(patch * known[..., None], ((1, 1), (1, 1), (0, 0)))
+        weight = np.pad(known.astype(np.float64), 1)
+        total = sum(padded[1 + dy:shape[0] + 1 + dy, 1 + dx:shape[1] + 1 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+        count = sum(weight[1 + dy:shape[0] + 1 + dy, 1 + dx:shape[1] + 1 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+        fill = mask & ~known & (count > 0)
+        patch[fill] = total[fill] / count[fill, None]
+        known = known | fill
+    out[box] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
+    return out
