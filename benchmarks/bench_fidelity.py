@@ -58,6 +58,16 @@ def espeak_clip(out: Path) -> Path:
     return path
 
 
+def face_crop(frame: np.ndarray, box: np.ndarray, margin: float = 0.45) -> np.ndarray:
+    """A square around a face box (x0, y0, x1, y1) grown by ``margin`` of its size, inside the frame."""
+    x0, y0, x1, y1 = box
+    side = min(max(x1 - x0, y1 - y0) * (1 + 2 * margin), *frame.shape[:2])
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left = int(np.clip(cx - side / 2, 0, frame.shape[1] - side))
+    top = int(np.clip(cy - side / 2, 0, frame.shape[0] - side))
+    return frame[top:top + int(side), left:left + int(side)]
+
+
 def _mean(values: list[float]) -> float | None:
     values = [v for v in values if v is not None]
     return float(np.mean(values)) if values else None
@@ -99,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# tbd {tbd.__version__} fidelity benchmark, generator {args.generator}, {args.size} px, "
           f"{platform.machine()} {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
     print(f"# portraits {list(names)}; emotions {emotions}; speech {[s.name for s in speech]}")
-    print("| portrait | emotion | speech | FER (middle mean) | response vs neutral | smile | blinks (min apex) | "
+    print("| portrait | emotion | speech | FER (middle mean) | response vs neutral | smile | blinks seen/asked (min apex) | "
           "identity | max chroma | lip r |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     rows, reports, sheet_cells, sheet_labels = [], {}, [], []
@@ -125,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                 "fer": fer.label, "fer_score": fer.score, "fer_ok": fer.correct,
                 "response": None if response is None else shapes.responses[response[0]],
                 "smile": float(np.mean([shapes.measured["mouthSmileLeft"], shapes.measured["mouthSmileRight"]])),
-                "blinks": bl.count, "blink_apex": bl.min_apex, "blink_durations": [e.duration_s for e in bl.events],
-                "flickers": bl.flickers, "identity": report.identity.median,
+                "blinks": bl.count, "blinks_asked": bl.requested_count, "blink_apex": bl.min_apex, "blink_durations": [e.duration_s for e in bl.events],
+                "flickers": bl.flickers, "identity": report.identity.median if report.identity else None,
                 "chroma": report.colour.render_max_chroma, "lip_r": report.lipsync.r if report.lipsync else None,
             }
             rows.append(row)
@@ -135,10 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             apex = "-" if row["blink_apex"] is None else f"{row['blink_apex']:.2f}"
             lip = "-" if row["lip_r"] is None else f"{row['lip_r']:.3f}"
             print(f"| {name} | {emotion} | {clip.stem} | {fer.label} {fer.score:.2f}{' ok' if fer.correct else ''} | "
-                  f"{resp} | {row['smile']:.3f} | {bl.count} ({apex}) | {ident} | {row['chroma']:.1f} | {lip} |",
+                  f"{resp} | {row['smile']:.3f} | {bl.count}/{bl.requested_count} ({apex}) | {ident} | {row['chroma']:.1f} | {lip} |",
                   flush=True)
             mid = anims[emotion].frames[len(anims[emotion].frames) // 2]
-            cells.append(mid)
+            cells.append(face_crop(mid, np.nanmedian(neutral_track.boxes, axis=0)))
             mark = "+" if fer.correct else "x"
             labels.append(f"{mark} {fer.label} {fer.score:.2f}")
             bar.update()
@@ -176,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     apexes = [r["blink_apex"] for r in rows if r["blink_apex"] is not None]
     v = min(apexes) if apexes else None
     lines.append(("every blink apex eyeBlink (min)", v, f">= {t.blink_apex:.2f}", None if v is None else v >= t.blink_apex))
+    seen, asked = sum(r["blinks"] for r in rows), sum(r["blinks_asked"] or 0 for r in rows)
+    v = seen / asked if asked else None
+    lines.append(("blinks seen / blinks in the motion", v, "= 1.00", None if v is None else seen == asked))
     durations = [d for r in rows for d in r["blink_durations"]]
     inside = float(np.mean([0.1 <= d <= 0.4 for d in durations])) if durations else None
     lines.append(("blink durations in 100-400 ms (fraction)", inside, "= 1.00", None if inside is None else inside == 1.0))

@@ -209,3 +209,22 @@ def test_cli_evaluates_a_video_with_its_soundtrack(renders, small_portrait, tmp_
     report = EvalReport.from_json(tmp_path / "r.json")
     assert report.n_frames == renders["happy"].motion.n_frames and report.lipsync.r is not None
     assert report.fer.target == "happy" and report.blendshapes.requested["mouthSmileLeft"] > 0.3
+
+
+def test_gif_and_frame_folder_are_read_on_a_constant_clock(tmp_path, hopper):
+    from pathlib import Path
+
+    from tbd.evaluate import load_clip
+    from tbd.export import write_gif, write_png_dir
+
+    a = np.ascontiguousarray(hopper[:128, :128])
+    b = a.copy()
+    b[:10] = 0
+    frames = np.stack([a] * 5 + [b] * 3 + [a] * 2)  # the GIF writer merges repeated frames
+    write_gif(Path(tmp_path / "x.gif"), frames, 25.0)
+    clip = load_clip(tmp_path / "x.gif")
+    assert clip.fps == pytest.approx(25.0) and clip.n_frames == 10
+    assert [bool((f[:10] == 0).all()) for f in clip.frames] == [False] * 5 + [True] * 3 + [False] * 2
+    write_png_dir(Path(tmp_path / "frames"), frames)
+    clip = load_clip(tmp_path / "frames", fps=30)
+    assert clip.n_frames == 10 and clip.fps == 30 and np.array_equal(clip.frames, frames)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import TbdError
+from ..errors import NoFaceError, TbdError
 from .blendshapes import compare, requested_from_plan
 from .blinks import BlinkConfig, blinks
 from .clip import Clip, load_clip, middle
@@ -146,7 +146,10 @@ def evaluate(
     ident = colour = None
     if portrait is not None:
         image = _portrait(portrait)
-        ident = identity(image, clip.frames, config.identity, progress=progress)
+        try:
+            ident = identity(image, clip.frames, config.identity, progress=progress)
+        except NoFaceError:  # dlib's detector is frontal-only
+            notes.append("dlib found no face in the portrait (a turned face?): identity not measured")
         lap("identity")
         from ..face import detect
 

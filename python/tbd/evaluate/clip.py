@@ -108,15 +108,26 @@ def _read_folder(path: Path) -> np.ndarray:
 
 
 def _read_gif(path: Path) -> tuple[np.ndarray, float]:
+    """Frames on a constant clock: a frame shown k times the shortest duration is repeated k times
+    (GIF writers merge identical consecutive frames into one longer one)."""
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
-            frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)]
-            duration_ms = float(im.info.get("duration") or 40.0)
+            frames, durations = [], []
+            for f in ImageSequence.Iterator(im):
+                frames.append(np.asarray(f.convert("RGB")))
+                durations.append(max(float(f.info.get("duration") or 40.0), 10.0))
     except (UnidentifiedImageError, OSError) as exc:
         raise VideoError(f"{path}: not a readable GIF ({exc})") from exc
-    return _checked(np.stack(frames), str(path)), 1000.0 / max(duration_ms, 1.0)
+    # The frame period: the durations' common divisor (merged frames last whole multiples of it),
+    # unless the durations are irregular (e.g. 33 and 34 ms), then the shortest one.
+    base = float(np.gcd.reduce([int(round(d)) for d in durations]))
+    if base < 0.5 * min(durations):
+        base = min(durations)
+    repeats = [max(1, round(d / base)) for d in durations]
+    stacked = np.repeat(np.stack(frames), repeats, axis=0)
+    return _checked(stacked, str(path)), 1000.0 / base
 
 
 def _read_video(path: Path) -> tuple[np.ndarray, float, Audio | None]:
