@@ -44,6 +44,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "chin": ("AU17",),
 }
 """Which AUs' appearance each flattened region of the portrait carries."""
+BROAD_GROUPS = ("fold", "chin")
+"""Groups whose folds and bulges are broad: flattened against a wider local mean."""
 DRAWN: tuple[str, ...] = ("AU1", "AU2", "AU4", "AU6", "AU7", "AU9", "AU10", "AU12L", "AU12R", "AU14L", "AU14R",
                           "AU15", "AU17")
 """The AUs that have an appearance map, in map order."""
@@ -76,18 +78,25 @@ class Appearance:
 
     def paint(self, texture: np.ndarray, map_weights: np.ndarray, flat_weights: np.ndarray,
               out: np.ndarray) -> np.ndarray:
-        """``out`` (uint8 [H, W, 3]) = ``texture`` with one frame's appearance (weights from `weights`)."""
+        """``out`` (uint8 [H, W, 3]) = ``texture`` with one frame's appearance (weights from `weights`).
+
+        Only the box is written: ``out`` must hold ``texture`` outside it (a copy made once).
+        """
         y0, y1, x0, x1 = self.box
-        out[...] = texture
-        if not (map_weights.any() or flat_weights.any()):
-            return out
         patch = texture[y0:y1, x0:x1].astype(np.float32)
-        if flat_weights.any():
-            patch += np.tensordot(flat_weights, self.flat, axes=1)
-        if map_weights.any():
-            patch *= (1.0 + np.tensordot(map_weights, self.maps, axes=1))[..., None]
-        np.clip(patch + 0.5, 0, 255, out=patch)
-        out[y0:y1, x0:x1] = patch.astype(np.uint8)
+        if not (map_weights.any() or flat_weights.any()):
+            out[y0:y1, x0:x1] = texture[y0:y1, x0:x1]
+            return out
+        for k in np.flatnonzero(flat_weights):  # few are non-zero in a frame
+            patch += flat_weights[k] * self.flat[k]
+        used = np.flatnonzero(map_weights)
+        if len(used):
+            shade = np.tensordot(map_weights[used], self.maps[used], axes=1)
+            shade += 1.0
+            patch *= shade[..., None]
+        patch += 0.5
+        np.clip(patch, 0, 255, out=patch)
+        out[y0:y1, x0:x1] = patch  # truncates: with the 0.5 above, rounds to nearest
         return out
 
 
@@ -236,8 +245,8 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     for k, dv in enumerate((-0.02, 0.04, 0.1)):
         half = 0.07 + 0.02 * k
         nose += _line(uv, np.array([[-half, bridge_v + dv + 0.02], [0.0, bridge_v + dv], [half, bridge_v + dv + 0.02]]),
-                      fine, 0.2)
-    maps["AU9"] = nose
+                      1.5 * fine, 0.35)
+    maps["AU9"] = 0.6 * nose
     masks["nose"] = _blob(uv, np.array([0.0, bridge_v + 0.05]), 0.12, 0.1)
 
     # Mouth: the nasolabial fold from the nose wing to beside the lip corner, the cheek bulge
@@ -258,8 +267,9 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
         maps["AU10"] += 0.8 * profile * (t < 0.7) * own_side
         maps[f"AU14{suffix}"] = -0.8 * _blob(uv, corner + [out_dir * 0.06, 0.0], 0.025, 0.035)
         maps["AU15"] += -0.6 * _blob(uv, corner + [out_dir * 0.01, 0.09], 0.05, 0.05)
-        masks["fold"] = np.maximum(masks["fold"], np.maximum(np.exp(-0.5 * (d / (3 * fold)) ** 2) * (t > 0.02),
-                                                             cheek) * own_side)
+        at_corner = _blob(uv, corner + [out_dir * 0.05, -0.02], 0.07, 0.06)  # the crease at a smile's corner
+        masks["fold"] = np.maximum(masks["fold"], np.maximum.reduce(
+            [np.exp(-0.5 * (d / (3 * fold)) ** 2) * (t > 0.02), cheek, at_corner]) * own_side)
     chin_v = (lip_bottom[1] + fuv[CHIN, 1]) / 2
     rng = np.random.default_rng(0)  # the chin's dimpling: a fixed, smooth bump pattern
     dimples = gaussian_filter(rng.standard_normal((h, w)), max(0.02 * px_per_iod, 0.7)).ravel()
@@ -273,8 +283,11 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
 
     maps_arr = np.stack([maps[a].reshape(h, w) for a in DRAWN]).astype(np.float32) * config.crease_depth
     patch = image[y0:y0 + h, x0:x0 + w].astype(np.float32)
-    flat = _flattened(patch, mesh, np.array([x0, y0], np.float64), px_per_iod, config)
-    flat_arr = np.stack([(flat - patch) * masks[g].reshape(h, w, 1) for g in GROUPS]).astype(np.float32)
+    origin = np.array([x0, y0], np.float64)
+    fine_flat = _flattened(patch, mesh, origin, config.flatten_sigma * px_per_iod, config.flatten_keep_grain)
+    broad_flat = _flattened(patch, mesh, origin, config.flatten_fold_sigma * px_per_iod, config.flatten_keep_grain)
+    flat_arr = np.stack([((broad_flat if g in BROAD_GROUPS else fine_flat) - patch) * masks[g].reshape(h, w, 1)
+                         for g in GROUPS]).astype(np.float32)
     source = np.asarray(source_aus, np.float64)
     source_drawn = source[[AU_INDEX[a] for a in DRAWN]].astype(np.float32)
     source_groups = np.array([source[[AU_INDEX[a] for a in GROUPS[g]]].max() for g in GROUPS], np.float32)
@@ -287,8 +300,8 @@ def _sorted(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[order], y[order]
 
 
-def _flattened(patch: np.ndarray, mesh: np.ndarray, origin: np.ndarray, px_per_iod: float,
-               config: RenderConfig) -> np.ndarray:
+def _flattened(patch: np.ndarray, mesh: np.ndarray, origin: np.ndarray, sigma_px: float,
+               keep_grain: float) -> np.ndarray:
     """The skin of ``patch`` with creases and bulges evened toward its local mean brightness.
 
     The mean is taken over skin only (eyes, brows and lips are left out of it), so that a
@@ -296,20 +309,23 @@ def _flattened(patch: np.ndarray, mesh: np.ndarray, origin: np.ndarray, px_per_i
     """
     shape = patch.shape[:2]
     skin = np.ones(shape, np.float32)
-    features = [R.eye("right")[0] + R.eye("right")[1][::-1], R.eye("left")[0] + R.eye("left")[1][::-1],
-                R.lips_outer_upper + R.lips_outer_lower[::-1]]
-    for contour in features:
+    # Eyes are widened generously (lashes, lid margins); the lips only a little, so that the
+    # creases at the corners of a smiling mouth are flattened too.
+    features = [(R.eye("right")[0] + R.eye("right")[1][::-1], (1.35, 1.35)),
+                (R.eye("left")[0] + R.eye("left")[1][::-1], (1.35, 1.35)),
+                (R.lips_outer_upper + R.lips_outer_lower[::-1], (1.03, 1.15))]
+    for contour, grow in features:
         polygon = mesh[list(contour)].astype(np.float64)
         centre = polygon.mean(axis=0)
-        skin -= _polygon_mask(shape, centre + 1.35 * (polygon - centre), origin)
+        skin -= _polygon_mask(shape, centre + np.array(grow) * (polygon - centre), origin)
     for brow in (R.brow_right, R.brow_left):
         half = len(brow) // 2
         polygon = np.concatenate([mesh[list(brow[:half])], mesh[list(brow[half:])][::-1]]).astype(np.float64)
         centre = polygon.mean(axis=0)
         skin -= _polygon_mask(shape, centre + 1.4 * (polygon - centre), origin)
     skin = np.clip(skin, 0.0, 1.0)
-    sigma = max(config.flatten_sigma * px_per_iod, 1.0)
+    sigma = max(sigma_px, 1.0)
     weight = np.maximum(gaussian_filter(skin, sigma), 1e-3)
     mean = np.stack([gaussian_filter(patch[..., c] * skin, sigma) / weight for c in range(3)], axis=-1)
-    flat = mean + config.flatten_keep_grain * (patch - mean)  # the local mean colour, with a little of the grain
+    flat = mean + keep_grain * (patch - mean)  # the local mean colour, with a little of the grain
     return patch + skin[..., None] * (flat - patch)

@@ -55,7 +55,9 @@ class RenderConfig:
     flatten_source: float = 0.9
     """How much of the portrait's own creases and bulges is flattened where its expression is undone (0..1)."""
     flatten_sigma: float = 0.06
-    """Scale of the skin's local mean colour that flattened skin takes."""
+    """Scale of the skin's local mean colour that flattened fine wrinkles take (eyes, forehead, brows, nose)."""
+    flatten_fold_sigma: float = 0.16
+    """The same for the broad folds and bulges (nasolabial fold, cheek, chin)."""
     flatten_keep_grain: float = 0.35
     """How much of the skin's fine texture (pores, freckles) flattened skin keeps."""
     min_crease_px: float = 0.9

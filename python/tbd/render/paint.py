@@ -18,6 +18,7 @@ from .portrait import Palette, SourceTeeth
 
 _LIP_SHADOW = np.array([0.8, 1.15, 1.1])  # the shadow between closed lips is darker and redder than the lips
 TEETH_SHADOW_TINT = np.array([1.0, 0.82, 0.78])  # teeth in the mouth's shadow take the cavity's warm light
+TEETH_SHADOW_DEPTH = 0.35  # how bright fully shadowed teeth are, relative to lit ones
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
 def _in_shadow(colour: np.ndarray, light: float, palette: Palette) -> np.ndarray:
     """Teeth colours [N, 3] dimmed to ``light`` (0..1), warmer as they darken (in the portrait's saturation)."""
     tint = 1.0 + palette.saturation * (TEETH_SHADOW_TINT - 1.0)
-    return colour * light * (1.0 - (1.0 - light) * (1.0 - tint))
+    return light * colour + (1.0 - light) * TEETH_SHADOW_DEPTH * palette.teeth * tint
 
 
 def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lift: np.ndarray, palette: Palette,

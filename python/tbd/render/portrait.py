@@ -18,6 +18,7 @@ from .pixels import LUMA, band_alpha, between, inside, pixel_box, sample, signed
 CAVITY = np.array([58.0, 24.0, 26.0])
 TONGUE = np.array([140.0, 66.0, 68.0])
 TEETH = np.array([215.0, 207.0, 192.0])
+TYPICAL_SKIN_BALANCE = np.array([1.18, 0.94, 0.82])  # skin's RGB over its luma in neutrally lit photos
 TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
 
 
@@ -40,7 +41,12 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     light = float(np.clip(np.median(skin @ LUMA) / 160.0, 0.5, 1.3))
     chroma = (skin.max(axis=1) - skin.min(axis=1)) / np.maximum(skin @ LUMA, 1.0)
     saturation = float(np.clip(np.median(chroma) / TYPICAL_SKIN_CHROMA, 0.0, 1.0))
-    teeth, cavity = TEETH * min(light, 240.0 / TEETH.max()), CAVITY * light  # bright teeth keep their ivory
+    # The photo's white balance, read from its skin against typical skin: warm light makes warm teeth.
+    balance = np.clip((np.median(skin, axis=0) / max(float(np.median(skin @ LUMA)), 1.0)) / TYPICAL_SKIN_BALANCE,
+                      0.8, 1.25)
+    balance /= float(balance @ LUMA)
+    teeth = TEETH * balance * min(light, 240.0 / (TEETH * balance).max())  # bright teeth keep their ivory
+    cavity = CAVITY * light
     # The portrait's own mouth, if open, shows its teeth (bright) and cavity (dark).
     upper, lower = mesh[list(R.lips_inner_upper)], mesh[list(R.lips_inner_lower)]
     gap = float(np.median((lower - upper)[2:-2] @ v_axis))

@@ -86,7 +86,7 @@ class Renderer:
         self._texture = clean_lip_line(image, face.mesh, frame.scale)
         self._appearance = build_appearance(self._texture, face.mesh, frame, self._source_aus, cfg) \
             if cfg.appearance else None
-        self._painted = np.empty_like(self._texture)  # one frame's texture with its appearance
+        self._painted = self._texture.copy()  # one frame's texture with its appearance (painted in the face's box)
         self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
         self._source_gaps = self._column_gaps(self.mesh.vertices[None])[0]
         self._outer_corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]
