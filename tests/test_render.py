@@ -230,13 +230,14 @@ def test_blink_moves_only_the_eyelids(scene):
     lowest_lid = found.mesh[list(r.eye_right_lower + r.eye_left_lower), 1].max()
     below = int(np.ceil(lowest_lid + 0.12 * found.interocular))
     assert np.array_equal(open_frame[below:], shut_frame[below:])
-    # And a detector sees the cheeks, nose, mouth and jaw where they were.
+    # And a detector sees the cheeks, nose, mouth and jaw where they were (its whole-face fit
+    # shifts a little when the eyes close, about 1-2 % of the IOD, though those pixels are equal).
     before, after = _seen(open_frame), _seen(shut_frame)
     moved = np.linalg.norm(after.landmarks - before.landmarks, axis=1) / before.interocular
     away = measure.face_uv(before)[:, 1] > 0.35
-    assert moved[away].max() < 0.045 and np.median(moved[away]) < 0.012
+    assert moved[away].max() < 0.045 and np.median(moved[away]) < 0.02
     mouth = list(r.lips_outer_upper + r.lips_outer_lower)
-    assert moved[mouth].max() < 0.02
+    assert moved[mouth].max() < 0.03
     assert max(measure.eye_openness(after)) < 0.4 * min(measure.eye_openness(before))
 
 
