@@ -316,3 +316,27 @@ print(minilm_available(), get_text_encoder().name, unlisted.aus == {},
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "hash-384-v1", "True", "True", "True"]
+
+
+def test_plan_schema_v2_seconds_and_v1_compat():
+    """Version-2 plans carry their time unit; version-1 dicts (fractions of the clip) still load;
+    a plan in seconds validates and reads the same curves at absolute times."""
+    plan = think("calm at first, then furious")
+    d = plan.to_dict()
+    assert d["schema_version"] == 2 and d["time_unit"] == "clip"
+    v1 = {k: v for k, v in d.items() if k != "time_unit"}
+    v1["schema_version"] = 1
+    assert EmotionPlan.from_dict(v1) == plan
+    seconds = plan.in_seconds(10.0)
+    assert seconds.time_unit == "s" and EmotionPlan.from_dict(seconds.to_dict()) == seconds
+    times = np.linspace(0, 10, 11)
+    np.testing.assert_allclose(seconds.au_at(times), plan.au_at(times, 10.0), atol=1e-6)
+    np.testing.assert_allclose(plan.au_curves(11, fps=1.0), plan.au_at(times, 10.0), atol=1e-6)
+    with pytest.raises(tbd.PlanError):
+        plan.au_at(times)  # normalised times need the clip's duration
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+    validator.validate(json.loads(seconds.to_json()))
+    late = plan.to_dict()
+    late["keyframes"][-1][0] = 3.0  # beyond the clip in a normalised plan
+    assert not validator.is_valid(late)

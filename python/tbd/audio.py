@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from dataclasses import dataclass
@@ -146,17 +147,29 @@ def features(audio: Audio, fps: float = 25.0) -> AudioFeatures:
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
     n = audio.n_frames(fps)
-    centres = ((np.arange(n) + 0.5) * audio.rate / fps).astype(np.int64)
+    centres = frame_centres(np.arange(n), audio.rate, fps)
+    padded = np.pad(audio.samples, (N_FFT // 2, N_FFT // 2 + N_FFT))
+    return features_at(padded, centres, audio.rate, fps)
+
+
+def frame_centres(frames: np.ndarray, rate: int, fps: float) -> np.ndarray:
+    """Sample index of the midpoint of each video frame (``(i + 0.5) / fps`` seconds)."""
+    return ((np.asarray(frames) + 0.5) * rate / fps).astype(np.int64)
+
+
+def features_at(padded: np.ndarray, centres: np.ndarray, rate: int, fps: float) -> AudioFeatures:
+    """Features of the frames whose midpoints are ``centres``; ``padded`` holds the samples
+    with ``N_FFT // 2`` samples before sample 0 (zeros at a clip's start). Batch ``features``
+    and the live sessions' incremental features both go through here, so they agree exactly."""
     half = N_FFT // 2
-    padded = np.pad(audio.samples, (half, half + N_FFT))
     frames = padded[centres[:, None] + np.arange(N_FFT)[None, :]]  # window centred on centres
 
     window = np.hanning(N_FFT).astype(np.float32)
     power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 / (window**2).sum()
-    mel = np.log(power @ _mel_filterbank(audio.rate).T + 1e-6).astype(np.float32)
+    mel = np.log(power @ _mel_filterbank(rate).T + 1e-6).astype(np.float32)
 
     # RMS over one video frame's worth of samples, so energy follows syllables, not the FFT window.
-    hop = max(1, int(audio.rate / fps))
+    hop = max(1, int(rate / fps))
     lo = np.clip(centres - hop // 2 + half, 0, len(padded))
     seg = padded[lo[:, None] + np.arange(hop)[None, :]]
     energy = np.sqrt((seg.astype(np.float64) ** 2).mean(axis=1)).astype(np.float32)
@@ -165,6 +178,7 @@ def features(audio: Audio, fps: float = 25.0) -> AudioFeatures:
     return AudioFeatures(mel=mel, energy=energy, loudness=loudness, fps=float(fps))
 
 
+@functools.lru_cache(maxsize=8)
 def _mel_filterbank(rate: int, n_mels: int = N_MELS, fmin: float = 60.0, fmax: float | None = None) -> np.ndarray:
     """Triangular HTK-mel filters ``[n_mels, N_FFT // 2 + 1]``."""
     fmax = fmax or rate / 2

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -87,54 +87,77 @@ def _umask() -> int:
 
 
 def write_video(
-    path: Path, frames: np.ndarray, fps: float, audio: np.ndarray | None = None, audio_rate: int = 16000
-) -> None:
-    """H.264 video (yuv420p) with optional AAC mono audio, through PyAV."""
+    path: Path, frames: np.ndarray | Iterable[np.ndarray], fps: float, audio: np.ndarray | None = None,
+    audio_rate: int = 16000,
+) -> int:
+    """H.264 video (yuv420p) with optional AAC mono audio, through PyAV. ``frames`` is an
+    array ``[T, H, W, 3]`` or an iterable of such chunks (rendered on the fly: each chunk goes
+    straight to the encoder, so no more than one chunk is in memory). Returns the frame count."""
     try:
         import av
     except ImportError as exc:
         raise BackendError("writing video needs PyAV: pip install 'tbd[video]'") from exc
-    frames = _even(frames)
+    chunks = [frames] if isinstance(frames, np.ndarray) else frames
+    n = 0
     with _atomic_path(path) as tmp, av.open(str(tmp), mode="w") as container:
-        video = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
-        video.width, video.height = frames.shape[2], frames.shape[1]
+        rate = Fraction(fps).limit_denominator(1001)
+        video = container.add_stream("libx264", rate=rate)
         video.pix_fmt = "yuv420p"
         video.options = {"crf": "20", "preset": "veryfast"}
-        sound = None
-        if audio is not None:
-            sound = container.add_stream("aac", rate=audio_rate, layout="mono")
-        for image in frames:
-            container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        sound = container.add_stream("aac", rate=audio_rate, layout="mono") if audio is not None else None
+        samples = None if audio is None else np.asarray(audio, dtype=np.float32)
+        sent = 0  # audio samples encoded so far (interleaved with the video, chunk by chunk)
+
+        def send_audio(until: int) -> None:
+            nonlocal sent
+            block = 1024
+            while sound is not None and sent < min(until, len(samples)):
+                chunk = np.ascontiguousarray(samples[None, sent : min(sent + block, len(samples))])
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = audio_rate, sent
+                container.mux(sound.encode(frame))
+                sent += chunk.shape[1]
+
+        for chunk in chunks:
+            chunk = _even(np.asarray(chunk))
+            if n == 0:
+                video.width, video.height = chunk.shape[2], chunk.shape[1]
+            for image in chunk:
+                container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+            n += len(chunk)
+            send_audio(int(n / fps * audio_rate))
+        if n == 0:
+            raise OutputError(f"{path}: no frames to write")
         container.mux(video.encode())
         if sound is not None:
-            samples = np.asarray(audio, dtype=np.float32)[None, :]
-            block = 1024
-            for start in range(0, samples.shape[1], block):
-                chunk = np.ascontiguousarray(samples[:, start : start + block])
-                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
-                frame.sample_rate, frame.pts = audio_rate, start
-                container.mux(sound.encode(frame))
+            send_audio(len(samples))
             container.mux(sound.encode())
+    return n
 
 
-def write_gif(path: Path, frames: np.ndarray, fps: float) -> None:
+def write_gif(path: Path, frames: np.ndarray | Iterable[np.ndarray], fps: float) -> None:
     """Animated GIF through Pillow (palette per frame, looping)."""
     from PIL import Image
 
-    images = [Image.fromarray(f) for f in frames]
+    chunks = [frames] if isinstance(frames, np.ndarray) else frames
+    images = [Image.fromarray(f) for chunk in chunks for f in chunk]
     with _atomic_path(path) as tmp:
         images[0].save(
             tmp, format="GIF", save_all=True, append_images=images[1:], duration=1000.0 / fps, loop=0
         )
 
 
-def write_png_dir(path: Path, frames: np.ndarray) -> None:
-    """One PNG per frame: ``frame_00000.png``, ..."""
+def write_png_dir(path: Path, frames: np.ndarray | Iterable[np.ndarray]) -> None:
+    """One PNG per frame: ``frame_00000.png``, ... (``frames``: an array or chunks of one)."""
     from PIL import Image
 
+    chunks = [frames] if isinstance(frames, np.ndarray) else frames
     with _atomic_path(path, directory=True) as tmp:
-        for i, frame in enumerate(frames):
-            Image.fromarray(frame).save(tmp / f"frame_{i:05d}.png")
+        i = 0
+        for chunk in chunks:
+            for frame in chunk:
+                Image.fromarray(frame).save(tmp / f"frame_{i:05d}.png")
+                i += 1
 
 
 def write_curves(path: Path, motion: Motion, extra: dict[str, Any] | None = None) -> None:

