@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .config import RenderConfig
 from .renderer import Renderer
 
-__all__ = ["Renderer"]
+__all__ = ["Renderer", "RenderConfig"]

@@ -1,0 +1,108 @@
+"""RENDER v2 appearance: wrinkles and folds follow the AUs, the portrait's own are flattened, colours stay the portrait's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tbd import face
+from tbd.face.topology import MEDIAPIPE_REGIONS as R
+from tbd.motion import channels as ch
+from tbd.render import Renderer, RenderConfig
+from tbd.render.appearance import DRAWN, GROUPS
+
+LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def motion_vector(**aus: float) -> np.ndarray:
+    v = np.zeros(ch.N_CHANNELS, np.float32)
+    for name, value in aus.items():
+        for channel in ((name + "L", name + "R") if name in ("AU12", "AU14") else (name,)):
+            v[ch.index(channel)] = value
+    return v
+
+
+@pytest.fixture(scope="module")
+def portrait(portrait_path) -> np.ndarray:
+    return np.asarray(Image.open(portrait_path).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def found(portrait):
+    return face.detect(portrait, backend="mediapipe")
+
+
+def _box(found: face.FaceModel, centre: np.ndarray, half: float) -> tuple[slice, slice]:
+    r = half * found.interocular
+    return slice(int(centre[1] - r), int(centre[1] + r) + 1), slice(int(centre[0] - r), int(centre[0] + r) + 1)
+
+
+def _glabella(found):
+    return _box(found, found.mesh[[168, 9]].mean(axis=0), 0.15)  # between the nose root and the brows
+
+
+def test_maps_are_finite_and_cover_every_drawn_au(portrait, found):
+    renderer = Renderer(portrait, found)
+    appearance = renderer._appearance
+    assert appearance.maps.shape[0] == len(DRAWN) and appearance.flat.shape[0] == len(GROUPS)
+    assert np.isfinite(appearance.maps).all() and np.isfinite(appearance.flat).all()
+    for k, name in enumerate(DRAWN):
+        assert np.abs(appearance.maps[k]).max() > 0.02, f"{name} draws nothing"
+
+
+def test_brow_lowerer_draws_lines_between_the_brows(portrait, found):
+    """Same geometry with and without appearance: only the drawn lines differ, and they darken the glabella."""
+    lines = Renderer(portrait, found).render_frame(motion_vector(AU4=1.0))
+    plain = Renderer(portrait, found, config=RenderConfig(appearance=False)).render_frame(motion_vector(AU4=1.0))
+    region = _glabella(found)
+    darker = (plain[region] @ LUMA) - (lines[region] @ LUMA)
+    assert darker.max() > 12.0 and (darker > 5.0).sum() >= 8  # lines, beside the lit bunching of the skin
+    # Far from the face nothing changes.
+    assert np.array_equal(lines[:10], plain[:10])
+
+
+def test_appearance_vanishes_with_its_au(portrait, found):
+    """An AU the portrait does not show adds nothing when its intensity is back at zero."""
+    renderer = Renderer(portrait, found)
+    region = _glabella(found)
+    assert found.source_aus.get("AU4", 0.0) < 0.1  # too little to flatten
+    at_rest = renderer.render_frame(motion_vector())
+    plain = Renderer(portrait, found, config=RenderConfig(appearance=False)).render_frame(motion_vector())
+    assert np.abs(at_rest[region].astype(int) - plain[region]).max() <= 1
+
+
+def test_smiling_portraits_folds_are_flattened_when_asked_not_to_smile(portrait, found):
+    """The bundled portrait smiles broadly: a neutral render evens out the skin beside its mouth."""
+    assert min(found.source_aus["AU12L"], found.source_aus["AU12R"]) > 0.5
+    neutral = Renderer(portrait, found).render_frame(motion_vector())
+    plain = Renderer(portrait, found, config=RenderConfig(appearance=False)).render_frame(motion_vector())
+    wing, corner = found.mesh[129], found.mesh[R.lips_outer_upper[0]]
+    region = _box(found, (wing + corner) / 2 - [0.08 * found.interocular, 0], 0.12)
+
+    def roughness(img: np.ndarray) -> float:
+        luma = img[region] @ LUMA
+        return float(np.std(luma - luma.mean()))
+
+    assert roughness(neutral) < 0.85 * roughness(plain)
+
+
+def test_black_and_white_portrait_stays_black_and_white(portrait):
+    grey = np.repeat(np.asarray(Image.fromarray(portrait).convert("L"))[..., None], 3, axis=2)
+    renderer = Renderer(grey, face.detect(grey, backend="mediapipe"))
+    for values in (motion_vector(AU25=1.0, AU26=0.8, AU12=0.8, AU6=0.6), motion_vector(AU4=1.0, AU9=0.8, AU10=0.6, AU25=1.0),
+                   motion_vector(AU45=1.0, AU15=1.0, AU17=0.8)):
+        frame = renderer.render_frame(values).astype(int)
+        chroma = frame.max(axis=2) - frame.min(axis=2)
+        assert chroma.max() <= 2, chroma.max()
+
+
+def test_gains_saturate_and_invert():
+    cfg = RenderConfig()
+    gains = cfg.gains(ch.AU_CHANNELS)
+    requested = np.linspace(0, 1, 11, dtype=np.float32)[:, None].repeat(len(gains), axis=1)
+    drawn = cfg.drawn(requested, gains)
+    assert (np.diff(drawn, axis=0) >= 0).all() and drawn.max() <= cfg.max_drawn
+    small = cfg.drawn(np.full(len(gains), 0.01, np.float32), gains)
+    np.testing.assert_allclose(small, 0.01 * gains, rtol=1e-3)  # the gain is the slope at rest
+    np.testing.assert_allclose(cfg.requested(drawn, gains), requested, atol=1e-4)
