@@ -94,7 +94,7 @@ class RenderConfig:
     """Half-width of the meeting line painted where the portrait's open lips close."""
     lip_line_max_gap: float = 0.02
     """Lips closer than this at the centre get the meeting line."""
-    teeth_shadow: float = 0.55
+    teeth_shadow: float = 0.6
     """Brightness of the teeth, relative to lit, in a barely open mouth with the lips relaxed."""
     teeth_lit_gap: float = 0.22
     """An inner-lip gap this wide (or lips drawn back by AU10, AU12 or AU20 at 1) lights the teeth fully."""

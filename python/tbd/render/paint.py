@@ -17,8 +17,8 @@ from .portrait import Palette, SourceTeeth
 
 
 _LIP_SHADOW = np.array([0.8, 1.15, 1.1])  # the shadow between closed lips is darker and redder than the lips
-TEETH_SHADOW_TINT = np.array([1.0, 0.82, 0.78])  # teeth in the mouth's shadow take the cavity's warm light
-TEETH_SHADOW_DEPTH = 0.35  # how bright fully shadowed teeth are, relative to lit ones
+TEETH_SHADOW_TINT = np.array([1.0, 0.74, 0.62])  # teeth in the mouth's shadow take the cavity's warm light
+TEETH_SHADOW_DEPTH = 0.5  # how bright fully shadowed teeth are, relative to lit ones
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from .pixels import LUMA, band_alpha, between, inside, pixel_box, sample, signed
 CAVITY = np.array([58.0, 24.0, 26.0])
 TONGUE = np.array([140.0, 66.0, 68.0])
 TEETH = np.array([215.0, 207.0, 192.0])
+CORNER_FILL = 2.5  # how far from the mouth's corners cavity pixels are filled with lip colour (in fill bands)
 TYPICAL_SKIN_BALANCE = np.array([1.18, 0.94, 0.82])  # skin's RGB over its luma in neutrally lit photos
 TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
 
@@ -147,13 +148,15 @@ def clean_lip_line(image: np.ndarray, mesh: np.ndarray, interocular: float) -> n
     luma = patch @ LUMA
     grey = (patch.max(axis=2) - patch.min(axis=2)) < 0.22 * np.maximum(luma, 1.0)
     corners = polygon[[0, len(upper) - 1]]
-    near_corner = (np.hypot(*(px[:, None] - corners[None]).transpose(2, 0, 1)).min(axis=1) < 1.5 * band).reshape(shape)
+    # A smile's dark corners reach far along the lip line; closed, they would leave an upturned dark line.
+    near_corner = (np.hypot(*(px[:, None] - corners[None]).transpose(2, 0, 1)).min(axis=1)
+                   < CORNER_FILL * band).reshape(shape)
     foreign = (luma < 0.8 * lip_luma) | (grey & (luma > 1.05 * lip_luma))
     mask = ((distance < 1.0) | near_corner) & (distance > -band) & foreign
     if not mask.any():
         return out
     known = ~foreign  # only lip-like pixels feed the fill
-    for _ in range(int(np.ceil(2 * band)) + 4):
+    for _ in range(int(np.ceil(CORNER_FILL * band)) + 4):
         padded = np.pad(patch * known[..., None], ((1, 1), (1, 1), (0, 0)))
         weight = np.pad(known.astype(np.float64), 1)
         total = sum(padded[1 + dy:shape[0] + 1 + dy, 1 + dx:shape[1] + 1 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
