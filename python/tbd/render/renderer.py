@@ -279,7 +279,7 @@ class Renderer:
         values = np.asarray(values, dtype=np.float32)
         if values.ndim != 2 or values.shape[1] != ch.N_CHANNELS:
             raise ValueError(f"motion values must be [F, {ch.N_CHANNELS}], got shape {values.shape}")
-        aus = np.clip(values[:, _AU], 0.0, 1.0)
+        aus = self._requested(values)
         drawn = self.config.drawn(aus, self._gain)  # as strong as a viewer reads it; the portrait's own is undone as it is
         delta = np.concatenate([drawn, interaction_weights(drawn)], axis=1) - self._source_weights
         gaze = np.clip(values[:, _GAZE], -1.0, 1.0)
@@ -299,6 +299,13 @@ class Renderer:
         self._turn_head(dst, values[:, _POSE])
         teeth = self._teeth(drawn, dst[:, self.mesh.lips_upper] - before)
         return dst, dst[:, lids] + lid_shift, mouth_change, teeth
+
+    def _requested(self, values: np.ndarray) -> np.ndarray:
+        """The AU intensities [F, n_AU] to draw for motion values [F, n_channels] (a broad smile parts the lips)."""
+        aus = np.clip(np.asarray(values, np.float32)[:, _AU], 0.0, 1.0)
+        smile = np.minimum(aus[:, AU_INDEX["AU12L"]], aus[:, AU_INDEX["AU12R"]])
+        aus[:, AU_INDEX["AU25"]] = np.maximum(aus[:, AU_INDEX["AU25"]], self.config.smile_parts_lips * smile)
+        return aus
 
     def _separate_lips(self, dst: np.ndarray) -> None:
         """Lips may touch but not pass through each other."""
@@ -377,7 +384,7 @@ class Renderer:
 
     def _render_values(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         dst, open_lids, mouth_change, teeth = self._deform(values)
-        drawn = self.config.drawn(np.clip(np.asarray(values, np.float32)[:, _AU], 0.0, 1.0), self._gain)
+        drawn = self.config.drawn(self._requested(values), self._gain)
         if out is None:
             out = np.empty((len(values), *self.image.shape), np.uint8)
         if self._appearance is None:
