@@ -123,7 +123,7 @@ def _side_of(uv: np.ndarray, points: np.ndarray) -> np.ndarray:
     return np.sign((uv - points[0]) @ normal + 1e-12)
 
 
-def _crease(distance: np.ndarray, width: float, side: np.ndarray | None = None, light: float = 0.35) -> np.ndarray:
+def _crease(distance: np.ndarray, width: float, side: np.ndarray | None = None, light: float = 0.2) -> np.ndarray:
     """A crease's profile: -1 at its bottom, with a faint lit ridge beside it (on ``side`` > 0 only, if given)."""
     dark = -np.exp(-0.5 * (distance / width) ** 2)
     ridge = light * np.exp(-0.5 * ((distance - 1.8 * width) / width) ** 2)
@@ -201,9 +201,11 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     mid_v = (inner_r[1] + inner_l[1]) / 2
     gap = max(inner_l[0] - inner_r[0], 0.1)
     glabella = np.zeros(len(uv))
-    for sign in (-1.0, 1.0):
-        x = sign * 0.18 * gap
-        glabella += _line(uv, np.array([[x + sign * 0.02, mid_v - 0.14], [x, mid_v + 0.1]]), fine * 1.2, 0.25)
+    for sign in (-1.0, 1.0):  # converging downward, the inner one longer (corrugator pulls toward the nose root)
+        x = sign * 0.16 * gap
+        glabella += _line(uv, np.array([[x + sign * 0.035, mid_v - 0.12], [x, mid_v + 0.08]]), fine * 1.4, 0.35)
+        glabella += 0.5 * _line(uv, np.array([[x + sign * 0.09, mid_v - 0.08], [x + sign * 0.05, mid_v + 0.04]]),
+                                fine * 1.2, 0.4)
     root_v = fuv[NOSE_ROOT, 1]
     glabella += 0.7 * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), fine, 0.3)
     bunch = _blob(uv, np.array([0.0, mid_v - 0.06]), 0.25, 0.06) * (1 - np.exp(-0.5 * (uv[:, 0] / 0.06) ** 2))

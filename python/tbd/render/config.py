@@ -73,6 +73,8 @@ class RenderConfig:
     """How far the skin above an upper lid follows it in a blink (the lid unfolds, the brow stays)."""
     max_source_blink: float = 0.6
     """A portrait's own lid closure above this is treated as this (the eye must still be openable)."""
+    sclera_min_px: float = 0.3
+    """Least height (px) that a raised upper lid (AU5) uncovers before the white of the eye is painted there."""
     lid_paint_min_px: float = 0.3
     """Least lid descent (px) before the closing lid is painted over the eye."""
     lid_lift: float = 0.1

@@ -124,6 +124,24 @@ def _in_shadow(colour: np.ndarray, light: float, palette: Palette) -> np.ndarray
     return light * colour + (1.0 - light) * TEETH_SHADOW_DEPTH * palette.teeth * tint
 
 
+def draw_sclera(frame: np.ndarray, lid_now: np.ndarray, lid_before: np.ndarray, palette: Palette) -> None:
+    """Paint the white of the eye that a raised upper lid uncovers: from its contour now [K, 2] down to
+    where it was before it rose [K, 2], in the portrait's sclera colour, shadowed under the lid."""
+    polygon = np.concatenate([lid_now, lid_before[-2:0:-1]]).astype(np.float64)
+    box = pixel_box(frame, polygon)
+    if box is None:
+        return
+    region, px = box
+    top, bottom, across = between(px, lid_now, lid_before)
+    alpha = band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()))
+    if not alpha.any():
+        return
+    depth = unit((px[:, 1] - top) / np.maximum(bottom - top, 1e-3))
+    # Darker under the lid's edge and toward the corners (the eyeball curves away).
+    shade = (0.72 + 0.28 * smooth(depth * 1.5)) * (1.0 - 0.25 * unit(np.abs(across)) ** 2)
+    blend(frame, region, palette.sclera[None] * shade[:, None], alpha * 0.95)
+
+
 def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lift: np.ndarray, palette: Palette,
                 cover: float = 1.0) -> None:
     """Paint the upper lid over the part of the eye it now covers: from its open contour down to its current one.

@@ -7,7 +7,7 @@ otherwise plausible defaults lit to match and given the portrait's saturation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from .pixels import LUMA, band_alpha, between, inside, pixel_box, sample, signed
 CAVITY = np.array([58.0, 24.0, 26.0])
 TONGUE = np.array([140.0, 66.0, 68.0])
 TEETH = np.array([215.0, 207.0, 192.0])
+SCLERA = np.array([222.0, 214.0, 206.0])
 CORNER_FILL = 2.5  # how far from the mouth's corners cavity pixels are filled with lip colour (in fill bands)
 TYPICAL_SKIN_BALANCE = np.array([1.18, 0.94, 0.82])  # skin's RGB over its luma in neutrally lit photos
 TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
@@ -32,6 +33,7 @@ class Palette:
     teeth: np.ndarray
     lashes: np.ndarray
     lash_width: float
+    sclera: np.ndarray = field(default_factory=lambda: SCLERA.copy())
     saturation: float = 1.0
     """The portrait's colourfulness relative to typical skin (0: black and white); painted colours follow it."""
 
@@ -74,7 +76,30 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
         return grey + saturation * (colour - grey)
 
     return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
-                   lash_width=max(0.045 * interocular, 0.8), saturation=saturation)
+                   lash_width=max(0.045 * interocular, 0.8), sclera=matched(_sclera(image, mesh, light)),
+                   saturation=saturation)
+
+
+def _sclera(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
+    """The white of the portrait's eyes: the brighter, greyer pixels inside the eye openings (a default if too few)."""
+    colours = []
+    for side in ("right", "left"):
+        upper, lower = (list(x) for x in R.eye(side))
+        polygon = np.concatenate([mesh[upper], mesh[lower][::-1]]).astype(np.float64)
+        box = pixel_box(image, polygon)
+        if box is None:
+            continue
+        region, px = box
+        pixels = image[region].reshape(-1, 3).astype(np.float64)[inside(px, polygon)]
+        colours.append(pixels)
+    pixels = np.concatenate(colours) if colours else np.zeros((0, 3))
+    if len(pixels) >= 8:
+        luma = pixels @ LUMA
+        chroma = pixels.max(axis=1) - pixels.min(axis=1)
+        white = pixels[(luma >= np.percentile(luma, 80)) & (chroma <= np.percentile(chroma, 60))]
+        if len(white) >= 3 and float(np.median(white @ LUMA)) > 90:
+            return np.median(white, axis=0)
+    return SCLERA * min(light, 1.0)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from ..face.rig import AU_INDEX, INTERACTIONS, JAW_DROP, LIP_OPENING, N_AU, eye_
 from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..motion import Motion
 from ..motion import channels as ch
-from .paint import Teeth, draw_eyelid, draw_lip_line, draw_mouth
+from .paint import Teeth, draw_eyelid, draw_lip_line, draw_mouth, draw_sclera
 from .portrait import clean_lip_line, find_source_teeth, make_palette
 from .appearance import build_appearance
 from .config import RenderConfig
@@ -38,6 +38,7 @@ _AU = np.array(ch.indices(ch.AU_CHANNELS))
 _POSE = np.array(ch.indices(ch.POSE_CHANNELS))
 _GAZE = np.array(ch.indices(ch.GAZE_CHANNELS))
 _BLINK = AU_INDEX["AU45"]
+_LID_RAISER = AU_INDEX["AU5"]
 _OPENING = [AU_INDEX[name] for name in LIP_OPENING]
 _JAW = [AU_INDEX[name] for name in JAW_DROP]
 
@@ -112,6 +113,8 @@ class Renderer:
             upper, lower = eye.rows[0, 1:-1], eye.rows[-1, 1:-1]
             for k, t in enumerate(EYE_ROWS, start=1):
                 basis[:, eye.rows[k, 1:-1]] = (1 - t) * basis[:, upper] + t * basis[:, lower]
+                # The upper lid rises over the eyeball (AU5 uncovers sclera; `_finish` paints it), which stays.
+                basis[_LID_RAISER, eye.rows[k, 1:-1]] = t * basis[_LID_RAISER, lower]
         basis[_BLINK] = 0.0  # blinks close exactly in _close_eyes
         basis = frame.vectors_to_image(basis)
         self._calibrate_corners(basis)
@@ -347,6 +350,11 @@ class Renderer:
         lids = [eye.rows[0] for eye in self.mesh.eyes]
         axis = self.mesh.frame.axes[1].astype(np.float32)
         covered = ((dst[:, lids] - open_lids) @ axis).max(axis=2)  # [F, 2] how far each lid came down, px
+        # How far AU5 raised each upper lid beyond the portrait's own (px vectors [F, 2, cols, 2]).
+        V = len(self.mesh.vertices)
+        raiser = self._basis[_LID_RAISER].reshape(V, 2)[lids]
+        raised = np.maximum(drawn[:, _LID_RAISER] - self._source_aus[_LID_RAISER], 0.0)[:, None, None, None] * raiser
+        uncovered = -(raised @ axis).min(axis=2)  # [F, 2] px
         # Where the portrait's open lips are now shut, their meeting line is repainted (no seam of teeth).
         columns = self._column_gaps(dst)
         shut = np.clip(1.0 - columns / 1.5, 0.0, 1.0) * np.clip((self._source_gaps - columns) / 1.5, 0.0, 1.0)
@@ -363,9 +371,11 @@ class Renderer:
         pulled = np.max(drawn[:, [AU_INDEX[a] for a in ("AU10", "AU12L", "AU12R", "AU20")]], axis=1)
         light = cfg.teeth_shadow + (1.0 - cfg.teeth_shadow) * np.clip(
             np.maximum(gaps / (cfg.teeth_lit_gap * scale), pulled), 0.0, 1.0)
-        for frame, vertices, gap, lid_open, lid_cover, closed, mouth_opacity, frame_teeth, light in zip(
-                frames, dst, gaps, open_lids, covered, shut, opacity, teeth, light):
+        for frame, vertices, gap, lid_open, lid_cover, closed, mouth_opacity, frame_teeth, light, lid_raise, white in zip(
+                frames, dst, gaps, open_lids, covered, shut, opacity, teeth, light, raised, uncovered):
             for k in range(2):
+                if white[k] > cfg.sclera_min_px and lid_cover[k] < cfg.lid_paint_min_px:
+                    draw_sclera(frame, vertices[lids[k]], vertices[lids[k]] - lid_raise[k], self._palette)
                 if lid_cover[k] > cfg.lid_paint_min_px:
                     draw_eyelid(frame, lid_open[k], vertices[lids[k]], -cfg.lid_lift * scale * axis, self._palette,
                                 cover=max(cfg.lid_fade * scale * min(lid_cover[k] / (cfg.lid_lift * scale), 1.0), 0.5))
