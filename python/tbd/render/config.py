@@ -47,6 +47,8 @@ class RenderConfig:
     # ---- appearance (wrinkles, folds, shading; see appearance.py) --------------------------
     appearance: bool = True
     """Draw the AUs' appearance changes (lines, folds, bulges) and flatten the portrait's own."""
+    appearance_step: float = 0.02
+    """Appearance weights are rounded to this step (invisible), so frames in a steady expression share a texture."""
     crease_depth: float = 0.22
     """How much darker the bottom of a crease is at intensity 1 (fraction of the skin's brightness)."""
     crease_width: float = 0.014

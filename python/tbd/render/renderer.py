@@ -399,12 +399,22 @@ class Renderer:
             out = np.empty((len(values), *self.image.shape), np.uint8)
         if self._appearance is None:
             frames = kernels.mesh_warp(self._texture, self.mesh.vertices, dst, self.mesh.triangles, out=out)
-        else:  # each frame warps its own texture: the portrait with that frame's wrinkles and folds
+        else:  # frames warp their own texture: the portrait with their wrinkles and folds
             frames = out
-            map_weights, flat_weights = self._appearance.weights(drawn)
-            for f in range(len(values)):
-                texture = self._appearance.paint(self._texture, map_weights[f], flat_weights[f], self._painted)
-                kernels.mesh_warp(texture, self.mesh.vertices, dst[f:f + 1], self.mesh.triangles, out=out[f:f + 1])
+            # Weights in steps too small to see, so that runs of frames share one texture and one warp call.
+            step = self.config.appearance_step
+            weights = np.round(np.concatenate(self._appearance.weights(drawn), axis=1) / step) * step
+            n_maps = len(self._appearance.maps)
+            start = 0
+            while start < len(values):
+                stop = start + 1
+                while stop < len(values) and np.array_equal(weights[stop], weights[start]):
+                    stop += 1
+                texture = self._appearance.paint(self._texture, weights[start, :n_maps], weights[start, n_maps:],
+                                                 self._painted)
+                kernels.mesh_warp(texture, self.mesh.vertices, dst[start:stop], self.mesh.triangles,
+                                  out=out[start:stop])
+                start = stop
         self._finish(frames, dst, open_lids, mouth_change, teeth, drawn)
         return frames
 
