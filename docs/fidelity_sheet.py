@@ -1,0 +1,105 @@
+"""Before/after contact sheet of the seven basic emotions on development portraits (issue 9).
+
+    python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR]
+
+For each portrait: the rig's motion for the bundled speech and each emotion; the frame at 60 % of
+the clip is rendered by this tree's renderer ("after") and, with ``--before-tree`` (a checkout of
+an earlier commit, e.g. ``git worktree add /tmp/old 43924ab`` with its ``tbd/_C*.so`` copied in),
+by that tree's renderer ("before"), in a subprocess so that the two packages never mix. Cells are
+cropped to the face and labelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised", "afraid", "disgusted")
+PORTRAITS = ("hopper", "astronaut")
+HERE = Path(__file__).resolve().parent
+_RENDER = r"""
+import sys, json
+import numpy as np
+tree, out, names = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+if tree != "-":  # import that tree's tbd, not the installed one
+    sys.meta_path = [f for f in sys.meta_path if "ScikitBuild" not in type(f).__name__]
+    sys.path.insert(0, tree + "/python")
+sys.path.insert(0, sys.argv[4])
+import tbd
+from tbd import assets, face
+from tbd.render import Renderer
+import portraits as portrait_set
+emotions = sys.argv[5].split(",")
+talker = tbd.Talker("rig", progress=False)
+found = {p.name: p for p in portrait_set.portraits(256)}
+cells, boxes = [], []
+for name in names:
+    image = found[name].image
+    model = face.detect(image)
+    renderer = Renderer(image, model)
+    x0, y0, x1, y1 = model.bbox
+    m = 0.18 * (x1 - x0)
+    boxes.append([max(int(x0 - m), 0), max(int(y0 - 1.6 * m), 0), min(int(x1 + m), image.shape[1]), min(int(y1 + m), image.shape[0])])
+    row = []
+    for emotion in emotions:
+        motion = talker.motion(assets.speech_path(), emotion, seed=0)
+        row.append(renderer.render_frame(motion.values[int(0.6 * motion.n_frames)]))
+    cells.append(np.stack(row))
+np.savez(out, cells=np.stack(cells), boxes=np.array(boxes))
+print("tbd from", tbd.__file__)
+"""
+
+
+def render(tree: str, out: Path, portraits: list[str], emotions: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
+                    str(HERE.parent / "benchmarks"), ",".join(emotions)], check=True)
+    data = np.load(out)
+    return data["cells"], data["boxes"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(HERE / "fidelity_before_after.png"))
+    parser.add_argument("--before-tree", default=None, help="checkout of the earlier commit to compare with")
+    parser.add_argument("--portraits", nargs="+", default=list(PORTRAITS))
+    parser.add_argument("--cell", type=int, default=112, help="cell width in px")
+    args = parser.parse_args(argv)
+    from PIL import Image, ImageDraw
+
+    import tempfile
+
+    rows: list[tuple[str, np.ndarray, np.ndarray]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        after = render("-", Path(tmp) / "after.npz", args.portraits, list(EMOTIONS))
+        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, list(EMOTIONS)) \
+            if args.before_tree else None
+    for k, name in enumerate(args.portraits):
+        if before is not None:
+            rows.append((f"{name}\nbefore", before[0][k], after[1][k]))
+        rows.append((f"{name}\nafter" if before is not None else name, after[0][k], after[1][k]))
+    x0, y0, x1, y1 = rows[0][2]
+    cell_w = args.cell
+    cell_h = int(round(cell_w * (y1 - y0) / (x1 - x0)))
+    label_w, head_h = 80, 16
+    sheet = Image.new("RGB", (label_w + cell_w * len(EMOTIONS), head_h + cell_h * len(rows)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for j, emotion in enumerate(EMOTIONS):
+        draw.text((label_w + j * cell_w + 4, 2), emotion, fill="black")
+    for i, (label, cells, box) in enumerate(rows):
+        draw.text((4, head_h + i * cell_h + 4), label, fill="black")
+        bx0, by0, bx1, by1 = (int(v) for v in box)
+        for j, frame in enumerate(cells):
+            crop = Image.fromarray(frame[by0:by1, bx0:bx1]).resize((cell_w, cell_h), Image.LANCZOS)
+            sheet.paste(crop, (label_w + j * cell_w, head_h + i * cell_h))
+    sheet.save(args.out, optimize=True)
+    print(json.dumps({"written": args.out, "rows": [r[0].replace("\n", " ") for r in rows]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
