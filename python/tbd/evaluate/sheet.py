@@ -54,7 +54,8 @@ def grid(cells: Sequence[Sequence[np.ndarray | None]], labels: Sequence[Sequence
             x = left + c * cw
             if image is not None:
                 im = Image.fromarray(np.asarray(image, np.uint8))
-                im.thumbnail((config.cell, config.cell), Image.LANCZOS)
+                scale = config.cell / max(im.width, im.height)  # fit the cell: small frames are enlarged
+                im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.LANCZOS)
                 sheet.paste(im, (x + (config.cell - im.width) // 2, y + (config.cell - im.height) // 2))
             if labels is not None and labels[r][c]:
                 draw.text((x + 3, y + config.cell + 2), labels[r][c], fill="black", font=font)
