@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=256, help="portrait size (px)")
     parser.add_argument("--generator", default="default", help="'default' (diffusion) or 'rig'")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("fidelity_out"))
+    parser.add_argument("--out", type=Path, default=portrait_set.default_cache().parent / "fidelity",
+                        help="where the sheet, reports and espeak clip go (default ~/.cache/tbd/fidelity)")
     parser.add_argument("--cell", type=int, default=112, help="contact-sheet cell size (px)")
     parser.add_argument("--quick", action="store_true", help=f"only {QUICK_PORTRAITS} and the bundled speech")
     args = parser.parse_args(argv)
