@@ -22,7 +22,7 @@ def _default_au_gain() -> dict[str, float]:
     # to the requested expression only; the portrait's own expression is undone at the rig's rate.
     return {"AU1": 1.8, "AU2": 1.6, "AU4": 2.4, "AU5": 2.0, "AU6": 1.6, "AU7": 1.6, "AU9": 2.2, "AU10": 1.8,
             "AU12L": 2.2, "AU12R": 2.2, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU20": 1.6, "AU23": 1.5, "AU24": 1.5,
-            "AU26": 1.5, "AU27": 1.3}
+            "AU26": 1.0, "AU27": 1.0}
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class RenderConfig:
     """Gains saturate (tanh) toward this many times the rig's displacement at intensity 1: strong
     requests stay anatomically possible."""
 
+    smile_squint_share: float = 1.0
+    """Of the AU6 added that way, this share is taken off the portrait's AU7 (the detector saw the same narrowing)."""
     smile_parts_lips: float = 0.6
     """A broad smile stretches the lips apart: AU25 is drawn at least this share of the weaker requested AU12."""
 

@@ -71,7 +71,10 @@ class Renderer:
             source[ch.index(name)] = value
         # A broad smile bunches the cheeks even where the detector reports no AU6: undo them too.
         smile = min(source[ch.index("AU12L")], source[ch.index("AU12R")])
-        source[ch.index("AU6")] = max(source[ch.index("AU6")], cfg.smile_cheek_share * smile)
+        inferred = max(cfg.smile_cheek_share * smile - source[ch.index("AU6")], 0.0)
+        source[ch.index("AU6")] += inferred
+        # The detector read those cheeks' narrowing of the eyes as lid tightening: do not undo it twice.
+        source[ch.index("AU7")] = max(source[ch.index("AU7")] - cfg.smile_squint_share * inferred, 0.0)
         self._source_aus = source[_AU].astype(np.float64)
         self.source_values = source.copy()
         self.source_values[_AU] = cfg.requested(source[_AU], self._gain)
