@@ -31,7 +31,7 @@ LIP_OPENING = {"AU25": 0.08, "AU26": 0.26, "AU27": 0.45}
 """Inner-lip gap at the mouth centre (IOD units) that each opening AU adds at intensity 1."""
 JAW_DROP = {"AU26": 0.95 * LIP_OPENING["AU26"], "AU27": 0.95 * LIP_OPENING["AU27"]}
 """How far the jaw (lower teeth, chin) drops at intensity 1 (IOD units); the lower lip adds the rest."""
-EYE_CLOSURE_LINE = 0.15
+EYE_CLOSURE_LINE = 0.05
 """Where closed lids meet, as a fraction of the way from the lower to the upper lid."""
 
 

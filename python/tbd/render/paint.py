@@ -169,7 +169,7 @@ def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, li
     # remains where the open lid's edge was.
     crease = 0.1 * np.exp(-0.5 * ((px[:, 1] - top) / max(cover, 1.0)) ** 2)
     colour *= (1.0 - 0.16 * depth ** 1.5 - crease)[:, None]
-    lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) * 0.9
+    lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) ** 0.7 * 0.95
     colour += lash[:, None] * (palette.lashes - colour)
     blend(frame, box, colour, alpha)
 
