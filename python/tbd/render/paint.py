@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .pixels import LUMA, band_alpha, between, blend, blend_at, pixel_box, sample, smooth, unit
+from .pixels import LUMA, band, band_alpha, between, blend, blend_at, pixel_box, sample, smooth, unit
 from .portrait import Palette, SourceTeeth
 
 
@@ -74,13 +74,11 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     """
     if opacity <= 0.0:
         return
-    polygon = np.concatenate([upper, lower[-2:0:-1]]).astype(np.float64)
-    roi = pixel_box(frame, polygon)
-    if roi is None:
+    opening = band(frame, upper, lower)
+    if opening is None:
         return
-    _, px = roi
-    top, bottom, _ = between(px, upper, lower)
-    alpha = band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max())) * opacity
+    _, px, top, bottom, _, alpha = opening
+    alpha = alpha * opacity
     inside = alpha > 0
     if not inside.any():
         return
@@ -127,13 +125,10 @@ def _in_shadow(colour: np.ndarray, light: float, palette: Palette) -> np.ndarray
 def draw_sclera(frame: np.ndarray, lid_now: np.ndarray, lid_before: np.ndarray, palette: Palette) -> None:
     """Paint the white of the eye that a raised upper lid uncovers: from its contour now [K, 2] down to
     where it was before it rose [K, 2], in the portrait's sclera colour, shadowed under the lid."""
-    polygon = np.concatenate([lid_now, lid_before[-2:0:-1]]).astype(np.float64)
-    box = pixel_box(frame, polygon)
-    if box is None:
+    uncovered = band(frame, lid_now, lid_before)
+    if uncovered is None:
         return
-    region, px = box
-    top, bottom, across = between(px, lid_now, lid_before)
-    alpha = band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()))
+    region, px, top, bottom, across, alpha = uncovered
     if not alpha.any():
         return
     depth = unit((px[:, 1] - top) / np.maximum(bottom - top, 1e-3))

@@ -87,3 +87,20 @@ def unit(x: np.ndarray) -> np.ndarray:
 def smooth(x: np.ndarray) -> np.ndarray:
     x = unit(x)
     return x * x * (3.0 - 2.0 * x)
+
+
+def band(frame: np.ndarray, top: np.ndarray, bottom: np.ndarray):
+    """The pixels between two contours [K, 2] that share their end points (a mouth opening, a lid band).
+
+    Returns (box slices, pixel centres [P, 2], top and bottom contour heights at each pixel's x [P],
+    place across the band -1..1 [P], antialiased coverage [P]), or None when the band lies outside
+    the frame.
+    """
+    polygon = np.concatenate([top, bottom[-2:0:-1]]).astype(np.float64)
+    found = pixel_box(frame, polygon)
+    if found is None:
+        return None
+    box, px = found
+    y_top, y_bottom, across = between(px, top, bottom)
+    alpha = band_alpha(px, y_top, y_bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()))
+    return box, px, y_top, y_bottom, across, alpha

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..face.topology import MEDIAPIPE_REGIONS as R
-from .pixels import LUMA, band_alpha, between, inside, pixel_box, sample, signed_distance
+from .pixels import LUMA, band, inside, pixel_box, sample, signed_distance
 
 
 CAVITY = np.array([58.0, 24.0, 26.0])
@@ -115,9 +115,9 @@ class SourceTeeth:
         h, w = self.weight.shape
         x = np.rint(points[:, 0] - self.origin[0]).astype(np.int64)
         y = np.rint(points[:, 1] - self.origin[1]).astype(np.int64)
-        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        within = (x >= 0) & (x < w) & (y >= 0) & (y < h)
         x, y = np.clip(x, 0, w - 1), np.clip(y, 0, h - 1)
-        return self.colours[y, x], self.weight[y, x] * inside
+        return self.colours[y, x], self.weight[y, x] * within
 
 
 def find_source_teeth(image: np.ndarray, upper: np.ndarray, lower: np.ndarray, teeth: np.ndarray) -> SourceTeeth | None:
@@ -126,18 +126,15 @@ def find_source_teeth(image: np.ndarray, upper: np.ndarray, lower: np.ndarray, t
     A pixel counts as tooth as far as it is inside the opening, bright (near the ``teeth`` colour's
     brightness) and of little colour (lips, gums and the cavity are red or dark).
     """
-    polygon = np.concatenate([upper, lower[-2:0:-1]]).astype(np.float64)
-    roi = pixel_box(image, polygon)
-    if roi is None:
+    opening = band(image, upper, lower)
+    if opening is None:
         return None
-    box, px = roi
-    top, bottom, _ = between(px, upper, lower)
-    inside = band_alpha(px, top, bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()))
+    box, _, _, _, _, coverage = opening
     colours = image[box].reshape(-1, 3).astype(np.float32)
     luma = colours @ LUMA.astype(np.float32)
     chroma = colours.max(axis=1) - colours.min(axis=1)
     bright = float(teeth @ LUMA)
-    weight = inside * np.clip((luma - 0.55 * bright) / (0.2 * bright), 0.0, 1.0) \
+    weight = coverage * np.clip((luma - 0.55 * bright) / (0.2 * bright), 0.0, 1.0) \
         * np.clip(1.0 - (chroma / np.maximum(luma, 1.0) - 0.3) / 0.15, 0.0, 1.0)
     if weight.sum() < 12:
         return None
