@@ -44,6 +44,19 @@ class TakeScores:
     mouth_err: float
 
 
+def live_values(gen, plan, feats, seed: int, kind: str) -> np.ndarray:
+    """Motion from a live stream fed the clip's feature rows (the plan resolved in seconds
+    against the clip, as batch does)."""
+    from tbd.generator.streaming import DiffusionStream, RigMotionStream, Timeline
+    from tbd.plan import clip_duration
+
+    timeline = Timeline(plan.in_seconds(clip_duration(feats.n_frames, feats.fps)), onset=ONSET_S)
+    stream = (DiffusionStream(gen, timeline, seed=seed) if kind == "diffusion"
+              else RigMotionStream(timeline, seed=seed, fps=feats.fps))
+    _, values = stream.push(feats.matrix(), final=True)
+    return values
+
+
 def channel_regions() -> dict[str, str]:
     from tbd.emotion.aus import action_unit
     from tbd.motion import channels as ch
@@ -132,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--w-g", type=float, nargs="*", default=[], help="extra global-only w_g values to sweep")
     parser.add_argument("--no-speed", action="store_true", help="skip the real-time factor measurement")
     parser.add_argument("--onnx", action="store_true", help="also time the ONNX path")
+    parser.add_argument("--live", action="store_true", help="also score the live (causal, block-wise) streams")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
@@ -159,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     configs += [(f"diffusion progressive t*={t}", {"guidance": "progressive", "t_star": t}) for t in args.t_star]
     configs += [(f"diffusion progressive w_l={w}", {"guidance": "progressive", "w_l": w}) for w in args.w_l]
     configs += [(f"diffusion global w_g={w}", {"guidance": "global", "w_g": w}) for w in args.w_g]
+    if args.live:
+        configs += [("rig live", {"live": "rig"}), ("diffusion live (progressive, 4 steps)", {"live": "diffusion"})]
 
     from pathlib import Path
 
@@ -175,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, opts in configs:
             if name == "rig":
                 values = rig.sample(plan, feats, seed=k).values
+            elif "live" in opts:
+                values = live_values(gen, plan, feats, k, opts["live"])
             else:
                 values = gen.sample(plan, feats, seed=k, **opts).values
             scores[name].append(score_take(values, clip.motions[t], plan, loud, 25.0, locals_, edited))

@@ -230,6 +230,7 @@ def test_wrong_format_channels_or_encoder_raise_weights_error(ckpt, tmp_path):
     cases = {
         "not a tbd DRAW model": dict(format="someone-elses"),
         "version 99": dict(format_version=99),
+        "version-1 weights take the clip position": dict(format_version=1),
         "motion channels": dict(channels=list(ch.CHANNELS[:-2])),
         "audio features": dict(audio_features="mfcc13"),
         "unknown text encoder": dict(text_encoder="word2vec-300"),

@@ -9,6 +9,7 @@ leaves torch alone, which is the default everywhere.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from typing import Iterator
 
@@ -20,10 +21,10 @@ _saved: int | None = None
 @contextlib.contextmanager
 def torch_threads(n: int | None) -> Iterator[None]:
     global _depth, _saved
-    if not n:
+    torch = sys.modules.get("torch")
+    if not n or torch is None:  # torch not loaded: nothing here uses it
         yield
         return
-    import torch
 
     with _LOCK:
         if _depth == 0:

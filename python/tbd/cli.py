@@ -44,6 +44,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-e", "--emotion", default=DEMO_EMOTION, help=f"default: {DEMO_EMOTION!r}")
     add_render_options(p)
 
+    p = sub.add_parser("live", help="run a live session over an audio file (20 ms chunks), print latency")
+    p.add_argument("audio")
+    p.add_argument("image", nargs="?", default=None, help="portrait (default: the bundled one; none with --no-render)")
+    p.add_argument("-e", "--emotion", default="", help="free-text emotion (default: neutral)")
+    p.add_argument("-o", "--output", default=None, help=".mp4 (needs rendering), .json or .csv curves")
+    p.add_argument("--no-render", action="store_true", help="motion and blendshapes only")
+    p.add_argument("--realtime", action="store_true", help="pace the chunks like a microphone")
+    p.add_argument("--chunk-ms", type=float, default=20.0)
+    p.add_argument("--generator", default=None, help="'rig', a .safetensors or .onnx file (default: bundled)")
+    p.add_argument("--size", type=int, default=256, help="longer side of the rendered frames (default 256)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=_live)
+
     try:
         from .generator.cli import add_cli
     except ImportError:
@@ -88,6 +103,53 @@ def _demo(args: argparse.Namespace) -> int:
 
     args.image, args.audio = str(assets.portrait_path()), str(assets.speech_path())
     return _animate(args)
+
+
+def _live(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from . import assets
+    from . import audio as audio_mod
+    from .export import check_output_path, output_kind, write_curves, write_video
+    from .live.runner import RunStats, drive
+    from .motion import Motion
+    from .talker import Talker
+
+    render = not args.no_render
+    if args.output:
+        check_output_path(args.output, inputs=(args.audio, args.image))
+        if output_kind(args.output) not in ("video", "curves") or (output_kind(args.output) == "video" and not render):
+            print("tbd: error: -o takes .mp4 (with rendering) or .json/.csv", file=sys.stderr)
+            return 2
+    sound = audio_mod.load(args.audio)
+    talker = Talker(args.generator, progress=False, threads=args.threads)
+    avatar = talker.prepare(args.image or str(assets.portrait_path()), size=args.size) if render else None
+    session = talker.stream(avatar, emotion=args.emotion, seed=args.seed)
+    stats = RunStats()
+    kept: list = []
+    batches = drive(session, sound.samples, sound.rate, chunk_s=args.chunk_ms / 1000, realtime=args.realtime,
+                    stats=stats, on_frames=lambda fs: kept.extend(f.values for f in fs))
+    if args.output and output_kind(args.output) == "video":
+        write_video(Path(args.output), (np.stack([f.image for f in fs]) for fs in batches), talker.fps,
+                    sound.samples, sound.rate)
+    else:
+        for _ in batches:
+            pass
+    if args.output and output_kind(args.output) == "curves":
+        write_curves(Path(args.output), Motion(np.stack(kept), fps=talker.fps, meta={"generator": session.generator_name}))
+    summary = stats.summary()
+    print(f"live: generator {session.generator_name}, lookahead {1000 * session.latency:.0f} ms, "
+          f"{summary['frames']} frames for {summary['audio_s']:.2f} s of audio in {args.chunk_ms:g} ms chunks"
+          + (" (paced)" if args.realtime else ""))
+    print(f"  first frame after {summary['first_frame_ms']} ms; CPU {summary['cpu_per_audio_s']:.3f} s per audio s; "
+          f"wall {summary['wall_s']:.2f} s" + (f"; frame delay p50 {summary['delay_p50_ms']} ms, "
+                                               f"p99 {summary['delay_p99_ms']} ms" if args.realtime else ""))
+    if args.output:
+        print(f"  wrote {args.output}")
+    session.close()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,7 +31,9 @@ from ..errors import WeightsError
 from ..motion import channels as ch
 
 FORMAT = "tbd-draw"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version 2 (tbd 0.2): the denoiser takes no clip-position input and has a frame-aligned
+global condition (``glob``); version-1 weights (``draw-v1``) do not fit it."""
 AUDIO_FEATURES = f"logmel80+loudness/v1/{AudioFeatures.N_FEATURES}"
 """Names the audio feature vector (``AudioFeatures.matrix``) a model was trained on."""
 
@@ -112,8 +114,11 @@ def check_format(fmt: Any, version: Any, source: str) -> None:
             "give weights written by `tbd train` or `tbd export-onnx`"
         )
     if str(version) != str(FORMAT_VERSION):
+        hint = ("version-1 weights take the clip position as an input, which streaming cannot give; retrain "
+                "with `tbd train` (docs/training.md) or use the bundled weights") if str(version) == "1" else \
+            "use weights written by this tbd's `tbd train` or `tbd export-onnx`"
         raise WeightsError(
-            f"{source}: DRAW format version {version} is not supported (this tbd reads version {FORMAT_VERSION})"
+            f"{source}: DRAW format version {version} is not supported (this tbd reads version {FORMAT_VERSION}): {hint}"
         )
 
 

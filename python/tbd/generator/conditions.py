@@ -3,14 +3,19 @@
 Every token is one fixed-length float vector (``TOKEN_DIM``), laid out as
 
     [type one-hot (null, global, local) | text embedding (384) | AU one-hot (24)
-     | AU peak intensity | AU profile (PROFILE_POINTS samples over the clip)
-     | span intensity, start, end]
+     | AU peak intensity | span intensity]
 
 * the *null* token is always present, so cross-attention never sees an empty key set;
-* one *global* token per emotion span: the sentence embedding of its label, plus its
-  intensity and time course (``g``);
-* one *local* token per active AU channel: the AU identity, its peak intensity and profile
-  over the clip, and the embedding of its muscle description (``L``).
+* one *global* token per emotion span: the sentence embedding of its label and its
+  intensity (``g``);
+* one *local* token per active AU channel: the AU identity, its peak intensity and the
+  embedding of its muscle description (``L``).
+
+Tokens carry no times. The time course enters frame by frame, at absolute times (seconds):
+``frame_local`` (the plan's AU targets on the local tokens' channels and their mask) and
+``frame_global`` (the intensity-weighted embedding of the emotion spans active at that
+frame and their total intensity), so nothing depends on the clip's length and a live
+session can build the same inputs frame by frame (docs/architecture.md, "Time model").
 
 ``M`` (``channel_mask``) is 1 on the motion channels the local tokens govern. This module is
 numpy only: the ONNX path builds the same tokens without torch.
@@ -27,13 +32,12 @@ import numpy as np
 
 from ..errors import BackendError
 from ..motion import channels as ch
-from ..plan import EmotionPlan
+from ..plan import EmotionPlan, clip_duration
 from ..text_encoder import EMBED_DIM, TextEncoder
 
 MAX_SPANS = 4
 MAX_LOCAL = len(ch.AU_CHANNELS)
 N_TOKENS = 1 + MAX_SPANS + MAX_LOCAL
-PROFILE_POINTS = 8
 ACTIVE_THRESHOLD = 0.05
 """An AU is a local token when its peak target in the plan reaches this."""
 
@@ -44,9 +48,12 @@ _TYPE = 0
 _TEXT = 3
 _AU = _TEXT + EMBED_DIM
 _PEAK = _AU + len(ch.AU_CHANNELS)
-_PROFILE = _PEAK + 1
-_SPAN = _PROFILE + PROFILE_POINTS
-TOKEN_DIM = _SPAN + 3
+_SPAN = _PEAK + 1
+TOKEN_DIM = _SPAN + 1
+GLOBAL_DIM = EMBED_DIM + 1
+"""Width of the frame-aligned global condition (weighted span embedding, total intensity)."""
+LOCAL_DIM = 2 * len(ch.AU_CHANNELS)
+"""Width of the frame-aligned local condition (AU targets, then their mask)."""
 
 # Which of the three guidance branches see which token groups: (uncond, global, global+local).
 BRANCH_GROUPS: tuple[tuple[int, ...], ...] = (
@@ -178,12 +185,18 @@ def span_text(label: str) -> str:
     return label.strip().lower()
 
 
-def local_channels(plan: EmotionPlan) -> tuple[str, ...]:
-    """The AU channels the plan asks for (peak target >= ACTIVE_THRESHOLD), in channel order."""
+def _peaks(plan: EmotionPlan) -> dict[str, float]:
+    """Peak target per AU over the plan (its ``aus`` and every keyframe)."""
     peak = {name: float(v) for name, v in plan.aus.items()}
     for key in plan.keyframes:
         for name, v in key.aus.items():
             peak[name] = max(peak.get(name, 0.0), float(v))
+    return peak
+
+
+def local_channels(plan: EmotionPlan) -> tuple[str, ...]:
+    """The AU channels the plan asks for (peak target >= ACTIVE_THRESHOLD), in channel order."""
+    peak = _peaks(plan)
     return tuple(n for n in ch.AU_CHANNELS if peak.get(n, 0.0) >= ACTIVE_THRESHOLD)
 
 
@@ -192,21 +205,51 @@ def plan_texts(plan: EmotionPlan) -> list[str]:
     return [span_text(e.label) for e in plan.emotions] + [au_text(n) for n in local_channels(plan)]
 
 
-def local_targets(plan: EmotionPlan, n_frames: int, motion_mean: np.ndarray, motion_std: np.ndarray) -> np.ndarray:
-    """The local condition per frame, float32 ``[n_frames, 2·N_AU]``: the plan's AU targets on
-    the local tokens' channels, normalised like the motion (0 on other channels), then the 0/1
-    mask of those channels."""
+def local_targets(plan: EmotionPlan, n_frames: int, motion_mean: np.ndarray, motion_std: np.ndarray,
+                  fps: float = 25.0) -> np.ndarray:
+    """``frame_local`` over the ``n_frames`` frames of a clip (normalised plan times span the clip)."""
+    return frame_local(plan, np.arange(n_frames) / float(fps), clip_duration(n_frames, fps), motion_mean, motion_std)
+
+
+def frame_local(plan: EmotionPlan, times: np.ndarray, duration: float | None, motion_mean: np.ndarray,
+                motion_std: np.ndarray, targets: np.ndarray | None = None) -> np.ndarray:
+    """The local condition per frame, float32 ``[len(times), 2·N_AU]``: the plan's AU targets
+    at ``times`` (seconds) on the local tokens' channels, normalised like the motion (0 on
+    other channels), then the 0/1 mask of those channels. ``targets`` (``[len(times), N_AU]``)
+    replaces the plan's own curves (a live session's cross-faded targets)."""
     names = local_channels(plan)
     n_au = len(ch.AU_CHANNELS)
-    out = np.zeros((n_frames, 2 * n_au), np.float32)
+    out = np.zeros((len(times), 2 * n_au), np.float32)
     if names:
         cols = [ch.AU_CHANNELS.index(n) for n in names]
         motion_cols = ch.indices(names)
         mean = np.asarray(motion_mean, np.float32)[motion_cols]
         std = np.asarray(motion_std, np.float32)[motion_cols]
-        out[:, cols] = (plan.au_curves(n_frames)[:, cols] - mean) / std
+        curves = plan.au_at(times, duration) if targets is None else targets
+        out[:, cols] = (curves[:, cols] - mean) / std
         out[:, [n_au + c for c in cols]] = 1.0
     return out
+
+
+def frame_global(plan: EmotionPlan, times: np.ndarray, duration: float | None,
+                 embeddings: EmbeddingTable) -> np.ndarray:
+    """The global condition per frame, float32 ``[len(times), GLOBAL_DIM]``: the sum of the
+    embeddings of the emotion spans active at each time (seconds), weighted by intensity,
+    then the total intensity."""
+    out = np.zeros((len(times), GLOBAL_DIM), np.float32)
+    spans = [i for i, e in enumerate(plan.emotions) if e.intensity > 0 and e.label.strip()]
+    if not spans:
+        return out
+    weights = plan.span_weights(times, duration)[:, spans]
+    vectors = embeddings.matrix([span_text(plan.emotions[i].label) for i in spans])
+    out[:, :EMBED_DIM] = weights @ vectors
+    out[:, EMBED_DIM] = weights.sum(1)
+    return out
+
+
+def clip_global(plan: EmotionPlan, n_frames: int, embeddings: EmbeddingTable, fps: float = 25.0) -> np.ndarray:
+    """``frame_global`` over the ``n_frames`` frames of a clip."""
+    return frame_global(plan, np.arange(n_frames) / float(fps), clip_duration(n_frames, fps), embeddings)
 
 
 def build_conditions(plan: EmotionPlan, embeddings: EmbeddingTable) -> Conditions:
@@ -225,21 +268,20 @@ def build_conditions(plan: EmotionPlan, embeddings: EmbeddingTable) -> Condition
         row = 1 + i
         tokens[row, _TYPE + GROUP_GLOBAL] = 1.0
         tokens[row, _TEXT : _TEXT + EMBED_DIM] = vector
-        tokens[row, _SPAN : _SPAN + 3] = (float(np.clip(span.intensity, 0, 1)), span.start, span.end)
+        tokens[row, _SPAN] = float(np.clip(span.intensity, 0, 1))
         valid[row], groups[row] = True, GROUP_GLOBAL
 
     names = local_channels(plan)
     channel_mask = np.zeros(ch.N_CHANNELS, np.float32)
     if names:
-        profile = plan.au_curves(PROFILE_POINTS)
+        peak = _peaks(plan)
         au_vectors = embeddings.matrix([au_text(n) for n in names])
         for i, (name, vector) in enumerate(zip(names, au_vectors)):
             row, col = 1 + MAX_SPANS + i, ch.AU_CHANNELS.index(name)
             tokens[row, _TYPE + GROUP_LOCAL] = 1.0
             tokens[row, _TEXT : _TEXT + EMBED_DIM] = vector
             tokens[row, _AU + col] = 1.0
-            tokens[row, _PEAK] = float(profile[:, col].max())
-            tokens[row, _PROFILE : _PROFILE + PROFILE_POINTS] = profile[:, col]
+            tokens[row, _PEAK] = peak.get(name, 0.0)
             valid[row], groups[row] = True, GROUP_LOCAL
             channel_mask[ch.index(name)] = 1.0
     return Conditions(tokens, valid, groups, channel_mask, names)

@@ -25,7 +25,7 @@ def export_onnx(
 ) -> Path:
     """Write the denoiser of ``weights`` (default: the bundled checkpoint) to ``output``.
 
-    The graph takes ``x, sigma, audio, positions, context, context_mask, local, tokens, token_mask``
+    The graph takes ``x, sigma, audio, positions, context, context_mask, local, glob, tokens, token_mask``
     with dynamic batch and frame axes and returns ``denoised``; ``metadata_props`` hold the
     ModelMeta JSON (``tbd.meta``) and the text-embedding table (``tbd.embeddings``).
     """
@@ -41,16 +41,17 @@ def export_onnx(
         torch.randn(b, t, cfg.n_channels),
         torch.full((b,), 0.5),
         torch.randn(b, t, cfg.n_audio),
-        torch.rand(b, t, 2),
+        torch.rand(b, t, 1),
         torch.zeros(b, t, cfg.n_channels),
         torch.zeros(b, t),
         torch.rand(b, t, 2 * cfg.n_local),
+        torch.rand(b, t, cfg.n_global),
         torch.zeros(b, N_TOKENS, cfg.token_dim),
         torch.ones(b, N_TOKENS, dtype=torch.bool),
     )
     frames = {0: "batch", 1: "frames"}
     dynamic_axes = {
-        "x": frames, "audio": frames, "positions": frames, "context": frames, "context_mask": frames, "local": frames,
+        "x": frames, "audio": frames, "positions": frames, "context": frames, "context_mask": frames, "local": frames, "glob": frames,
         "sigma": {0: "batch"}, "tokens": {0: "batch"}, "token_mask": {0: "batch"}, OUTPUT_NAME: frames,
     }
     output = Path(output)

@@ -1,4 +1,4 @@
-"""Progressive guidance: global emotion first, local muscle control late (DESIGN.md, DRAW).
+"""Progressive guidance: global emotion first, local muscle control late (docs/architecture.md, "DRAW").
 
 At each step the denoiser runs on three condition sets (∅, g, g+L) and the guided
 prediction is

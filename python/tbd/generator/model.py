@@ -3,12 +3,13 @@
 Inputs per frame: the noisy motion (EDM input scaling), the known context frames (the
 previous window's tail, with a flag saying which frames are known), the local AU targets of
 the plan at this frame with the mask of requested AUs (zero when the local condition is
-dropped: the frame-aligned face of the local tokens), the audio features (through a small
-temporal convolution, added), and the frame's position in the window and in the clip
-(harmonics and a hat basis at the local tokens' profile points). Each block is adaLN-zero
-self-attention over frames, cross-attention to the
-condition tokens ``[null, g, L]`` and an adaLN-zero feed-forward; the noise level enters
-through adaLN. The output is the denoised motion with EDM preconditioning
+dropped: the frame-aligned face of the local tokens), the global condition at this frame
+(the weighted embedding of the active emotion spans; zero when ``g`` is dropped), the audio
+features (through a small temporal convolution, added), and the frame's index in the window.
+No input depends on the clip's length (docs/architecture.md, "Time model"): the same network
+serves batch windows and live blocks. Each block is adaLN-zero self-attention over frames,
+cross-attention to the condition tokens ``[null, g, L]`` and an adaLN-zero feed-forward; the
+noise level enters through adaLN. The output is the denoised motion with EDM preconditioning
 (Karras et al. 2022): ``D(x, σ) = c_skip·x + c_out·F(c_in·x, ln σ / 4)``.
 
 Attention runs through torch SDPA for training, ``tbd.kernels.attention`` for inference,
@@ -25,11 +26,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..motion import channels as ch
-from .conditions import PROFILE_POINTS, TOKEN_DIM
+from .conditions import GLOBAL_DIM, TOKEN_DIM
 
 ATTENTION_BACKENDS = ("sdpa", "kernel", "math")
-POSITION_FEATURES = 2  # (frame index in the window / 100, frame time as a fraction of the clip)
-CLIP_HARMONICS = 8
+POSITION_FEATURES = 1  # frame index in the window / 100
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class DenoiserConfig:
     n_channels: int = ch.N_CHANNELS
     n_audio: int = 81
     n_local: int = len(ch.AU_CHANNELS)
+    n_global: int = GLOBAL_DIM
     token_dim: int = TOKEN_DIM
     d_model: int = 192
     n_layers: int = 4
@@ -82,17 +83,8 @@ def _kernel_attention():
 
 
 def _positions(positions: torch.Tensor) -> torch.Tensor:
-    """Frame position features: Fourier features of the index in the window, harmonics
-    sin/cos(kπu) of the clip fraction u, and a hat basis at the profile points of the local
-    tokens (so profile values can be interpolated per frame)."""
-    u = positions[..., 1:2]
-    k = torch.arange(1, CLIP_HARMONICS + 1, dtype=positions.dtype, device=positions.device)
-    knots = torch.linspace(0.0, 1.0, PROFILE_POINTS, dtype=positions.dtype, device=positions.device)
-    hats = torch.clamp(1.0 - torch.abs(u - knots) * (PROFILE_POINTS - 1), min=0.0)
-    return torch.cat(
-        [_fourier(positions[..., 0] * 100.0, 32, 1000.0), torch.sin(math.pi * k * u), torch.cos(math.pi * k * u), hats],
-        dim=-1,
-    )
+    """Fourier features of the frame's index in the window (``positions[..., 0]`` = index / 100)."""
+    return _fourier(positions[..., 0] * 100.0, 32, 1000.0)
 
 
 def _modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -158,13 +150,14 @@ class Block(nn.Module):
 
 
 class MotionDenoiser(nn.Module):
-    """``forward(x, sigma, audio, positions, context, context_mask, local, tokens, token_mask)``
+    """``forward(x, sigma, audio, positions, context, context_mask, local, glob, tokens, token_mask)``
     -> denoised motion ``[B, T, C]``.
 
     Shapes: x, context ``[B, T, C]`` (normalised motion); sigma ``[B]``; audio
-    ``[B, T, n_audio]``; positions ``[B, T, 2]``; context_mask ``[B, T]`` (1 = known frame);
-    local ``[B, T, 2·n_local]`` (local AU targets, then the requested-AU mask; zeros when the
-    local condition is dropped); tokens ``[B, K, token_dim]``; token_mask ``[B, K]`` bool
+    ``[B, T, n_audio]``; positions ``[B, T, 1]`` (index in the window / 100); context_mask
+    ``[B, T]`` (1 = known frame); local ``[B, T, 2·n_local]`` (local AU targets, then the
+    requested-AU mask; zeros when the local condition is dropped); glob ``[B, T, n_global]``
+    (the frame's global condition; zeros when ``g`` is dropped); tokens ``[B, K, token_dim]``; token_mask ``[B, K]`` bool
     (True = attend).
     """
 
@@ -172,13 +165,13 @@ class MotionDenoiser(nn.Module):
         super().__init__()
         self.cfg = cfg
         d, c = cfg.d_model, cfg.n_channels
-        self.frame_in = nn.Linear(2 * c + 1 + 2 * cfg.n_local, d)
+        self.frame_in = nn.Linear(2 * c + 1 + 2 * cfg.n_local + cfg.n_global, d)
         self.audio_in = nn.Sequential(
             nn.Conv1d(cfg.n_audio, d, cfg.audio_kernel, padding=cfg.audio_kernel // 2),
             nn.GELU(),
             nn.Conv1d(d, d, 3, padding=1),
         )
-        self.position_in = nn.Linear(2 * 32 + 2 * CLIP_HARMONICS + PROFILE_POINTS, d)
+        self.position_in = nn.Linear(2 * 32, d)
         self.time_in = nn.Sequential(nn.Linear(128, d), nn.SiLU(), nn.Linear(d, d))
         self.token_in = nn.Sequential(nn.Linear(cfg.token_dim, d), nn.GELU(), nn.Linear(d, d))
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
@@ -210,6 +203,7 @@ class MotionDenoiser(nn.Module):
         context: torch.Tensor,
         context_mask: torch.Tensor,
         local: torch.Tensor,
+        glob: torch.Tensor,
         tokens: torch.Tensor,
         token_mask: torch.Tensor,
     ) -> torch.Tensor:
@@ -220,7 +214,7 @@ class MotionDenoiser(nn.Module):
         c_out = sigma * sd / torch.sqrt(sigma**2 + sd**2)
 
         known = context_mask.unsqueeze(-1).to(x.dtype)
-        frames = torch.cat([c_in * x, context * known, known, local], dim=-1)
+        frames = torch.cat([c_in * x, context * known, known, local, glob], dim=-1)
         h = self.frame_in(frames)
         h = h + self.audio_in(audio.transpose(1, 2)).transpose(1, 2)
         h = h + self.position_in(_positions(positions))

@@ -20,7 +20,8 @@ from .conditions import EmbeddingTable
 from .guidance import ProgressiveGuidance
 from .windows import WindowedGenerator
 
-INPUT_NAMES = ("x", "sigma", "audio", "positions", "context", "context_mask", "local", "tokens", "token_mask")
+INPUT_NAMES = ("x", "sigma", "audio", "positions", "context", "context_mask", "local", "glob", "tokens",
+               "token_mask")
 OUTPUT_NAME = "denoised"
 META_KEY = "tbd.meta"
 EMBEDDINGS_KEY = "tbd.embeddings"

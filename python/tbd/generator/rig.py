@@ -155,3 +155,207 @@ def _rounding(feats: AudioFeatures) -> np.ndarray:
     split = feats.mel.shape[1] // 4
     low_share = power[:, :split].sum(1) / (power.sum(1) + 1e-9)
     return np.clip((low_share - 0.6) / 0.3, 0.0, 1.0).astype(np.float32)
+
+
+# --- streaming parts (docs/architecture.md, "Streaming") -------------------------------------
+
+class BlinkTrack:
+    """Blinks as a renewal process in absolute time, drawn lazily: ``values(frames)`` gives AU45
+    at any frame indices, the same for a given seed however the frames are asked for.
+
+    Every blink is one closure of ``duration_s`` (200-340 ms): the lids fall in 30 % of it,
+    stay shut for 20 % (at least one frame at full closure) and rise in 50 %, so each blink
+    is above half-closed for 120-200 ms. Gaps are gamma-distributed around the rig's
+    ``blink_interval_s`` (shorter with arousal), never below ``blink_min_interval_s``. Both
+    the rig's live stream and the diffusion generator (batch and live) take AU45 from here.
+    """
+
+    duration_s: tuple[float, float] = (0.20, 0.34)
+    shape: tuple[float, float, float] = (0.3, 0.2, 0.5)  # closing, closed, opening shares
+
+    def __init__(self, seed: int, fps: float, config: RigConfig | None = None) -> None:
+        self.config = config or RigConfig()
+        self.fps = float(fps)
+        self._rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0xB1, 0x45])
+        self._next = float(self._rng.uniform(0.4, 1.6))
+        self.events: list[tuple[float, float]] = []  # (start s, duration s)
+
+    def _extend(self, t_end: float, arousal: Any) -> None:
+        cfg = self.config
+        while self._next < t_end + self.duration_s[1]:
+            level = float(arousal(self._next)) if callable(arousal) else float(arousal)
+            dur = float(self._rng.uniform(*self.duration_s))
+            close = self.shape[0] * dur
+            start = round((self._next + close) * self.fps) / self.fps - close  # a frame at full closure
+            self.events.append((start, dur))
+            mean_gap = cfg.blink_interval_s * (1.1 - 0.2 * float(np.clip(level, 0, 1)))
+            self._next = start + dur + max(cfg.blink_min_interval_s, float(self._rng.gamma(4.0, mean_gap / 4.0)))
+
+    def values(self, frames: np.ndarray, arousal: Any = 0.0) -> np.ndarray:
+        """AU45 (0..1) at the frame indices ``frames`` (ascending). ``arousal``: a number or a
+        function of time (seconds) giving the arousal when each gap is drawn."""
+        frames = np.asarray(frames, dtype=np.float64).reshape(-1)
+        out = np.zeros(len(frames), np.float32)
+        if not len(frames):
+            return out
+        times = frames / self.fps
+        self._extend(float(times.max()), arousal)
+        lo = float(times.min()) - 1.0
+        while len(self.events) > 1 and self.events[0][0] + self.events[0][1] < lo:
+            self.events.pop(0)  # events before these times are never asked for again
+        c, h, _ = self.shape
+        for start, dur in self.events:
+            rel = (times - start) / dur
+            inside = (rel >= 0) & (rel <= 1)
+            if not inside.any():
+                continue
+            shape = np.where(rel < c, rel / c, np.where(rel < c + h, 1.0, 1.0 - (rel - c - h) / (1 - c - h)))
+            out = np.maximum(out, (np.clip(shape, 0.0, 1.0) * inside).astype(np.float32))
+        return out
+
+
+class SmoothNoiseStream:
+    """``_smooth_noise`` as a stream: white noise drawn lazily by frame index and low-passed
+    with a Gaussian of ``scale_frames`` (it looks ahead into its own noise, never into audio)."""
+
+    def __init__(self, rng: np.random.Generator, scale_frames: float, width: int = 1) -> None:
+        self.rng = rng
+        self.scale = max(float(scale_frames), 0.5)
+        self.radius = int(3 * self.scale) + 1
+        k = np.arange(-self.radius, self.radius + 1)
+        w = np.exp(-0.5 * (k / self.scale) ** 2)
+        w /= w.sum()
+        self.kernel = (w / np.sqrt((w**2).sum())).astype(np.float64)  # unit std in expectation
+        self.width = width
+        self._noise = np.zeros((0, width))
+        self._offset = -self.radius  # frame index of _noise[0]
+
+    def values(self, frames: np.ndarray) -> np.ndarray:
+        frames = np.asarray(frames, dtype=np.int64).reshape(-1)
+        need = int(frames.max()) + self.radius + 1 - self._offset
+        if need > len(self._noise):
+            extra = max(need - len(self._noise), 64)
+            self._noise = np.concatenate([self._noise, self.rng.standard_normal((extra, self.width))])
+        drop = int(frames.min()) - self.radius - self._offset - 64
+        if drop > 0:
+            self._noise, self._offset = self._noise[drop:], self._offset + drop
+        idx = frames[:, None] - self._offset + np.arange(-self.radius, self.radius + 1)[None, :]
+        return np.einsum("tkw,k->tw", self._noise[idx], self.kernel).astype(np.float32)
+
+
+class RigStream:
+    """The rig, frame by frame (causal, with ``LOOKAHEAD`` frames of audio for the mouth).
+
+    ``step(frames, feats_rows, targets, valence, arousal)`` is called by a live session with
+    the frames whose audio features are known; it returns the motion of the frames it can
+    finish. The plan enters as per-frame AU targets (cross-faded by the session) and the
+    current valence/arousal, so emotion changes are smooth and nothing depends on the clip's length.
+    """
+
+    LOOKAHEAD = 2  # frames: the mouth's co-articulation smoothing looks this far ahead
+    arousal_at: Any = 0.0  # a number or a function of session time (set by the session's timeline)
+
+    def __init__(self, seed: int, fps: float, config: RigConfig | None = None) -> None:
+        self.config = config or RigConfig()
+        self.fps = float(fps)
+        def rng(k: int) -> np.random.Generator:  # one generator per noise track: chunking cannot reorder draws
+            return np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x51, k])
+
+        self.blinks = BlinkTrack(seed, fps, self.config)
+        self._wobble = SmoothNoiseStream(rng(0), fps * 0.8)
+        self._head = [SmoothNoiseStream(rng(k + 1), s * fps) for k, s in enumerate((1.2, 2.0, 2.5))]
+        self._gaze_rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x6A])
+        self._gaze_until, self._gaze_target = 0, np.zeros(2)
+        sigma = self.config.mouth_smooth_s * fps
+        k = np.arange(-self.LOOKAHEAD, self.LOOKAHEAD + 1)
+        w = np.exp(-0.5 * (k / max(sigma, 1e-3)) ** 2)
+        self._mouth_kernel = w / w.sum()
+        self._raw: list[float] = []     # raw mouth opening of the last LOOKAHEAD frames finished
+        self._emphasis = 0.0
+        self._last_loud = 0.0
+        self._gaze_smooth = np.zeros(2)
+
+    @property
+    def lookahead(self) -> int:
+        return self.LOOKAHEAD
+
+    def mouth_raw(self, loudness: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        return np.clip((loudness - cfg.speech_gate) / cfg.speech_range, 0.0, 1.0)
+
+    def finish(self, frames: np.ndarray, loudness: np.ndarray, rounding: np.ndarray, targets: np.ndarray,
+               valence: np.ndarray, arousal: np.ndarray, ahead: np.ndarray) -> np.ndarray:
+        """Motion ``[len(frames), N_CHANNELS]`` of ``frames`` given their loudness, rounding cue,
+        AU targets ``[n, N_AU]``, valence/arousal ``[n]`` and the raw mouth opening of up to
+        ``LOOKAHEAD`` frames after them (``ahead``; repeated at the end of an utterance)."""
+        cfg, fps, n = self.config, self.fps, len(frames)
+        raw = np.concatenate([self._history(), self.mouth_raw(loudness), ahead])
+        hist = len(raw) - n - len(ahead)
+        pad_l = self.LOOKAHEAD - hist
+        padded = np.concatenate([np.full(max(pad_l, 0), raw[0]), raw[max(-pad_l, 0):]]) if len(raw) else raw
+        need = n + 2 * self.LOOKAHEAD
+        if len(padded) < need:
+            padded = np.concatenate([padded, np.full(need - len(padded), padded[-1])])
+        opening = np.array([padded[i : i + 2 * self.LOOKAHEAD + 1] @ self._mouth_kernel for i in range(n)])
+        self._remember(self.mouth_raw(loudness))
+
+        values = np.zeros((n, ch.N_CHANNELS), np.float32)
+        wobble = 1.0 + 0.06 * self._wobble.values(frames)[:, 0]
+        aus = targets * wobble[:, None]
+        speech = {"AU26": cfg.jaw_gain * opening, "AU25": np.clip(cfg.lips_gain * 1.6 * opening, 0, 1),
+                  "AU18": 0.35 * opening * rounding}
+        for name, curve in speech.items():
+            col = ch.AU_CHANNELS.index(name)
+            aus[:, col] = np.maximum(aus[:, col], curve)
+        col = ch.AU_CHANNELS.index("AU45")
+        aus[:, col] = np.maximum(aus[:, col], self.blinks.values(frames, self.arousal_at))
+        values[:, ch.indices(ch.AU_CHANNELS)] = np.clip(aus, 0.0, 1.0)
+
+        amp = cfg.head_amplitude * (0.7 + 0.6 * np.clip(arousal, 0, 1))
+        alpha = 1.0 - np.exp(-1.0 / (0.1 * fps))
+        emphasis = np.zeros(n)
+        for i in range(n):
+            self._emphasis += alpha * (max(loudness[i] - self._last_loud, 0.0) - self._emphasis)
+            self._last_loud = float(loudness[i])
+            emphasis[i] = min(1.0, self._emphasis / 0.03)
+        noise = [s.values(frames)[:, 0] for s in self._head]
+        pitch = amp * (0.6 * noise[0] + 0.8 * emphasis) - 0.06 * valence
+        values[:, ch.indices(ch.POSE_CHANNELS)] = np.stack([pitch, amp * 1.2 * noise[1], amp * 0.5 * noise[2]], 1)
+        values[:, ch.indices(ch.GAZE_CHANNELS)] = self._gaze(frames, valence)
+        return values
+
+    def _history(self) -> np.ndarray:
+        return np.asarray(self._raw[-self.LOOKAHEAD :], dtype=np.float64) if self._raw else np.zeros(0)
+
+    def _remember(self, raw: np.ndarray) -> None:
+        self._raw = (self._raw + list(raw))[-self.LOOKAHEAD :]
+
+    def reset_mouth(self) -> None:
+        """Forget the mouth history (after an interrupt: the next frames start closed)."""
+        self._raw = [0.0] * self.LOOKAHEAD
+        self._emphasis = 0.0
+
+    def _gaze(self, frames: np.ndarray, valence: np.ndarray) -> np.ndarray:
+        """Fixations held 0.8-2.5 s with quick saccades (a one-pole filter of ~30 ms)."""
+        amp, fps = self.config.gaze_amplitude, self.fps
+        out = np.zeros((len(frames), 2), np.float32)
+        alpha = 1.0 - np.exp(-1.0 / max(0.03 * fps, 1e-3))
+        for i, f in enumerate(frames):
+            if f >= self._gaze_until:
+                self._gaze_until = int(f) + max(int(self._gaze_rng.uniform(0.8, 2.5) * fps), 1)
+                self._gaze_target = self._gaze_rng.normal(0.0, amp, size=2) if f > 0 else np.zeros(2)
+            self._gaze_smooth = self._gaze_smooth + alpha * (self._gaze_target - self._gaze_smooth)
+            out[i] = self._gaze_smooth
+        out[:, 1] += 0.15 * np.maximum(0.0, -valence)
+        return np.clip(out, -1.0, 1.0)
+
+
+def _rounding_rows(rows: np.ndarray) -> np.ndarray:
+    """``_rounding`` from ``AudioFeatures.matrix`` rows (normalised log-mel, then loudness)."""
+    from ..audio import _MEL_MEAN, _MEL_STD
+
+    mel = rows[:, :-1] * _MEL_STD + _MEL_MEAN
+    power = np.exp(mel)
+    split = mel.shape[1] // 4
+    low_share = power[:, :split].sum(1) / (power.sum(1) + 1e-9)
+    return np.clip((low_share - 0.6) / 0.3, 0.0, 1.0).astype(np.float32)

@@ -20,7 +20,7 @@ from ..motion import channels as ch
 from ..motion import Motion
 from ..plan import EmotionPlan
 from .checkpoint import ModelMeta
-from .conditions import Conditions, EmbeddingTable, build_conditions, local_targets
+from .conditions import Conditions, EmbeddingTable, build_conditions, clip_global, local_targets
 from .guidance import ProgressiveGuidance, as_guidance
 from .sampling import get_sampler, get_sigmas_karras
 
@@ -88,19 +88,21 @@ def clip_motion(values: np.ndarray) -> np.ndarray:
 def window_inputs(
     audio: np.ndarray,
     window: Window,
-    n_frames: int,
     generated: np.ndarray,
     conditions: Conditions,
     branches: np.ndarray,
     local: np.ndarray,
     keep_local: list[bool],
+    glob: np.ndarray,
+    keep_global: list[bool],
 ) -> dict[str, np.ndarray]:
     """The denoiser's inputs for one window, batched over the guidance ``branches`` (token
-    masks; ``keep_local[i]`` says whether branch i sees the frame-aligned local targets)."""
+    masks; ``keep_local[i]`` / ``keep_global[i]`` say whether branch i sees the frame-aligned
+    local targets / global condition). ``audio``, ``local``, ``glob`` and ``generated`` are
+    indexed by frame like the window."""
     length = window.stop - window.start
     nb = branches.shape[0]
-    frames = np.arange(window.start, window.stop)
-    positions = np.stack([np.arange(length) / 100.0, frames / max(n_frames - 1, 1)], axis=1)
+    positions = (np.arange(length) / 100.0)[:, None]
     context = np.zeros((length, ch.N_CHANNELS), np.float32)
     context_mask = np.zeros(length, np.float32)
     if window.known:
@@ -113,6 +115,7 @@ def window_inputs(
         "context": tile(context),
         "context_mask": tile(context_mask),
         "local": np.stack([local[window.start : window.stop] * float(k) for k in keep_local]).astype(np.float32),
+        "glob": np.stack([glob[window.start : window.stop] * float(k) for k in keep_global]).astype(np.float32),
         "tokens": tile(conditions.tokens),
         "token_mask": np.ascontiguousarray(branches),
     }
@@ -142,10 +145,11 @@ def generate(
 
     conditions = build_conditions(plan, embeddings)
     branches = conditions.branch_masks()
-    keep_local = [False, False, True]
+    keep_local, keep_global = [False, False, True], [False, True, True]
     if guidance.single_branch:
-        branches, keep_local = branches[2:], [True]
-    local = local_targets(plan, n, meta.motion_mean, meta.motion_std)
+        branches, keep_local, keep_global = branches[2:], [True], [True]
+    local = local_targets(plan, n, meta.motion_mean, meta.motion_std, meta.fps)
+    glob = clip_global(plan, n, embeddings, meta.fps)
     mask = backend.asarray(conditions.channel_mask)
     sigmas = get_sigmas_karras(steps, meta.sigma_min, meta.sigma_max)
     mean = np.asarray(meta.motion_mean, np.float32)
@@ -159,7 +163,7 @@ def generate(
 
         windows = tqdm(windows, desc="draw", unit="window", leave=False)
     for window in windows:
-        inputs = {k: backend.asarray(v) for k, v in window_inputs(audio, window, n, generated, conditions, branches, local, keep_local).items()}
+        inputs = {k: backend.asarray(v) for k, v in window_inputs(audio, window, generated, conditions, branches, local, keep_local, glob, keep_global).items()}
         noise = rng.standard_normal((1, window.stop - window.start, ch.N_CHANNELS)).astype(np.float32)
         x = backend.asarray(noise * np.float32(sigmas[0]))
 
@@ -173,8 +177,21 @@ def generate(
         new = backend.to_numpy(x)[0]
         generated[window.start + window.known : window.stop] = new[window.known :]
 
-    values = clip_motion(generated * std + mean)
-    return resample_time(values, n_out)
+    values = resample_time(clip_motion(generated * std + mean), n_out)
+    return clean_blinks(values, plan, seed, feats.fps)
+
+
+def clean_blinks(values: np.ndarray, plan: EmotionPlan, seed: int, fps: float) -> np.ndarray:
+    """AU45 from the blink renewal process (``tbd.generator.rig.BlinkTrack``, the same one a
+    live session uses): single closures of 150-300 ms at human rates, instead of the
+    denoiser's own blink channel, which can flicker. A plan that asks for closed eyes keeps them."""
+    from .rig import BlinkTrack
+
+    n = len(values)
+    col = ch.index("AU45")
+    blinks = BlinkTrack(seed, fps).values(np.arange(n), float(plan.arousal))
+    values[:, col] = np.maximum(blinks, plan.au_curves(n, fps)[:, ch.AU_CHANNELS.index("AU45")])
+    return values
 
 
 def sample_motion(

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import TbdError
 from ..generator.checkpoint import AUDIO_FEATURES
-from ..generator.conditions import EmbeddingTable, build_conditions, local_targets, plan_texts
+from ..generator.conditions import EmbeddingTable, build_conditions, clip_global, local_targets, plan_texts
 from ..motion import channels as ch
 from ..plan import EmotionPlan
 
@@ -114,6 +114,11 @@ class SamplerConfig:
     max_context: int = 40
     p_drop_global: float = 0.2
     p_drop_local: float = 0.2
+    p_stream: float = 0.2
+    """Share of batches shaped like a live session's blocks: ``stream_context`` known frames
+    followed by ``stream_new`` frames to generate (docs/architecture.md, "Streaming")."""
+    stream_context: tuple[int, int] = (0, 32)
+    stream_new: tuple[int, int] = (1, 6)
 
 
 class WindowSampler:
@@ -143,11 +148,17 @@ class WindowSampler:
         cfg, rng = self.config, self.rng
         chosen = [self.clips[i] for i in rng.choice(len(self.clips), size=batch_size, p=self._weights)]
         shortest = min(cfg.min_window, cfg.window)
-        length = cfg.window if rng.random() < cfg.p_full_window else int(rng.integers(shortest, cfg.window + 1))
+        stream_known, streaming = 0, rng.random() < cfg.p_stream
+        if streaming:
+            stream_known = int(rng.integers(cfg.stream_context[0], cfg.stream_context[1] + 1))
+            length = stream_known + int(rng.integers(cfg.stream_new[0], cfg.stream_new[1] + 1))
+        else:
+            length = cfg.window if rng.random() < cfg.p_full_window else int(rng.integers(shortest, cfg.window + 1))
         # One length per batch, no longer than its shortest clip (no padded frames to attend to).
         length = min(length, min(c.n_frames for c in chosen))
+        stream_known = min(stream_known, length - 1)
         out: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "x0", "audio", "positions", "context", "context_mask", "local", "tokens", "token_mask",
+            "x0", "audio", "positions", "context", "context_mask", "local", "glob", "tokens", "token_mask",
             "loss_mask", "loss_channels")}
         for clip in chosen:
             take = int(rng.integers(len(clip.motions)))
@@ -159,10 +170,9 @@ class WindowSampler:
             audio = np.zeros((length, clip.audio.shape[1]), np.float32)
             x0[:span] = motion[start : start + span]
             audio[:span] = clip.audio[start : start + span]
-            frames = start + np.arange(length)
-            positions = np.stack([np.arange(length) / 100.0, np.minimum(frames, n - 1) / max(n - 1, 1)], 1)
-            known = 0
-            if span > 8 and rng.random() < cfg.p_context:
+            positions = (np.arange(length) / 100.0)[:, None]
+            known = stream_known
+            if not streaming and span > 8 and rng.random() < cfg.p_context:
                 known = int(rng.integers(1, min(cfg.max_context, span - 4) + 1))
             context_mask = np.zeros(length, np.float32)
             context_mask[:known] = 1.0
@@ -178,6 +188,8 @@ class WindowSampler:
             out["context_mask"].append(context_mask)
             local = local_targets(clip.plans[take], n, self.mean, self.std)[start : start + span] * float(keep_local)
             out["local"].append(local)
+            glob = clip_global(clip.plans[take], n, self.embeddings)[start : start + span] * float(keep_global)
+            out["glob"].append(glob)
             out["tokens"].append(cond.tokens)
             out["token_mask"].append(cond.token_mask(keep_global, keep_local))
             out["loss_mask"].append(loss_mask)

@@ -157,7 +157,7 @@ def edm_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor], cfg: TrainC
     noise = torch.randn(x0.shape, generator=gen).to(x0.device)
     x = x0 + sigma.view(-1, 1, 1) * noise
     denoised = model(x, sigma, batch["audio"], batch["positions"], batch["context"], batch["context_mask"],
-                     batch["local"], batch["tokens"], batch["token_mask"])
+                     batch["local"], batch["glob"], batch["tokens"], batch["token_mask"])
     sd = 1.0
     weight = ((sigma**2 + sd**2) / (sigma * sd) ** 2).view(-1, 1, 1)
     mask = batch["loss_mask"].unsqueeze(-1) * batch["loss_channels"].unsqueeze(1)
