@@ -44,14 +44,14 @@ class TakeScores:
     mouth_err: float
 
 
-def live_values(gen, plan, feats, seed: int, kind: str) -> np.ndarray:
+def live_values(gen, plan, feats, seed: int, kind: str, guidance=None) -> np.ndarray:
     """Motion from a live stream fed the clip's feature rows (the plan resolved in seconds
     against the clip, as batch does)."""
     from tbd.generator.streaming import DiffusionStream, RigMotionStream, Timeline
     from tbd.plan import clip_duration
 
     timeline = Timeline(plan.in_seconds(clip_duration(feats.n_frames, feats.fps)), onset=ONSET_S)
-    stream = (DiffusionStream(gen, timeline, seed=seed) if kind == "diffusion"
+    stream = (DiffusionStream(gen, timeline, seed=seed, guidance=guidance) if kind == "diffusion"
               else RigMotionStream(timeline, seed=seed, fps=feats.fps))
     _, values = stream.push(feats.matrix(), final=True)
     return values
@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     configs += [(f"diffusion progressive w_l={w}", {"guidance": "progressive", "w_l": w}) for w in args.w_l]
     configs += [(f"diffusion global w_g={w}", {"guidance": "global", "w_g": w}) for w in args.w_g]
     if args.live:
-        configs += [("rig live", {"live": "rig"}), ("diffusion live (progressive, 4 steps)", {"live": "diffusion"})]
+        configs += [("rig live", {"live": "rig"}), ("diffusion live (default: 2 steps, guidance none)", {"live": "diffusion"}),
+                    ("diffusion live (2 steps, progressive)", {"live": "diffusion", "guidance": "progressive"})]
 
     from pathlib import Path
 
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             if name == "rig":
                 values = rig.sample(plan, feats, seed=k).values
             elif "live" in opts:
-                values = live_values(gen, plan, feats, k, opts["live"])
+                values = live_values(gen, plan, feats, k, opts["live"], opts.get("guidance"))
             else:
                 values = gen.sample(plan, feats, seed=k, **opts).values
             scores[name].append(score_take(values, clip.motions[t], plan, loud, 25.0, locals_, edited))

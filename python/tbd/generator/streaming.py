@@ -5,8 +5,8 @@ the motion of the frames it can finish. ``Timeline`` is the session's plan over 
 time (emotion changes with cross-fades). Two streams:
 
 * ``DiffusionStream``: the DRAW denoiser in short blocks (``block`` frames, default 3) with
-  the previous ``context`` frames (default 16) as known context, progressive guidance as in
-  batch, fresh noise per block drawn from ``(seed, block index)``, so the motion depends on
+  the previous ``context`` frames (default 16) as known context, 2 sampler steps with the
+  conditional branch (``STREAM_GUIDANCE``; progressive on request), fresh noise per block drawn from ``(seed, block index)``, so the motion depends on
   the audio and the seed, never on how the audio was chunked. A frame's block needs the
   audio of the block's last frame: the lookahead is ``block - 1`` frames plus half the
   feature window.
@@ -39,6 +39,11 @@ STREAM_STEPS = 2
 """Denoising steps per live block (batch uses the checkpoint's 16): a block starts from
 16 known frames, so few steps suffice (2 gave smoother motion and better lip sync than 4
 or 8 in our checks); see benchmarks/RESULTS.md, "Live"."""
+
+STREAM_GUIDANCE = "none"
+"""Guidance of live blocks: the conditional branch ε(g, L) alone. With 2 steps, progressive
+guidance spends both in its global phase and loses the local AUs (error 0.14 on the requested
+AUs against 0.06, benchmarks/RESULTS.md "Live"); ``guidance="progressive"`` still works."""
 
 AU_COL = {n: i for i, n in enumerate(ch.AU_CHANNELS)}
 MOUTH_CHANNELS = ("AU25", "AU26", "AU27", "AU18", "AU22")
@@ -178,7 +183,7 @@ class DiffusionStream:
         self.seam_overlap = True
         self.steps = int(steps or STREAM_STEPS)
         self.sampler = get_sampler(sampler or gen.default_sampler)
-        self.guidance = gen.default_guidance if guidance is None else as_guidance(guidance)
+        self.guidance = as_guidance(STREAM_GUIDANCE if guidance is None else guidance)
         self.sigmas = get_sigmas_karras(self.steps, self.meta.sigma_min, self.meta.sigma_max)
         self.mean = np.asarray(self.meta.motion_mean, np.float32)
         self.std = np.asarray(self.meta.motion_std, np.float32)
