@@ -77,7 +77,11 @@ import tbd
 from tbd import assets
 from benchmarks.bench_live import speech
 kind, minutes, generator, out = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
-rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss():  # peak RSS of this process in MB (VmHWM: ru_maxrss would include the parent's, kept across exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 talker = tbd.Talker(None if generator == "default" else generator, progress=False, threads=1)
 marks = []
 t0 = time.perf_counter()
