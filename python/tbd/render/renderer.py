@@ -278,10 +278,10 @@ class Renderer:
         """Destination vertices float32 [F, V, 2] for motion values [F, n_channels]."""
         return self._deform(values)[0]
 
-    def _deform(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Teeth]]:
+    def _deform(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Teeth], np.ndarray]:
         """(vertices [F, V, 2], each eye's upper lid as it would be without the blink [F, 2, cols, 2],
-        how far the inner lips moved from the portrait's before the head turned [F] (px), and each
-        frame's teeth)."""
+        how far the inner lips moved from the portrait's before the head turned [F] (px), each
+        frame's teeth, and the AU weights drawn [F, n_AU])."""
         values = np.asarray(values, dtype=np.float32)
         if values.ndim != 2 or values.shape[1] != ch.N_CHANNELS:
             raise ValueError(f"motion values must be [F, {ch.N_CHANNELS}], got shape {values.shape}")
@@ -304,7 +304,7 @@ class Renderer:
         before = dst[:, self.mesh.lips_upper]
         self._turn_head(dst, values[:, _POSE])
         teeth = self._teeth(drawn, dst[:, self.mesh.lips_upper] - before)
-        return dst, dst[:, lids] + lid_shift, mouth_change, teeth
+        return dst, dst[:, lids] + lid_shift, mouth_change, teeth, drawn
 
     def _requested(self, values: np.ndarray) -> np.ndarray:
         """The AU intensities [F, n_AU] to draw for motion values [F, n_channels] (a broad smile parts the lips)."""
@@ -396,8 +396,7 @@ class Renderer:
             yield self._render_values(values[start:start + self.chunk])
 
     def _render_values(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        dst, open_lids, mouth_change, teeth = self._deform(values)
-        drawn = self.config.drawn(self._requested(values), self._gain)
+        dst, open_lids, mouth_change, teeth, drawn = self._deform(values)
         if out is None:
             out = np.empty((len(values), *self.image.shape), np.uint8)
         if self._appearance is None:
