@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--vmc", metavar="HOST:PORT", default=None,
+                   help="send each frame to a VMC receiver (VSeeFace, VNyan...); default port 39539; tbd[vmc]")
+    p.add_argument("--vrm", type=int, choices=(0, 1), default=None, help="with --vmc: also send VRM 0.x or 1.0 presets")
     p.set_defaults(handler=_live)
 
     try:
@@ -129,8 +132,19 @@ def _live(args: argparse.Namespace) -> int:
     session = talker.stream(avatar, emotion=args.emotion, seed=args.seed)
     stats = RunStats()
     kept: list = []
+    vmc = None
+    if args.vmc:
+        from .integrations.vmc import VMCConfig, VMCSender, parse_address
+
+        vmc = VMCSender(*parse_address(args.vmc), vrm=args.vrm, config=VMCConfig(pace=args.realtime))
+
+    def on_frames(fs: list) -> None:
+        kept.extend(f.values for f in fs)
+        if vmc is not None:
+            vmc.send_frames(fs)
+
     batches = drive(session, sound.samples, sound.rate, chunk_s=args.chunk_ms / 1000, realtime=args.realtime,
-                    stats=stats, on_frames=lambda fs: kept.extend(f.values for f in fs))
+                    stats=stats, on_frames=on_frames)
     if args.output and output_kind(args.output) == "video":
         write_video(Path(args.output), (np.stack([f.image for f in fs]) for fs in batches), talker.fps,
                     sound.samples, sound.rate)
@@ -146,6 +160,9 @@ def _live(args: argparse.Namespace) -> int:
     print(f"  first frame after {summary['first_frame_ms']} ms; CPU {summary['cpu_per_audio_s']:.3f} s per audio s; "
           f"wall {summary['wall_s']:.2f} s" + (f"; frame delay p50 {summary['delay_p50_ms']} ms, "
                                                f"p99 {summary['delay_p99_ms']} ms" if args.realtime else ""))
+    if vmc is not None:
+        vmc.close()
+        print(f"  sent {vmc.sent} VMC bundles to {vmc.host}:{vmc.port}")
     if args.output:
         print(f"  wrote {args.output}")
     session.close()

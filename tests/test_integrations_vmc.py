@@ -1,0 +1,152 @@
+"""VMC over OSC (tbd.integrations.vmc, ``tbd live --vmc``) into a real python-osc UDP server."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import tbd
+from tbd import assets, audio
+from tbd.errors import BackendError
+from tbd.integrations import split_emotion
+from tbd.motion.arkit import ARKIT_BLENDSHAPES
+
+from pythonosc import osc_bundle, osc_server  # tbd[vmc], installed by the test extra: no skip
+from pythonosc.dispatcher import Dispatcher
+
+from tbd import cli
+from tbd.integrations.vmc import VRM0_PRESETS, VRM1_PRESETS, VMCSender, parse_address, quaternion
+
+CLIP_S = 2.5
+VALID = set(ARKIT_BLENDSHAPES) | set(VRM0_PRESETS) | set(VRM1_PRESETS)
+
+
+class Recorder(Dispatcher):
+    """Decodes every datagram as an OSC bundle and keeps (arrival time, [(address, args)])."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bundles: list[tuple[float, list[tuple[str, list]]]] = []
+        self.errors: list[str] = []
+
+    def call_handlers_for_packet(self, data, client_address):
+        now = time.perf_counter()
+        if not osc_bundle.OscBundle.dgram_is_bundle(data):
+            self.errors.append("not a bundle")
+            return []
+        msgs = [(m.address, list(m.params)) for m in osc_bundle.OscBundle(data)]
+        self.bundles.append((now, msgs))
+        return []
+
+
+@pytest.fixture
+def server():
+    rec = Recorder()
+    srv = osc_server.ThreadingOSCUDPServer(("127.0.0.1", 0), rec)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv.server_address[1], rec
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return audio.load(assets.speech_path()).samples[: int(CLIP_S * 16000)]
+
+
+def wait_for(rec: Recorder, n: int, timeout: float = 3.0) -> None:
+    end = time.perf_counter() + timeout
+    while len(rec.bundles) < n and time.perf_counter() < end:
+        time.sleep(0.01)
+
+
+def shapes(bundle: list[tuple[str, list]]) -> dict[str, float]:
+    return {a[0]: a[1] for addr, a in bundle if addr == "/VMC/Ext/Blend/Val"}
+
+
+def check_bundle(msgs: list[tuple[str, list]]) -> None:
+    addrs = [a for a, _ in msgs]
+    assert addrs[0] == "/VMC/Ext/OK" and "/VMC/Ext/T" in addrs and addrs[-1] == "/VMC/Ext/Blend/Apply"
+    vals = shapes(msgs)
+    assert set(ARKIT_BLENDSHAPES) <= set(vals) and set(vals) <= VALID
+    assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in vals.values())
+    bones = {a[0]: a[1:] for addr, a in msgs if addr == "/VMC/Ext/Bone/Pos"}
+    assert {"Head", "LeftEye", "RightEye"} <= set(bones)
+    for pos_rot in bones.values():
+        assert len(pos_rot) == 7 and abs(np.linalg.norm(pos_rot[3:]) - 1.0) < 1e-4
+
+
+def test_cli_realtime_vmc_into_an_osc_server(server, clip, tmp_path, capsys):
+    port, rec = server
+    wav = tmp_path / "clip.wav"
+    sf.write(wav, clip, 16000)
+    code = cli.main(["live", str(wav), "-e", "a big warm smile", "--no-render", "--generator", "rig",
+                         "--realtime", "--vmc", f"127.0.0.1:{port}", "--vrm", "1"])
+    assert code == 0
+    n_expected = audio.load((clip, 16000)).n_frames(25)
+    wait_for(rec, n_expected)
+    assert not rec.errors
+    assert abs(len(rec.bundles) - CLIP_S * 25) <= 3 and len(rec.bundles) == n_expected
+    times = np.array([t for t, _ in rec.bundles])
+    span = times[-1] - times[0]
+    assert abs(span - CLIP_S) < 0.3, span  # paced: spread over the audio's duration ...
+    assert 23 <= (len(times) - 1) / span <= 27  # ... at about 25 bundles a second
+    assert np.median(np.diff(times)) == pytest.approx(0.04, abs=0.01)
+    for _, msgs in rec.bundles:
+        check_bundle(msgs)
+    assert set(VRM1_PRESETS) <= set(shapes(rec.bundles[0][1]))
+    jaw = np.array([shapes(m)["jawOpen"] for _, m in rec.bundles])
+    assert jaw.std() > 0.05 and jaw.max() > 0.2  # the jaw moves with the speech
+    assert "sent" in capsys.readouterr().out
+
+
+def test_a_requested_smile_shows_in_the_smile_shapes(server, clip):
+    port, rec = server
+    talker = tbd.Talker("rig", progress=False)
+    smile = {}
+    for emotion in ("", "a big warm smile"):
+        rec.bundles.clear()
+        session = talker.stream(None, emotion=emotion, sample_rate=16000)
+        with VMCSender("127.0.0.1", port, vrm=0) as sender:
+            for i in range(0, len(clip), 320):
+                sender.send_frames(session.push(clip[i : i + 320]))
+            sender.send_frames(session.flush())
+        wait_for(rec, sender.sent)
+        assert len(rec.bundles) == sender.sent
+        for _, msgs in rec.bundles:
+            check_bundle(msgs)
+        vals = [shapes(m) for _, m in rec.bundles]
+        assert set(VRM0_PRESETS) <= set(vals[0])
+        smile[emotion] = (np.mean([v["mouthSmileLeft"] + v["mouthSmileRight"] for v in vals]) / 2,
+                          np.mean([v["Joy"] for v in vals]))
+    assert smile["a big warm smile"][0] > smile[""][0] + 0.2
+    assert smile["a big warm smile"][1] > smile[""][1] + 0.1
+
+
+def test_head_quaternion_and_addresses():
+    for pose in [(0, 0, 0), (0.3, -0.5, 0.2), (-1.0, 2.0, 3.0)]:
+        assert np.linalg.norm(quaternion(*pose)) == pytest.approx(1.0)
+    assert quaternion(0, 0, 0) == pytest.approx((0, 0, 0, 1))
+    assert quaternion(0.2, 0, 0)[0] > 0  # chin down is +x in Unity
+    assert parse_address("10.0.0.2:39540") == ("10.0.0.2", 39540)
+    assert parse_address(":39541") == ("127.0.0.1", 39541)
+    assert parse_address("localhost") == ("localhost", 39539)
+
+
+def test_missing_python_osc_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pythonosc.udp_client", None)
+    with pytest.raises(BackendError, match=r'pip install "tbd\[vmc\]"'):
+        VMCSender()
+
+
+def test_emotion_tags_in_replies():
+    assert split_emotion("[emotion: warm and amused] Sure, happy to help!") == ("warm and amused",
+                                                                               "Sure, happy to help!")
+    assert split_emotion("<emotion>sad</emotion> I'm sorry.") == ("sad", "I'm sorry.")
+    assert split_emotion("Nothing here.") == (None, "Nothing here.")
