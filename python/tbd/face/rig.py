@@ -33,6 +33,12 @@ JAW_DROP = {"AU26": 0.95 * LIP_OPENING["AU26"], "AU27": 0.95 * LIP_OPENING["AU27
 """How far the jaw (lower teeth, chin) drops at intensity 1 (IOD units); the lower lip adds the rest."""
 EYE_CLOSURE_LINE = 0.05
 """Where closed lids meet, as a fraction of the way from the lower to the upper lid."""
+LIP_EVERSION = {"AU18": 0.15, "AU22": 0.3}
+"""Pucker and funnel push the lips forward and turn them out: each lip's red grows by this share of its
+height at intensity 1 (its outer edge moves away from the lip line), the look of protruded, rounded lips."""
+ROUND_OPENING = {"AU18": 0.06, "AU22": 0.06}
+"""Pucker and funnel round the mouth's opening: the lips' outer thirds close toward the lip line by this
+much (IOD at intensity 1) while the middle stays open, so an open mouth reads round rather than a slit."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,32 @@ def _brow_field(uv: np.ndarray, brow: tuple[int, ...],
     return t, vertical * np.exp(-0.5 * beyond ** 2), -side
 
 
+def lower_lip_tuck(uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How the lower lip moves when it tucks up under the upper incisors (f, v): fields for points ``uv``
+    [P, 2] (face coordinates, the 468/478 mesh first).
+
+    (``follow`` [P]: the share of its inner edge's rise that each point follows, 1 on the inner edge,
+    1/2 on the red's outer edge, fading over the skin below; ``roll`` [P, 2]: the displacement that hides
+    the whole red behind the teeth, its outer edge moving up onto its inner edge, the skin below following).
+    The renderer scales ``roll`` by `RenderConfig.tuck_roll` and raises the inner edge to the teeth.
+    """
+    uv = np.asarray(uv, np.float64)
+    m = _mouth(uv)
+    u, v = uv[:, 0], uv[:, 1]
+    s = (u - m.centre[0]) / m.half_width
+    in_mouth = 1.0 - _smoothstep((np.abs(s) - 0.85) / 0.45)
+    below = (v > m.midline(u)).astype(np.float64)
+    below[list(R.lips_inner_lower)] = 1.0
+    below[[R.lips_inner_lower[0], R.lips_inner_lower[-1], R.lips_outer_lower[0], R.lips_outer_lower[-1]]] = 0.0
+    inner_edge, outer_edge = m.height(2, u), m.height(3, u)
+    thickness = np.maximum(outer_edge - inner_edge, 0.015)
+    depth = (v - inner_edge) / thickness
+    fade = np.exp(-0.5 * ((depth - 1.0) / 1.3) ** 2)
+    follow = in_mouth * below * np.where(depth <= 1.0, 1.0 - 0.5 * np.clip(depth, 0.0, 1.0), 0.5 * fade)
+    rise = in_mouth * below * np.where(depth <= 1.0, np.clip(depth, 0.0, 1.0), fade) * thickness
+    return follow, np.stack([np.zeros_like(rise), -rise], axis=1)
+
+
 INTERACTIONS: tuple[tuple[str, str], ...] = (("AU1", "AU4"),)
 """AU pairs that move the face differently together than the sum of their parts (weight: the smaller
 intensity). AU1+AU4: the inner brow ends rise while the brows are drawn together (FACS: the brow of grief)."""
@@ -249,6 +281,8 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
         narrowing = in_mouth * side * pull * thickness * sign
         add("AU23", narrowing, 0.0, 0.5)
         add("AU24", narrowing, 0.0, 0.8)
+        for name, share in LIP_EVERSION.items():
+            add(name, narrowing, 0.0, -share)
     add("AU18", lip_upper, 0.0, -0.01)
     add("AU18", lip_lower, 0.0, 0.01)
     chin_boss = _gauss(uv, (m.centre[0], m.centre[1] + 0.45), 0.3, 0.2, 0.2) * jaw_follow
@@ -260,6 +294,10 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
     add("AU25", lip_lower * opening_profile, 0.0, 0.7 * open25)
     add("AU22", lip_upper * opening_profile, 0.0, -0.02)
     add("AU22", lip_lower * opening_profile, 0.0, 0.03)
+    sides = in_mouth * np.clip((lateral - 0.35) / 0.45, 0.0, 1.0) * np.clip((1.0 - lateral) / 0.15, 0.0, 1.0)
+    for name, amount in ROUND_OPENING.items():  # the outer thirds close; at the corners the lips meet anyway
+        add(name, lip_upper * sides, 0.0, 0.5 * amount)
+        add(name, lip_lower * sides, 0.0, -0.5 * amount)
 
     # ---- jaw: the lower face turns about the ears ----------------------------------------------
     jaw_lateral = np.clip(1.0 - ((u - m.centre[0]) / 1.0) ** 2, 0.0, 1.0) ** 0.7

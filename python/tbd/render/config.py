@@ -21,8 +21,8 @@ def _default_au_gain() -> dict[str, float]:
     # to the strength a viewer (and an independent detector) reads as that intensity. They apply
     # to the requested expression only; the portrait's own expression is undone at the rig's rate.
     return {"AU1": 1.8, "AU2": 1.6, "AU4": 2.4, "AU5": 2.0, "AU6": 1.6, "AU7": 1.6, "AU9": 2.2, "AU10": 1.8,
-            "AU12L": 2.2, "AU12R": 2.2, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU20": 1.6, "AU23": 1.5, "AU24": 1.5,
-            "AU26": 1.0, "AU27": 1.0}
+            "AU12L": 2.2, "AU12R": 2.2, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU18": 1.6, "AU20": 1.6, "AU22": 2.2,
+            "AU23": 1.5, "AU24": 1.5, "AU26": 1.0, "AU27": 1.0}
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,34 @@ class RenderConfig:
     smile_squint_share: float = 1.0
     """Of the AU6 added that way, this share is taken off the portrait's AU7 (the detector saw the same narrowing)."""
     smile_parts_lips: float = 0.6
-    """A broad smile stretches the lips apart: AU25 is drawn at least this share of the weaker requested AU12."""
+    """A broad smile stretches the lips apart: AU25 is drawn at least this share of the weaker requested AU12
+    (not while the lips are pressed shut, see `press_closes`)."""
+
+    # ---- speech mouth shapes (issue 11) ------------------------------------------------------
+    press_closes: float = 0.25
+    """Lips pressed together (AU24) shut the mouth: a bilabial (p, b, m) closes over a slightly open jaw, as
+    real lips do. The press's lead over the opening AUs (requested AU24 minus `press_vs_open` x the larger of
+    AU25, AU26) at which the lips meet fully; it closes smoothly from 0. A pressed-lip emotion (anger: AU24 0.3)
+    still lets the vowels of its speech open, since their AU25/AU26 outweigh the press."""
+    press_vs_open: float = 1.0
+    """How much each unit of requested AU25/AU26 counts against the press (see `press_closes`)."""
+    press_max_gap: float = 0.14
+    """The most gap (IOD) that pressed lips close by stretching (beyond it the jaw is simply too open)."""
+    press_upper_share: float = 0.35
+    """Of the gap that pressed lips close, the upper lip covers this share and the lower lip the rest."""
+    tuck_full: float = 0.3
+    """The lower lip tucks up under the upper incisors (f, v; FACS AU10 with AU17, ARKit mouthRollLower) in
+    proportion to the smaller of the requested AU10 and AU17, completely at this much."""
+    tuck_jaw: float = 0.3
+    """...and less as the jaw opens: not at all at AU26 + AU27 of this much."""
+    tuck_overlap: float = 0.012
+    """The tucked lower lip's inner edge rises this far above the upper incisors' edge (IOD): it is behind them."""
+    tuck_roll: float = 0.55
+    """The tucked lower lip rolls in: this share of its red disappears behind the teeth (its outer edge rises)."""
+    tuck_shadow: float = 0.45
+    """Darkening of the lower lip just under the incisors' edge where they rest on it (contact shadow)..."""
+    tuck_shadow_depth: float = 0.05
+    """...fading out this far (IOD) below the edge."""
 
     # ---- appearance (wrinkles, folds, shading; see appearance.py) --------------------------
     appearance: bool = True
@@ -107,6 +134,9 @@ class RenderConfig:
     """Brightness of the teeth, relative to lit, in a barely open mouth with the lips relaxed."""
     teeth_lit_gap: float = 0.22
     """An inner-lip gap this wide (or lips drawn back by AU10, AU12 or AU20 at 1) lights the teeth fully."""
+    rounded_teeth_shade: float = 0.6
+    """Lips pushed forward and rounded (AU18, AU22 drawn at 1) keep this much of the teeth's light away: behind
+    protruded lips (o, u, w) the teeth stand back in the mouth's shadow."""
 
     # ---- teeth, relative to the relaxed upper lip ------------------------------------------
     upper_teeth_drop: float = 0.03

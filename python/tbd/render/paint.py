@@ -231,3 +231,23 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     shadow = taper * (0.08 + 0.1 * across ** 2) * np.exp(-0.5 * (dist / max(0.3 * width, 0.5)) ** 2)
     tint = 1.0 + saturation * (_LIP_SHADOW - 1.0)  # a black-and-white photo's shadow stays grey
     blend_at(frame, px, colour * (1.0 - shadow[:, None] * tint), alpha)
+
+
+def draw_contact_shadow(frame: np.ndarray, lip: np.ndarray, depth: float, strength: float,
+                        saturation: float = 1.0) -> None:
+    """Darken the lower lip just under its inner contour [K, 2] (``frame`` in place), where the upper incisors
+    rest on it (f, v): darkest at the contour, gone ``depth`` px below it, fading toward the mouth's corners."""
+    if strength <= 0.0 or depth < 0.5:
+        return
+    profile = np.sin(np.linspace(0.0, np.pi, len(lip))) ** 0.5
+    bottom = lip + np.stack([np.zeros(len(lip)), depth * profile], axis=1)
+    found = band(frame, lip, bottom)
+    if found is None:
+        return
+    box, px, top, low, _, alpha = found
+    if not alpha.any():
+        return
+    t = unit((px[:, 1] - top) / np.maximum(low - top, 1e-3))
+    pixels = frame[box].reshape(-1, 3).astype(np.float64)
+    tint = 1.0 + saturation * (_LIP_SHADOW - 1.0)  # darker and redder, grey in a grey photo
+    blend(frame, box, pixels * (1.0 - (strength * (1.0 - t) ** 2)[:, None] * tint[None]), alpha)

@@ -24,11 +24,12 @@ from .. import kernels
 from ..face.detect import as_rgb
 from ..face.fit import rotation
 from ..face.model import FaceModel
-from ..face.rig import AU_INDEX, INTERACTIONS, JAW_DROP, LIP_OPENING, N_AU, eye_closure, interaction_weights, rig_basis
+from ..face.rig import (AU_INDEX, INTERACTIONS, JAW_DROP, LIP_OPENING, N_AU, eye_closure, interaction_weights,
+                        lower_lip_tuck, rig_basis)
 from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..motion import Motion
 from ..motion import channels as ch
-from .paint import Teeth, draw_eyelid, draw_lip_line, draw_mouth, draw_sclera
+from .paint import Teeth, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_mouth, draw_sclera
 from .portrait import clean_lip_line, find_source_teeth, make_palette
 from .appearance import build_appearance
 from .config import RenderConfig
@@ -97,6 +98,7 @@ class Renderer:
         self._source_teeth = None if self._source_gap < cfg.open_source_gap * frame.scale else find_source_teeth(
             image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth)
         self._teeth_rest = self._teeth_at_rest()
+        self._tuck_follow, self._tuck_roll = self._tuck_fields()
         self._blink_source = float(min(self._source_aus[_BLINK], cfg.max_source_blink))
 
     # ---- precomputation ------------------------------------------------------------------
@@ -228,6 +230,15 @@ class Renderer:
             drops.append((bottom - np.interp(x, rest[:, 0], rest[:, 1])) / frame.scale)
         return float(np.median(drops)) if len(drops) >= 3 else 0.0
 
+    def _tuck_fields(self) -> tuple[np.ndarray, np.ndarray]:
+        """`lower_lip_tuck`'s fields on the warp mesh: (follow [V], roll [V, 2] px at tuck_roll)."""
+        frame, V = self.mesh.frame, len(self.mesh.vertices)
+        follow, roll = lower_lip_tuck(frame.to_face(self.face.mesh.astype(np.float64)))
+        full_follow, full_roll = np.zeros(V, np.float32), np.zeros((V, 2), np.float32)
+        full_follow[:N_FACE] = follow[:N_FACE]
+        full_roll[:N_FACE] = frame.vectors_to_image(roll[:N_FACE] * self.config.tuck_roll)
+        return full_follow, full_roll
+
     def _teeth(self, aus: np.ndarray, lip_shift: np.ndarray) -> list[Teeth]:
         """Each frame's teeth: the upper edge stays with the skull, the lower drops with the jaw; both turn with the head.
         """
@@ -286,6 +297,8 @@ class Renderer:
         if values.ndim != 2 or values.shape[1] != ch.N_CHANNELS:
             raise ValueError(f"motion values must be [F, {ch.N_CHANNELS}], got shape {values.shape}")
         aus = self._requested(values)
+        closure = self._press_closure(values)
+        tuck = self._tuck_weight(aus)
         drawn = self.config.drawn(aus, self._gain)  # as strong as a viewer reads it; the portrait's own is undone as it is
         delta = np.concatenate([drawn, interaction_weights(drawn)], axis=1) - self._source_weights
         gaze = np.clip(values[:, _GAZE], -1.0, 1.0)
@@ -294,6 +307,8 @@ class Renderer:
         dst = self.mesh.vertices.reshape(1, -1) + np.einsum("fa,av->fv", delta, self._basis) \
             + np.einsum("fg,gv->fv", gaze, self._gaze)
         dst = dst.reshape(-1, V, 2)
+        self._press_lips(dst, closure)
+        self._tuck_lower_lip(dst, tuck)
         self._separate_lips(dst)
         lids = [eye.rows[0] for eye in self.mesh.eyes]
         open_lids = dst[:, lids]
@@ -307,11 +322,64 @@ class Renderer:
         return dst, dst[:, lids] + lid_shift, mouth_change, teeth, drawn
 
     def _requested(self, values: np.ndarray) -> np.ndarray:
-        """The AU intensities [F, n_AU] to draw for motion values [F, n_channels] (a broad smile parts the lips)."""
+        """The AU intensities [F, n_AU] to draw for motion values [F, n_channels] (a broad smile parts the lips,
+        unless they are pressed together)."""
         aus = np.clip(np.asarray(values, np.float32)[:, _AU], 0.0, 1.0)
         smile = np.minimum(aus[:, AU_INDEX["AU12L"]], aus[:, AU_INDEX["AU12R"]])
-        aus[:, AU_INDEX["AU25"]] = np.maximum(aus[:, AU_INDEX["AU25"]], self.config.smile_parts_lips * smile)
+        parted = self.config.smile_parts_lips * smile * (1.0 - self._press_closure(values))
+        aus[:, AU_INDEX["AU25"]] = np.maximum(aus[:, AU_INDEX["AU25"]], parted)
         return aus
+
+    def _press_closure(self, values: np.ndarray) -> np.ndarray:
+        """How shut pressed lips hold the mouth [F] (0..1): AU24's lead over the opening AUs (`RenderConfig.press_closes`)."""
+        cfg = self.config
+        aus = np.clip(np.asarray(values, np.float32)[:, _AU], 0.0, 1.0)
+        lead = aus[:, AU_INDEX["AU24"]] - cfg.press_vs_open * np.maximum(aus[:, AU_INDEX["AU25"]], aus[:, AU_INDEX["AU26"]])
+        x = np.clip(lead / cfg.press_closes, 0.0, 1.0)
+        return (x * x * (3.0 - 2.0 * x)).astype(np.float32)
+
+    def _press_lips(self, dst: np.ndarray, closure: np.ndarray) -> None:
+        """Pressed lips meet: each inner-lip column's gap closes by ``closure`` [F] (up to `press_max_gap`),
+        the lower lip doing most of the work (`press_upper_share`)."""
+        if not np.any(closure > 0):
+            return
+        cfg = self.config
+        axis = self.mesh.frame.axes[1].astype(np.float32)
+        up, lo = self.mesh.lips_upper[1:-1], self.mesh.lips_lower[1:-1]
+        gap = np.maximum((dst[:, lo] - dst[:, up]) @ axis, 0.0)  # [F, K]
+        close = closure[:, None] * np.minimum(gap, cfg.press_max_gap * self.mesh.frame.scale)
+        dst[:, up] += (cfg.press_upper_share * close)[..., None] * axis
+        dst[:, lo] -= ((1.0 - cfg.press_upper_share) * close)[..., None] * axis
+
+    def _tuck_weight(self, aus: np.ndarray) -> np.ndarray:
+        """How far the lower lip tucks under the upper incisors [F] (0..1): AU10 with AU17, the jaw nearly closed."""
+        cfg = self.config
+        both = np.minimum(aus[:, AU_INDEX["AU10"]], aus[:, AU_INDEX["AU17"]])
+        jaw = aus[:, AU_INDEX["AU26"]] + aus[:, AU_INDEX["AU27"]]
+        return (np.clip(both / cfg.tuck_full, 0.0, 1.0) * np.clip(1.0 - jaw / cfg.tuck_jaw, 0.0, 1.0)).astype(np.float32)
+
+    def _tuck_lower_lip(self, dst: np.ndarray, tuck: np.ndarray) -> None:
+        """The lower lip rolls in under the upper incisors: its red narrows (`tuck_roll`) and its inner edge
+        rises to just above the incisors' edge where it is below it (the lips of f and v)."""
+        if not np.any(tuck > 0):
+            return
+        frame = self.mesh.frame
+        axis = frame.axes[1].astype(np.float32)
+        lo = self.mesh.lips_lower
+        edge = self._teeth_rest[0]  # the upper incisors' edge stays with the skull (the head turns later)
+        order = np.argsort(edge[:, 0])
+        x = dst[:, lo] @ frame.axes[0].astype(np.float32)  # across the face, per frame [F, K]
+        edge_u, edge_v = edge[order] @ frame.axes[0], edge[order] @ frame.axes[1]
+        target = np.interp(x, edge_u, edge_v) - self.config.tuck_overlap * frame.scale
+        rise = np.minimum(target - dst[:, lo] @ axis, 0.0)  # only upward, [F, K]
+        rise[:, [0, -1]] = 0.0  # the corners stay
+        base = self.mesh.vertices.astype(np.float64)
+        contour_u = base[lo] @ frame.axes[0]
+        order = np.argsort(contour_u)
+        vertex_u = base @ frame.axes[0]
+        for f in np.nonzero(tuck > 0)[0]:
+            per_vertex = np.interp(vertex_u, contour_u[order], rise[f, order]) * self._tuck_follow
+            dst[f] += tuck[f] * (self._tuck_roll + per_vertex[:, None].astype(np.float32) * axis)
 
     def _separate_lips(self, dst: np.ndarray) -> None:
         """Lips may touch but not pass through each other."""
@@ -346,7 +414,7 @@ class Renderer:
 
     # ---- frames ------------------------------------------------------------------------------
     def _finish(self, frames: np.ndarray, dst: np.ndarray, open_lids: np.ndarray, mouth_change: np.ndarray,
-                teeth: list[Teeth], drawn: np.ndarray) -> None:
+                teeth: list[Teeth], drawn: np.ndarray, tuck: np.ndarray | None = None) -> None:
         cfg = self.config
         gaps = self._centre_gap(dst)
         scale = self.mesh.frame.scale
@@ -374,8 +442,11 @@ class Renderer:
         pulled = np.max(drawn[:, [AU_INDEX[a] for a in ("AU10", "AU12L", "AU12R", "AU20")]], axis=1)
         light = cfg.teeth_shadow + (1.0 - cfg.teeth_shadow) * np.clip(
             np.maximum(gaps / (cfg.teeth_lit_gap * scale), pulled), 0.0, 1.0)
-        for frame, vertices, gap, lid_open, lid_cover, closed, mouth_opacity, frame_teeth, light, lid_raise, white in zip(
-                frames, dst, gaps, open_lids, covered, shut, opacity, teeth, light, raised, uncovered):
+        rounded = np.clip(np.max(drawn[:, [AU_INDEX["AU18"], AU_INDEX["AU22"]]], axis=1), 0.0, 1.0)
+        light = light * (1.0 - cfg.rounded_teeth_shade * rounded)
+        for index, (frame, vertices, gap, lid_open, lid_cover, closed, mouth_opacity, frame_teeth, light, lid_raise,
+                    white) in enumerate(zip(frames, dst, gaps, open_lids, covered, shut, opacity, teeth, light, raised,
+                                            uncovered)):
             for k in range(2):
                 if white[k] > cfg.sclera_min_px and lid_cover[k] < cfg.lid_paint_min_px:
                     draw_sclera(frame, vertices[lids[k]], vertices[lids[k]] - lid_raise[k], self._palette)
@@ -385,6 +456,10 @@ class Renderer:
             if gap > cfg.mouth_min_gap_px:
                 draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._palette,
                            frame_teeth, float(mouth_opacity), self._source_teeth, float(light))
+                if tuck is not None and tuck[index] > 0:  # the incisors rest on the tucked lower lip
+                    draw_contact_shadow(frame, vertices[self.mesh.lips_lower], cfg.tuck_shadow_depth * scale,
+                                        cfg.tuck_shadow * float(tuck[index]) * float(mouth_opacity),
+                                        self._palette.saturation)
             if gap < cfg.lip_line_max_gap * scale and closed.any():  # an open mouth's corners are shadowed anyway
                 draw_lip_line(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower],
                               vertices[self._outer_corners], closed, line_width, self._palette.saturation)
@@ -417,7 +492,7 @@ class Renderer:
                 kernels.mesh_warp(texture, self.mesh.vertices, dst[start:stop], self.mesh.triangles,
                                   out=out[start:stop])
                 start = stop
-        self._finish(frames, dst, open_lids, mouth_change, teeth, drawn)
+        self._finish(frames, dst, open_lids, mouth_change, teeth, drawn, self._tuck_weight(self._requested(values)))
         return frames
 
     def render(self, motion: Motion, *, progress: bool = True) -> np.ndarray:
