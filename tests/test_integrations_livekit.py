@@ -137,3 +137,40 @@ def test_idle_frames_between_segments_and_emotion(talker, avatar):
 
     out = asyncio.run(main())
     assert len(out) >= 5 and all(isinstance(x, rtc.VideoFrame) for x in out)
+
+
+def test_frames_go_through_the_runners_av_synchronizer(talker, avatar, speech):
+    """AvatarRunner publishes through rtc.AVSynchronizer: it takes our frames, paced in real time."""
+    import importlib.util
+    import time
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "livekit_avatar.py"
+    spec = importlib.util.spec_from_file_location("livekit_avatar", example)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # the example worker imports (AvatarRunner, receiver, generator)
+    assert module.AvatarRunner is not None
+
+    async def main():
+        gen = TbdVideoGenerator(talker, avatar, video_fps=FPS, audio_sample_rate=RATE,
+                                config=GeneratorConfig(idle=False))
+        asrc = rtc.AudioSource(RATE, 1, queue_size_ms=100)
+        vsrc = rtc.VideoSource(128, 128)
+        sync = rtc.AVSynchronizer(audio_source=asrc, video_source=vsrc, video_fps=FPS, video_queue_size_ms=100)
+        for f in audio_frames(speech[:RATE]):
+            await gen.push_audio(f)
+        await gen.push_audio(AudioSegmentEnd())
+        n, clock = 0, time.perf_counter()
+        async for item in gen:
+            if isinstance(item, AudioSegmentEnd):
+                break
+            await sync.push(item)
+            n += isinstance(item, rtc.VideoFrame)
+        wall = time.perf_counter() - clock
+        await sync.aclose()
+        await asrc.aclose()
+        await vsrc.aclose()
+        return n, wall
+
+    n, wall = asyncio.run(main())
+    assert abs(n - FPS) <= 0.2 * FPS and 0.6 <= wall <= 2.0
