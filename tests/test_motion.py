@@ -58,3 +58,36 @@ def test_plan_round_trip_and_curves():
         tbd.EmotionPlan(text="x", aus={"AU99": 1.0})
     with pytest.raises(tbd.PlanError):
         tbd.EmotionPlan.from_dict({"steps": []})
+
+
+def _au_frames(*frames: dict[str, float]) -> np.ndarray:
+    values = np.zeros((len(frames), len(CHANNELS)), np.float32)
+    for i, aus in enumerate(frames):
+        for name, value in aus.items():
+            values[i, ch.index(name)] = value
+    return values
+
+
+def test_arkit_speech_shapes():
+    """The mouth shapes of speech reach a rig in the blendshapes that draw them (issue 11)."""
+    pp, pp_open = {"AU24": 0.55, "AU23": 0.2}, {"AU24": 0.55, "AU23": 0.2, "AU25": 0.3, "AU26": 0.2}
+    ff = {"AU25": 0.25, "AU10": 0.35, "AU17": 0.3, "AU26": 0.05}
+    ou, ih = {"AU25": 0.35, "AU26": 0.16, "AU18": 0.75, "AU22": 0.5}, {"AU25": 0.5, "AU26": 0.22, "AU20": 0.5}
+    aa = {"AU25": 0.9, "AU26": 0.72, "AU27": 0.1}
+    s = tbd.motion.to_arkit(_au_frames(pp, pp_open, ff, ou, ih, aa))
+    PP, PP_OPEN, FF, OU, IH, AA = range(6)
+    # Bilabial: pressed lips; over an open jaw mouthClose takes back all of jawOpen's parting.
+    assert s["mouthPressLeft"][PP] > 0.5 and s["mouthPressRight"][PP] > 0.5
+    assert s["mouthClose"][PP] == 0 and s["jawOpen"][PP] == 0
+    assert s["jawOpen"][PP_OPEN] > 0.05 and s["mouthClose"][PP_OPEN] == pytest.approx(s["jawOpen"][PP_OPEN])
+    assert s["mouthLowerDownLeft"][PP_OPEN] == 0
+    # A vowel is not closed, even with a little press in it (anger: AU24 0.3).
+    angry_aa = tbd.motion.to_arkit(_au_frames({**aa, "AU24": 0.3, "AU23": 0.6}))
+    assert angry_aa["mouthClose"][0] == 0 and s["mouthClose"][AA] == 0
+    # f/v: the lower lip rolls in under the raised upper lip, not down.
+    assert s["mouthRollLower"][FF] > 0.5 and s["mouthUpperUpLeft"][FF] > 0.3
+    assert s["mouthLowerDownLeft"][FF] < 0.02 and s["mouthRollLower"][FF] > 2 * s["mouthRollLower"][PP]
+    # Rounded against spread.
+    assert s["mouthPucker"][OU] > 0.6 and s["mouthFunnel"][OU] > 0.4
+    assert s["mouthPucker"][IH] == 0 and s["mouthStretchLeft"][IH] > 0.4 and s["mouthStretchLeft"][OU] == 0
+    assert s["jawOpen"][AA] > 3 * s["jawOpen"][IH] > 0

@@ -4,6 +4,12 @@ Each blendshape is a non-negative weighted sum of AU channels (FACS-to-ARKit
 correspondences as used by face-tracking rigs), clipped to 0..1. Gaze is split into
 its positive and negative halves first, so the map is linear on each half.
 Head pose is not a blendshape in ARKit (it is the face anchor's transform).
+
+Two speech shapes are combinations that no sum expresses, and are added on top the way the
+renderer draws them (`tbd.render.RenderConfig`): lips pressed together over an open jaw
+(a bilabial p/b/m after a vowel) are ARKit's ``mouthClose`` (which cancels jawOpen's parting of
+the lips), and the lower lip tucked under the upper teeth (f/v: AU10 with AU17) is
+``mouthRollLower`` (with ``mouthLowerDown`` held back).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ _TERMS: dict[str, dict[str, float]] = {
     "mouthShrugUpper": {"AU17": 0.3, "AU10": 0.2},
     "mouthPucker": {"AU18": 1.0},
     "mouthFunnel": {"AU22": 1.0},
-    "mouthRollLower": {"AU24": 0.3},
+    "mouthRollLower": {"AU24": 0.3},  # plus the f/v tuck, see _speech_terms
     "mouthRollUpper": {"AU24": 0.2},
     "jawOpen": {"AU26": 0.6, "AU27": 1.0},
 }
@@ -68,6 +74,15 @@ _TERMS.update({
 
 _SOURCES: tuple[str, ...] = ch.AU_CHANNELS + ("gaze_x+", "gaze_x-", "gaze_y+", "gaze_y-")
 
+PRESS_CLOSES = 0.25
+"""Lips pressed (AU24) shut the mouth once AU24 leads the larger of AU25/AU26 by this much (as
+`RenderConfig.press_closes`): ``mouthClose`` then takes back all of jawOpen's parting of the lips."""
+TUCK_FULL, TUCK_JAW = 0.3, 0.3
+"""The lower lip tucks fully under the upper teeth at min(AU10, AU17) = TUCK_FULL, not at all once
+AU26 + AU27 reach TUCK_JAW (as `RenderConfig.tuck_full`, ``tuck_jaw``)."""
+TUCK_ROLL = 0.7
+"""``mouthRollLower`` of a full tuck (ARKit's f/v pose rolls the lower lip in about this far)."""
+
 
 def _matrix() -> np.ndarray:
     m = np.zeros((len(_SOURCES), len(ARKIT_BLENDSHAPES)), dtype=np.float32)
@@ -93,4 +108,34 @@ def to_arkit(values: np.ndarray) -> dict[str, np.ndarray]:
     gy = values[:, ch.index("gaze_y")]
     halves = np.stack([np.maximum(gx, 0), np.maximum(-gx, 0), np.maximum(gy, 0), np.maximum(-gy, 0)], axis=1)
     out = np.clip(np.concatenate([aus, halves], axis=1) @ ARKIT_MATRIX, 0.0, 1.0)
+    _speech_terms(np.clip(aus, 0.0, 1.0), out)
     return {name: out[:, j].copy() for j, name in enumerate(ARKIT_BLENDSHAPES)}
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def lip_closure(aus: np.ndarray) -> np.ndarray:
+    """How shut pressed lips hold the mouth [T] (0..1) for AU intensities [T, n_AU]."""
+    a = {name: aus[:, ch.AU_CHANNELS.index(name)] for name in ("AU24", "AU25", "AU26")}
+    return _smoothstep((a["AU24"] - np.maximum(a["AU25"], a["AU26"])) / PRESS_CLOSES).astype(np.float32)
+
+
+def lip_tuck(aus: np.ndarray) -> np.ndarray:
+    """How far the lower lip tucks under the upper teeth [T] (0..1) for AU intensities [T, n_AU]."""
+    a = {name: aus[:, ch.AU_CHANNELS.index(name)] for name in ("AU10", "AU17", "AU26", "AU27")}
+    both = np.clip(np.minimum(a["AU10"], a["AU17"]) / TUCK_FULL, 0.0, 1.0)
+    return (both * np.clip(1.0 - (a["AU26"] + a["AU27"]) / TUCK_JAW, 0.0, 1.0)).astype(np.float32)
+
+
+def _speech_terms(aus: np.ndarray, out: np.ndarray) -> None:
+    """Add the combined speech shapes to blendshape weights ``out`` [T, 52] (in place)."""
+    col = {name: j for j, name in enumerate(ARKIT_BLENDSHAPES)}
+    close = lip_closure(aus)
+    out[:, col["mouthClose"]] = np.clip(np.maximum(out[:, col["mouthClose"]], close * out[:, col["jawOpen"]]), 0, 1)
+    tuck = lip_tuck(aus)
+    out[:, col["mouthRollLower"]] = np.clip(out[:, col["mouthRollLower"]] + TUCK_ROLL * tuck, 0.0, 1.0)
+    for side in ("Left", "Right"):  # the tucked or pressed lower lip rises instead of parting
+        out[:, col[f"mouthLowerDown{side}"]] *= (1.0 - tuck) * (1.0 - close)
