@@ -94,10 +94,11 @@ def test_cli_realtime_vmc_into_an_osc_server(server, clip, tmp_path, capsys):
     assert not rec.errors
     assert abs(len(rec.bundles) - CLIP_S * 25) <= 3 and len(rec.bundles) == n_expected
     times = np.array([t for t, _ in rec.bundles])
-    span = times[-1] - times[0]
-    assert abs(span - CLIP_S) < 0.3, span  # paced: spread over the audio's duration ...
-    assert 23 <= (len(times) - 1) / span <= 27  # ... at about 25 bundles a second
-    assert np.median(np.diff(times)) == pytest.approx(0.04, abs=0.01)
+    span, gap = times[-1] - times[0], np.median(np.diff(times))
+    # paced: spread over the audio's duration (a stall of the shared CPU can only stretch it) ...
+    assert CLIP_S - 0.3 < span < CLIP_S + 1.0, span
+    assert gap == pytest.approx(0.04, abs=0.008), gap  # ... at 25 bundles a second
+    assert 20 <= (len(times) - 1) / span <= 28
     for _, msgs in rec.bundles:
         check_bundle(msgs)
     assert set(VRM1_PRESETS) <= set(shapes(rec.bundles[0][1]))
