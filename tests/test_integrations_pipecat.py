@@ -161,7 +161,7 @@ def test_an_interruption_stops_the_images_within_100ms(talker, avatar, speech):
     before = [f for f in frames[:cut] if isinstance(f, OutputImageRawFrame)]
     after = frames[cut + 1 :]
     images = [f for f in after if isinstance(f, OutputImageRawFrame)]
-    assert len(before) >= 15  # it was speaking (about 1 s, less the lookahead)
+    assert len(before) >= 10  # it was speaking (about 1 s of audio in, less the lookahead)
     assert not any(isinstance(f, TTSAudioRawFrame) for f in after)
     assert 1 <= len(images) <= math.ceil(0.1 * FPS)  # the mouth-closing frames only
     pts = [im.metadata["pts"] for im in images]
