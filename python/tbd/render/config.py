@@ -65,7 +65,9 @@ class RenderConfig:
     tuck_jaw: float = 0.3
     """...and less as the jaw opens: not at all at AU26 + AU27 of this much."""
     tuck_overlap: float = 0.012
-    """The tucked lower lip's inner edge rises this far above the upper incisors' edge (IOD): it is behind them."""
+    """The tucked lower lip's inner edge sits this far above the upper incisors' edge (IOD): it is behind them."""
+    tuck_reach: float = 0.06
+    """The most (IOD) that the tucked lower lip's inner edge moves, up or down, to meet the incisors."""
     tuck_roll: float = 0.55
     """The tucked lower lip rolls in: this share of its red disappears behind the teeth (its outer edge rises)."""
     tuck_shadow: float = 0.45

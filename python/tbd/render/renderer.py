@@ -360,7 +360,7 @@ class Renderer:
 
     def _tuck_lower_lip(self, dst: np.ndarray, tuck: np.ndarray) -> None:
         """The lower lip rolls in under the upper incisors: its red narrows (`tuck_roll`) and its inner edge
-        rises to just above the incisors' edge where it is below it (the lips of f and v)."""
+        moves to just above the incisors' edge (at most `tuck_reach`): the lips of f and v."""
         if not np.any(tuck > 0):
             return
         frame = self.mesh.frame
@@ -371,7 +371,8 @@ class Renderer:
         x = dst[:, lo] @ frame.axes[0].astype(np.float32)  # across the face, per frame [F, K]
         edge_u, edge_v = edge[order] @ frame.axes[0], edge[order] @ frame.axes[1]
         target = np.interp(x, edge_u, edge_v) - self.config.tuck_overlap * frame.scale
-        rise = np.minimum(target - dst[:, lo] @ axis, 0.0)  # only upward, [F, K]
+        reach = self.config.tuck_reach * frame.scale
+        rise = np.clip(target - dst[:, lo] @ axis, -reach, reach)  # [F, K] px, + is down
         rise[:, [0, -1]] = 0.0  # the corners stay
         base = self.mesh.vertices.astype(np.float64)
         contour_u = base[lo] @ frame.axes[0]
