@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, BinaryIO, Union
@@ -22,6 +23,8 @@ N_MELS = 80
 N_FFT = 1024
 # Loudness maps RMS level in dBFS from SILENCE_DB..0 to 0..1.
 SILENCE_DB = -60.0
+# Sample rates read (Hz): below, speech is unintelligible; above, a header is likely corrupt.
+MIN_RATE, MAX_RATE = 4000, 768000
 
 AudioSource = Union[str, "os.PathLike[str]", tuple, BinaryIO, "Audio"]
 
@@ -89,8 +92,18 @@ def load(src: AudioSource, *, rate: int = SAMPLE_RATE) -> Audio:
         raise AudioError(f"{name}: the audio is empty (0 samples); give a clip with at least one frame of sound")
     if not np.isfinite(samples).all():
         raise AudioError(f"{name}: the audio contains NaN or infinite samples")
+    if not MIN_RATE <= src_rate <= MAX_RATE:
+        raise AudioError(f"{name}: sample rate {src_rate} Hz is outside {MIN_RATE}..{MAX_RATE} Hz; "
+                         "resample the audio (e.g. to 16000 Hz) or check that the file is not corrupt")
+    peak = float(np.abs(samples).max())
+    if peak > 1.001:  # (integer PCM scaled by its max reaches -1.00003: not worth a warning)
+        warnings.warn(f"{name}: the audio peaks at {peak:.2f}, beyond the -1..1 of full scale; "
+                      f"scaled down by {peak:.2f} so nothing clips", stacklevel=2)
+        samples = samples / peak
+    elif peak > 1.0:
+        samples = np.clip(samples, -1.0, 1.0)
     if src_rate != rate:
-        samples = _resample(samples, src_rate, rate)
+        samples = np.clip(_resample(samples, src_rate, rate), -1.0, 1.0)
     return Audio(np.ascontiguousarray(samples, dtype=np.float32), rate, name)
 
 
@@ -115,8 +128,12 @@ def _read(src: Any) -> tuple[np.ndarray, int, str]:
 
     if isinstance(src, (str, os.PathLike)):
         name = os.fspath(src)
+        if os.path.isdir(name):
+            raise AudioError(f"{name}: is a folder, not an audio file; give the path of a WAV, FLAC, OGG or MP3 file")
         if not os.path.isfile(name):
             raise AudioError(f"{name}: no such audio file")
+        if os.path.getsize(name) == 0:
+            raise AudioError(f"{name}: the file is empty (0 bytes); give a WAV, FLAC, OGG or MP3 file with speech")
     elif hasattr(src, "read"):
         name = getattr(src, "name", "audio stream")
     else:
@@ -125,7 +142,9 @@ def _read(src: Any) -> tuple[np.ndarray, int, str]:
         )
     try:
         samples, src_rate = sf.read(src, dtype="float32", always_2d=False)
-    except (sf.LibsndfileError, RuntimeError, TypeError, io.UnsupportedOperation) as exc:
+    except MemoryError as exc:
+        raise AudioError(f"{name}: not enough memory to read the audio; give a shorter clip") from exc
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError, io.UnsupportedOperation) as exc:
         raise AudioError(
             f"{name}: not a readable audio file ({exc}); use WAV, FLAC, OGG or MP3"
         ) from exc
@@ -144,8 +163,8 @@ def features(audio: Audio, fps: float = 25.0) -> AudioFeatures:
 
     Frame ``i`` covers the window centred on its midpoint ``(i + 0.5) / fps`` seconds.
     """
-    if fps <= 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+    if not fps > 0 or not np.isfinite(fps):
+        raise ValueError(f"fps must be a positive finite number, got {fps}")
     n = audio.n_frames(fps)
     centres = frame_centres(np.arange(n), audio.rate, fps)
     padded = np.pad(audio.samples, (N_FFT // 2, N_FFT // 2 + N_FFT))

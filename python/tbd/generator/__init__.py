@@ -49,9 +49,14 @@ def load_generator(spec: GeneratorSpec = None) -> Generator:
         if suffix == ".safetensors":
             return _diffusion(path)
         if not path.exists():
+            if suffix or len(path.parts) > 1:  # looks like a file path, not a generator name
+                raise WeightsError(f"{path}: no such weights file; give an existing .safetensors checkpoint "
+                                   "or .onnx file, or generator 'rig' or 'diffusion'")
             raise WeightsError(
                 f"unknown generator {str(spec)!r}: use 'rig', 'diffusion', a .safetensors checkpoint or an .onnx file"
             )
+        if path.is_dir():
+            raise WeightsError(f"{path}: is a folder; give a .safetensors checkpoint or an .onnx file inside it")
         from .checkpoint import refuse_pickle
 
         refuse_pickle(path)
