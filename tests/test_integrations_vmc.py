@@ -138,6 +138,12 @@ def test_head_quaternion_and_addresses():
     assert parse_address("10.0.0.2:39540") == ("10.0.0.2", 39540)
     assert parse_address(":39541") == ("127.0.0.1", 39541)
     assert parse_address("localhost") == ("localhost", 39539)
+    for bad in ("h:0", "h:port", "h:70000"):
+        with pytest.raises(ValueError, match="HOST:PORT"):
+            parse_address(bad)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["live", "x.wav", "--vmc", "h:70000"])
+    assert exit_.value.code == 2
 
 
 def test_missing_python_osc_names_the_extra(monkeypatch):

@@ -23,6 +23,23 @@ def require(module: str, extra: str) -> Any:
                            f'install it with: pip install "tbd[{extra}]"') from exc
 
 
+VMC_HOST = "127.0.0.1"
+VMC_PORT = 39539
+"""The VMC protocol's default receiver address."""
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """``"HOST:PORT"``, ``"HOST"`` or ``":PORT"`` -> (host, port), defaults 127.0.0.1:39539."""
+    host, _, port = text.strip().rpartition(":") if ":" in text else (text.strip(), "", "")
+    try:
+        number = int(port) if port else VMC_PORT
+    except ValueError:
+        number = -1
+    if not 0 < number < 65536:
+        raise ValueError(f"expected HOST:PORT with a port in 1..65535, got {text!r}")
+    return host or VMC_HOST, number
+
+
 def split_emotion(text: str) -> tuple[str | None, str]:
     """The emotion tag in an agent's reply and the reply without it: ``"[emotion: warm] Hi!"``,
     ``"[warm] Hi!"`` or ``"<emotion>warm</emotion> Hi!"`` give ``("warm", "Hi!")``; no tag gives
@@ -35,4 +52,4 @@ def split_emotion(text: str) -> tuple[str | None, str]:
     return emotion, rest
 
 
-__all__ = ["require", "split_emotion"]
+__all__ = ["require", "split_emotion", "parse_address", "VMC_HOST", "VMC_PORT"]

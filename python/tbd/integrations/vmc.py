@@ -27,11 +27,9 @@ import numpy as np
 from ..live.session import LiveFrame
 from ..motion import channels as ch
 from ..motion.arkit import ARKIT_BLENDSHAPES
-from . import require
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 39539
-"""The VMC protocol's default port (receivers listen on it)."""
+from . import VMC_HOST as DEFAULT_HOST
+from . import VMC_PORT as DEFAULT_PORT
+from . import parse_address, require
 
 VRM0_PRESETS: tuple[str, ...] = ("A", "I", "U", "E", "O", "Blink", "Joy", "Angry", "Sorrow", "Fun")
 VRM1_PRESETS: tuple[str, ...] = ("aa", "ih", "ou", "ee", "oh", "blink", "happy", "angry", "sad", "relaxed",
@@ -116,15 +114,6 @@ def vrm_presets(blendshapes: Mapping[str, float], version: int = 1) -> dict[str,
     if version == 0:
         return {_VRM1_TO_0[k]: v for k, v in out.items() if k in _VRM1_TO_0}
     raise ValueError(f"VRM version must be 0 or 1, got {version}")
-
-
-def parse_address(text: str) -> tuple[str, int]:
-    """``"HOST:PORT"``, ``"HOST"`` or ``":PORT"`` -> (host, port), defaults 127.0.0.1:39539."""
-    host, _, port = text.strip().rpartition(":") if ":" in text else (text.strip(), "", "")
-    try:
-        return host or DEFAULT_HOST, int(port) if port else DEFAULT_PORT
-    except ValueError:
-        raise ValueError(f"expected HOST:PORT, got {text!r}") from None
 
 
 class VMCSender:
