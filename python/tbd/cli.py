@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int_in(1, 1024), default=1, help="torch threads (default 1)")
     p.add_argument("--backend", default="auto", help="emotion text reader (see tbd think --backend)")
     p.add_argument("--quiet", action="store_true")
-    p.add_argument("--vmc", metavar="HOST:PORT", default=None,
+    p.add_argument("--vmc", metavar="HOST:PORT", type=_vmc_address, default=None,
                    help="send each frame to a VMC receiver (VSeeFace, VNyan...); default port 39539; tbd[vmc]")
     p.add_argument("--vrm", type=int, choices=(0, 1), default=None, help="with --vmc: also send VRM 0.x or 1.0 presets")
     p.set_defaults(handler=_live)
@@ -80,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     from .evaluate.cli import register as add_eval_cli
     add_eval_cli(sub)
     return parser
+
+
+def _vmc_address(text: str) -> tuple[str, int]:
+    from .integrations import parse_address
+
+    try:
+        return parse_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _think(args: argparse.Namespace) -> int:
@@ -143,9 +152,9 @@ def _live(args: argparse.Namespace) -> int:
     kept: list = []
     vmc = None
     if args.vmc:
-        from .integrations.vmc import VMCConfig, VMCSender, parse_address
+        from .integrations.vmc import VMCConfig, VMCSender
 
-        vmc = VMCSender(*parse_address(args.vmc), vrm=args.vrm, config=VMCConfig(pace=args.realtime))
+        vmc = VMCSender(*args.vmc, vrm=args.vrm, config=VMCConfig(pace=args.realtime))
 
     def on_frames(fs: list) -> None:
         kept.extend(f.values for f in fs)
