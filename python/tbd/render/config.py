@@ -136,7 +136,7 @@ class RenderConfig:
     """Brightness of the teeth, relative to lit, in a barely open mouth with the lips relaxed."""
     teeth_lit_gap: float = 0.22
     """An inner-lip gap this wide (or lips drawn back by AU10, AU12 or AU20 at 1) lights the teeth fully."""
-    rounded_teeth_shade: float = 0.6
+    rounded_teeth_shade: float = 0.4
     """Lips pushed forward and rounded (AU18, AU22 drawn at 1) keep this much of the teeth's light away: behind
     protruded lips (o, u, w) the teeth stand back in the mouth's shadow."""
 
