@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         draw.text((j * cell + 4, 2), label, fill="black")
     for r, name in enumerate(wanted):
         avatar = talker.prepare(found[name].image, size=256)
-        frames = avatar.renderer._render_values(values)
+        frames = avatar.renderer.render(tbd.Motion(values), progress=False)
         mesh = avatar.face.mesh
         x0, y0, x1, y1 = avatar.face.bbox
         face_centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])

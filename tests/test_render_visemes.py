@@ -59,7 +59,7 @@ def seen(request):
     from tbd.evaluate.track import track
 
     avatar = tbd.Talker("rig", progress=False).prepare(_portrait(request.param), size=256)
-    frames = avatar.renderer._render_values(_values())
+    frames = avatar.renderer.render(tbd.Motion(_values()), progress=False)
     found = track(frames)
     assert found.found.all(), f"{request.param}: MediaPipe lost the face in a viseme frame"
     return request.param, found, frames, avatar.renderer
