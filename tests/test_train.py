@@ -191,6 +191,8 @@ def test_corpus_generation_end_to_end(tmp_path):
         assert c.audio.shape == (c.n_frames, tbd.audio.AudioFeatures.N_FEATURES)
         assert (out / "clips" / f"{c.id}.wav").is_file()
         assert c.info["text"] and c.info["voice"]["name"]
+        # Both articulations are stored (transcript from the alignment, audio from the classifier).
+        assert len(c.articulations) == 2 and all(a.shape == (c.n_frames, 16) for a in c.articulations)
         mouth = c.motions[0][:, ch.index("AU26")]
         assert mouth.max() > 0.05  # speech opens the jaw
     # Extending the same folder keeps the clips already there.
@@ -211,18 +213,6 @@ def test_local_edits_change_the_plan():
         assert edited.au_curves(8).tolist() != base.au_curves(8).tolist() or all(
             e["op"] == "scale" and e["factor"] > 1 and base.aus.get(e["channel"], 0) >= 1 for e in edits)
     assert kinds == {"add", "scale", "remove"}
-
-
-def test_shape_lips_closes_the_mouth_on_bilabials():
-    from tbd.training.corpus import shape_lips
-    from tbd.training.speech import Segment
-
-    values = np.zeros((50, ch.N_CHANNELS), np.float32)
-    values[:, ch.index("AU25")] = 0.6
-    values[:, ch.index("AU26")] = 0.4
-    out = shape_lips(values, [Segment("M", 0.4, 0.6), Segment("UW", 1.2, 1.4)], 25.0)
-    assert out[12, ch.index("AU25")] < 0.2 and out[40, ch.index("AU25")] == pytest.approx(0.6, abs=1e-3)
-    assert out[32, ch.index("AU18")] > 0.3 and out[5, ch.index("AU18")] < 0.01
 
 
 def _real_clip(folder: Path, seconds: float, motion_file: str, meta: dict) -> None:

@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("image")
     p.add_argument("audio")
     p.add_argument("-e", "--emotion", default="", help="free-text emotion (default: neutral)")
+    p.add_argument("--transcript", default=None,
+                   help="the words spoken (text, or @FILE): aligned for exact lip shapes (needs tbd[align])")
     add_render_options(p)
 
     from .assets import DEMO_EMOTION
@@ -106,7 +108,8 @@ def _animate(args: argparse.Namespace) -> int:
     check_output_path(args.output, inputs=(args.image, args.audio))
     started = time.perf_counter()
     talker = Talker(args.generator, fps=args.fps, progress=not args.quiet, think_backend=args.backend)
-    anim = talker.animate(args.image, args.audio, args.emotion, seed=args.seed, size=args.size)
+    anim = talker.animate(args.image, args.audio, args.emotion, seed=args.seed, size=args.size,
+                          transcript=_transcript(getattr(args, "transcript", None)))
     anim.save(args.output)
     elapsed = time.perf_counter() - started
     duration = anim.motion.duration
@@ -119,10 +122,26 @@ def _animate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _transcript(value: str | None) -> str | None:
+    """``--transcript``: the text itself, or ``@path`` to read it from a file."""
+    if value is None or not value.startswith("@"):
+        return value
+    from .errors import PlanError
+
+    try:
+        with open(value[1:], encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise PlanError(f"cannot read the transcript file {value[1:]!r}: {exc.strerror}") from exc
+
+
 def _demo(args: argparse.Namespace) -> int:
     from . import assets
 
     args.image, args.audio = str(assets.portrait_path()), str(assets.speech_path())
+    from .articulation.align import pocketsphinx_available
+
+    args.transcript = assets.speech_text() if pocketsphinx_available() else None
     return _animate(args)
 
 

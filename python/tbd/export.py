@@ -163,8 +163,9 @@ def write_png_dir(path: Path, frames: np.ndarray | Iterable[np.ndarray]) -> None
 
 
 def write_curves(path: Path, motion: Motion, extra: dict[str, Any] | None = None) -> None:
-    """Motion channels and ARKit-52 blendshape curves, as JSON or CSV (by suffix)."""
+    """Motion channels, ARKit-52 blendshape curves and viseme curves, as JSON or CSV (by suffix)."""
     blend = motion.blendshapes()
+    visemes = motion.visemes()
     with _atomic_path(path) as tmp:
         if path.suffix.lower() == ".json":
             doc = {
@@ -172,14 +173,15 @@ def write_curves(path: Path, motion: Motion, extra: dict[str, Any] | None = None
                 "channels": list(motion.channels),
                 "values": np.round(motion.values, 5).tolist(),
                 "blendshapes": {k: np.round(v, 5).tolist() for k, v in blend.items()},
+                **({"visemes": {k: np.round(v, 5).tolist() for k, v in visemes.items()}} if visemes else {}),
                 **(extra or {}),
             }
             tmp.write_text(json.dumps(doc))
         else:
             with open(tmp, "w", newline="") as fh:
                 writer = csv.writer(fh)
-                writer.writerow(["time", *motion.channels, *blend])
-                stacked = np.column_stack([motion.values, *blend.values()])
+                writer.writerow(["time", *motion.channels, *blend, *(f"viseme_{k}" for k in visemes)])
+                stacked = np.column_stack([motion.values, *blend.values(), *visemes.values()])
                 for i, row in enumerate(stacked):
                     writer.writerow([f"{i / motion.fps:.4f}", *(f"{v:.5f}" for v in row)])
 

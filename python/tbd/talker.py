@@ -20,6 +20,7 @@ from . import audio as audio_mod
 from ._threads import torch_threads
 from .animation import Animation
 from .audio import AudioSource
+from .errors import PlanError
 from .generator import GeneratorSpec, load_generator
 from .image import image_size, load_image
 from .motion import Motion
@@ -153,14 +154,29 @@ class Talker:
         return avatar
 
     def motion(
-        self, audio: AudioSource, emotion: str | EmotionPlan, *, seed: int = 0, **options: Any
+        self, audio: AudioSource, emotion: str | EmotionPlan, *, seed: int = 0, transcript: str | None = None,
+        **options: Any,
     ) -> Motion:
-        """Motion only (no rendering), for 3D rigs and VTuber apps. ``options`` go to the
-        generator (e.g. ``guidance="progressive"`` for the diffusion generator)."""
+        """Motion only (no rendering), for 3D rigs and VTuber apps. ``transcript``: the words
+        spoken, aligned to the audio for exact lip shapes (needs ``tbd[align]``; without it the
+        visemes are read from the audio). ``options`` go to the generator (e.g.
+        ``guidance="progressive"`` for the diffusion generator)."""
         plan = self.plan(emotion)
-        feats = audio_mod.features(audio_mod.load(audio), fps=self.fps)
+        sound = audio_mod.load(audio)
+        feats = audio_mod.features(sound, fps=self.fps)
+        options = self._articulation_option(sound, feats, transcript, options)
         with torch_threads(self.threads):
             return self.generator.sample(plan, feats, seed=seed, progress=self.progress, **options)
+
+    @staticmethod
+    def _articulation_option(sound: Any, feats: Any, transcript: str | None, options: dict) -> dict:
+        if transcript is None or "articulation" in options:
+            return options
+        if not isinstance(transcript, str):
+            raise PlanError(f"transcript must be a string, got {type(transcript).__name__}")
+        from .articulation import articulation_for
+
+        return {**options, "articulation": articulation_for(sound, feats, transcript)}
 
     def animate(
         self,
@@ -170,6 +186,7 @@ class Talker:
         *,
         seed: int = 0,
         size: int | None = None,
+        transcript: str | None = None,
         **options: Any,
     ) -> Animation:
         """Animate ``image`` (a path, PIL image, array or a prepared ``Avatar``) speaking
@@ -177,6 +194,7 @@ class Talker:
         streamed into the file by ``anim.save``.
 
         ``size`` resizes the portrait so its longer side is ``size`` pixels (see ``prepare``).
+        ``transcript``: the words spoken (see ``motion``).
         Raises NoFaceError, AudioError, ImageError or PlanError on bad input.
         """
         timings: dict[str, float] = {}
@@ -195,6 +213,8 @@ class Talker:
         lap("think")
         avatar = self.prepare(image, size=size)
         lap("face")
+        options = self._articulation_option(sound, feats, transcript, options)
+        lap("align")
         with torch_threads(self.threads):
             motion = self.generator.sample(plan, feats, seed=seed, progress=self.progress, **options)
         lap("generate")

@@ -36,6 +36,9 @@ FORMAT_VERSION = 2
 global condition (``glob``); version-1 weights (``draw-v1``) do not fit it."""
 AUDIO_FEATURES = f"logmel80+loudness/v1/{AudioFeatures.N_FEATURES}"
 """Names the audio feature vector (``AudioFeatures.matrix``) a model was trained on."""
+ARTICULATION_FEATURES = "visemes15+closure/v1"
+"""Names the articulation features (``Articulation.features``) appended to the audio rows of
+a model trained with them (``ModelMeta.articulation``; empty for models without)."""
 
 _PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin")
 
@@ -51,6 +54,7 @@ class ModelMeta:
     fps: float = 25.0
     channels: list[str] = field(default_factory=lambda: list(ch.CHANNELS))
     audio_features: str = AUDIO_FEATURES
+    articulation: str = ""
     window: int = 100
     overlap: int = 12
     sigma_min: float = 0.002

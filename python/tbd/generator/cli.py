@@ -10,7 +10,7 @@ import shlex
 
 
 def add_cli(subparsers: "argparse._SubParsersAction") -> None:
-    """Register ``corpus``, ``train`` and ``export-onnx`` on the ``tbd`` parser's subparsers."""
+    """Register ``corpus``, ``train``, ``train-visemes`` and ``export-onnx`` on the ``tbd`` parser's subparsers."""
     p = subparsers.add_parser("corpus", help="generate the built-in training corpus (espeak-ng speech + rig motion)")
     p.add_argument("-o", "--output", required=True, help="corpus folder (created; an existing corpus is extended)")
     p.add_argument("--clips", type=int, default=1200, help="utterances to generate (default 1200)")
@@ -20,6 +20,8 @@ def add_cli(subparsers: "argparse._SubParsersAction") -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fps", type=float, default=25.0)
     p.add_argument("--no-align", action="store_true", help="skip pocketsphinx forced alignment")
+    p.add_argument("--refresh-motion", action="store_true",
+                   help="remake the motion of an existing corpus with this tbd's rig (keeps speech and alignment)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=_corpus)
 
@@ -43,7 +45,16 @@ def add_cli(subparsers: "argparse._SubParsersAction") -> None:
     p.add_argument("--max-minutes", type=float, default=None, help="stop (and save) after this wall time")
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads per process")
     p.add_argument("--resume", default=None, help="checkpoint (or its .state.safetensors) to continue from")
+    p.add_argument("--no-articulation", dest="articulation", action="store_false",
+                   help="do not condition on the visemes stored in the corpus")
     p.set_defaults(handler=_train)
+
+    p = subparsers.add_parser("train-visemes", help="train the audio-to-viseme classifier on a corpus")
+    p.add_argument("data", help="a corpus folder from `tbd corpus` (aligned)")
+    p.add_argument("-o", "--output", required=True, help="the .npz weights to write")
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=_train_visemes)
 
     p = subparsers.add_parser("export-onnx", help="export the DRAW denoiser to ONNX (dynamic length)")
     p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
@@ -52,8 +63,12 @@ def add_cli(subparsers: "argparse._SubParsersAction") -> None:
 
 
 def _corpus(args: argparse.Namespace) -> int:
-    from ..training.corpus import CorpusConfig, make_corpus
+    from ..training.corpus import CorpusConfig, make_corpus, refresh_motion
 
+    if args.refresh_motion:
+        n = refresh_motion(args.output, progress=not args.quiet)
+        print(f"remade the motion of {n} clips in {args.output}")
+        return 0
     cfg = CorpusConfig(n_clips=args.clips, takes=args.takes, split=args.split, seed=args.seed, fps=args.fps,
                        align=not args.no_align)
     out = make_corpus(args.output, cfg, progress=not args.quiet)
@@ -71,9 +86,16 @@ def _train(args: argparse.Namespace) -> int:
         n_heads=args.heads, text_encoder=args.text_encoder, seed=args.seed, log_every=args.log_every,
         save_every=args.save_every, max_minutes=args.max_minutes, threads=args.threads, resume=args.resume,
         sampler=SamplerConfig(p_drop_global=args.p_drop_global, p_drop_local=args.p_drop_local),
-        command=_train_command(args),
+        articulation=args.articulation, command=_train_command(args),
     )
     return main_from_args(cfg)
+
+
+def _train_visemes(args: argparse.Namespace) -> int:
+    from ..articulation.training import VisemeTrainConfig, train_visemes
+
+    train_visemes(args.data, args.output, config=VisemeTrainConfig(epochs=args.epochs, seed=args.seed))
+    return 0
 
 
 def _train_command(args: argparse.Namespace) -> str:

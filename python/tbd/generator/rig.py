@@ -18,6 +18,9 @@ from ..audio import AudioFeatures
 from ..motion import Motion
 from ..motion import channels as ch
 from ..plan import EmotionPlan
+from ..articulation.coarticulation import Articulation
+from ..articulation.sources import from_audio
+from ..articulation.mouth import MouthConfig, speech_mouth
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,6 @@ class RigConfig:
 
     speech_gate: float = 0.3          # loudness below this is silence (mouth closed)
     speech_range: float = 0.4         # loudness above gate + range opens the mouth fully
-    jaw_gain: float = 0.75            # AU26 at full opening
-    lips_gain: float = 1.0            # AU25 at full opening
     mouth_smooth_s: float = 0.03      # smoothing of the mouth opening (co-articulation)
     onset_s: float = 0.35             # ramp of the emotion from a neutral start
     blink_interval_s: float = 3.4     # mean time between blinks (~17.6 per minute)
@@ -35,6 +36,7 @@ class RigConfig:
     blink_duration_s: tuple[float, float] = (0.15, 0.3)
     head_amplitude: float = 0.045     # radians, std of speech-driven head motion
     gaze_amplitude: float = 0.12
+    mouth: MouthConfig = MouthConfig()  # how loudness and visemes drive the lips and jaw
 
 
 class RigGenerator:
@@ -52,9 +54,12 @@ class RigGenerator:
         *,
         seed: int = 0,
         progress: bool = False,
+        articulation: Articulation | None = None,
         **options: Any,
     ) -> Motion:
-        """Motion for ``plan`` over the frames of ``feats``; the same seed gives the same motion."""
+        """Motion for ``plan`` over the frames of ``feats``; the same seed gives the same motion.
+        ``articulation`` shapes the lips (default: visemes read from the audio by the bundled
+        classifier, ``tbd.articulation.from_audio``)."""
         if options:
             raise TypeError(f"the rig generator takes no options {sorted(options)}")
         cfg, fps, n = self.config, feats.fps, feats.n_frames
@@ -62,23 +67,19 @@ class RigGenerator:
         values = np.zeros((n, ch.N_CHANNELS), dtype=np.float32)
 
         aus = self._emotion_aus(plan, n, fps, rng)
-        opening = self.mouth_opening(feats)
-        speech = {
-            "AU26": cfg.jaw_gain * opening,
-            "AU25": np.clip(cfg.lips_gain * 1.6 * opening, 0, 1),
-            "AU18": 0.35 * opening * _rounding(feats),
-        }
-        for name, curve in speech.items():
-            col = ch.AU_CHANNELS.index(name)
-            aus[:, col] = np.maximum(aus[:, col], curve)
+        if articulation is None:
+            articulation = from_audio(feats)
+        aus = speech_mouth(aus, self.mouth_opening(feats), articulation, cfg.mouth)
         blink_col = ch.AU_CHANNELS.index("AU45")
         aus[:, blink_col] = np.maximum(aus[:, blink_col], self.blinks(n, fps, plan.arousal, rng))
         values[:, ch.indices(ch.AU_CHANNELS)] = np.clip(aus, 0.0, 1.0)
 
         values[:, ch.indices(ch.POSE_CHANNELS)] = self._head(feats, plan, rng)
         values[:, ch.indices(ch.GAZE_CHANNELS)] = self._gaze(n, fps, plan, rng)
-        meta = {"generator": "rig", "weights": None, "sampler": None, "steps": 0, "guidance": None, "seed": seed}
-        return Motion(values, fps=fps, meta=meta)
+        meta = {"generator": "rig", "weights": None, "sampler": None, "steps": 0, "guidance": None, "seed": seed,
+                "articulation": None if articulation is None else articulation.source}
+        return Motion(values, fps=fps, meta=meta,
+                      viseme_weights=None if articulation is None else articulation.weights)
 
     # --- parts -------------------------------------------------------------------
     def mouth_opening(self, feats: AudioFeatures) -> np.ndarray:
@@ -147,14 +148,6 @@ def _smooth_noise(rng: np.random.Generator, n: int, scale_frames: float) -> np.n
     noise = gaussian_filter1d(rng.standard_normal(n + 2 * pad), scale_frames)[pad : pad + n]
     gain = 1.0 / np.sqrt(2.0 * np.sqrt(np.pi) * max(scale_frames, 0.5))
     return (noise / gain).astype(np.float32)
-
-
-def _rounding(feats: AudioFeatures) -> np.ndarray:
-    """0..1 lip rounding cue: energy concentrated in low mel bands (o/u-like vowels)."""
-    power = np.exp(feats.mel)
-    split = feats.mel.shape[1] // 4
-    low_share = power[:, :split].sum(1) / (power.sum(1) + 1e-9)
-    return np.clip((low_share - 0.6) / 0.3, 0.0, 1.0).astype(np.float32)
 
 
 # --- streaming parts (docs/architecture.md, "Streaming") -------------------------------------
@@ -283,9 +276,9 @@ class RigStream:
         cfg = self.config
         return np.clip((loudness - cfg.speech_gate) / cfg.speech_range, 0.0, 1.0)
 
-    def finish(self, frames: np.ndarray, loudness: np.ndarray, rounding: np.ndarray, targets: np.ndarray,
-               valence: np.ndarray, arousal: np.ndarray, ahead: np.ndarray) -> np.ndarray:
-        """Motion ``[len(frames), N_CHANNELS]`` of ``frames`` given their loudness, rounding cue,
+    def finish(self, frames: np.ndarray, loudness: np.ndarray, articulation: Articulation | None,
+               targets: np.ndarray, valence: np.ndarray, arousal: np.ndarray, ahead: np.ndarray) -> np.ndarray:
+        """Motion ``[len(frames), N_CHANNELS]`` of ``frames`` given their loudness, articulation,
         AU targets ``[n, N_AU]``, valence/arousal ``[n]`` and the raw mouth opening of up to
         ``LOOKAHEAD`` frames after them (``ahead``; repeated at the end of an utterance)."""
         cfg, fps, n = self.config, self.fps, len(frames)
@@ -301,12 +294,7 @@ class RigStream:
 
         values = np.zeros((n, ch.N_CHANNELS), np.float32)
         wobble = 1.0 + 0.06 * self._wobble.values(frames)[:, 0]
-        aus = targets * wobble[:, None]
-        speech = {"AU26": cfg.jaw_gain * opening, "AU25": np.clip(cfg.lips_gain * 1.6 * opening, 0, 1),
-                  "AU18": 0.35 * opening * rounding}
-        for name, curve in speech.items():
-            col = ch.AU_CHANNELS.index(name)
-            aus[:, col] = np.maximum(aus[:, col], curve)
+        aus = speech_mouth(targets * wobble[:, None], opening, articulation, cfg.mouth)
         col = ch.AU_CHANNELS.index("AU45")
         aus[:, col] = np.maximum(aus[:, col], self.blinks.values(frames, self.arousal_at))
         values[:, ch.indices(ch.AU_CHANNELS)] = np.clip(aus, 0.0, 1.0)
@@ -348,14 +336,3 @@ class RigStream:
             out[i] = self._gaze_smooth
         out[:, 1] += 0.15 * np.maximum(0.0, -valence)
         return np.clip(out, -1.0, 1.0)
-
-
-def _rounding_rows(rows: np.ndarray) -> np.ndarray:
-    """``_rounding`` from ``AudioFeatures.matrix`` rows (normalised log-mel, then loudness)."""
-    from ..audio import _MEL_MEAN, _MEL_STD
-
-    mel = rows[:, :-1] * _MEL_STD + _MEL_MEAN
-    power = np.exp(mel)
-    split = mel.shape[1] // 4
-    low_share = power[:, :split].sum(1) / (power.sum(1) + 1e-9)
-    return np.clip((low_share - 0.6) / 0.3, 0.0, 1.0).astype(np.float32)

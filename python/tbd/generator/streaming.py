@@ -12,7 +12,9 @@ time (emotion changes with cross-fades). Two streams:
   feature window.
 * ``tbd.generator.rig.RigStream`` wrapped in ``RigMotionStream``.
 
-Both take AU45 from ``tbd.generator.rig.BlinkTrack``: clean single blinks at human rates.
+Both take AU45 from ``tbd.generator.rig.BlinkTrack``: clean single blinks at human rates,
+and read the visemes from the audio as it comes (``VisemeStream``); after each ``push``,
+``last_visemes`` holds the viseme weights ``[n, 15]`` of the frames it returned.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ from ..motion import channels as ch
 from ..plan import EmotionPlan
 from .conditions import EMBED_DIM, GLOBAL_DIM, Conditions, build_conditions, local_channels, span_text
 from .guidance import ProgressiveGuidance, as_guidance
-from .rig import BlinkTrack, RigConfig, RigStream, _rounding_rows
+from ..articulation.audio_model import default_classifier
+from ..articulation.coarticulation import N_ARTICULATION_FEATURES, from_posteriors
+from ..articulation.visemes import N_VISEMES
+from .rig import BlinkTrack, RigConfig, RigStream
 from .sampling import get_sampler, get_sigmas_karras
 from .windows import Window, clip_motion, window_inputs
 
@@ -48,6 +53,13 @@ AUs against 0.06, benchmarks/RESULTS.md "Live"); ``guidance="progressive"`` stil
 AU_COL = {n: i for i, n in enumerate(ch.AU_CHANNELS)}
 MOUTH_CHANNELS = ("AU25", "AU26", "AU27", "AU18", "AU22")
 """Channels an interrupt closes (lips apart, jaw drop, mouth stretch, pucker, funnel)."""
+
+
+def silent_visemes(n: int) -> np.ndarray:
+    """Viseme weights ``[n, 15]`` of silence (all on ``sil``)."""
+    out = np.zeros((n, N_VISEMES), np.float32)
+    out[:, 0] = 1.0
+    return out
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:
@@ -191,7 +203,9 @@ class DiffusionStream:
         self._audio = np.zeros((0, 0), np.float32)  # pending rows, first one is frame self.next
         self.next = 0                 # first frame not generated yet
         self._hist = np.zeros((0, ch.N_CHANNELS), np.float32)   # normalised motion of the last frames
-        self._audio_hist = np.zeros((0, AUDIO_FEATURES), np.float32)  # their audio rows
+        self.visemes = VisemeStream() if self.meta.articulation else None
+        width = AUDIO_FEATURES + (N_ARTICULATION_FEATURES if self.visemes is not None else 0)
+        self._audio_hist = np.zeros((0, width), np.float32)  # their model audio rows
         self._cond_cache: dict[int, tuple[EmotionPlan, Conditions]] = {}
         self._gate: dict[int, float] = {}  # frame -> mouth gate (interrupt)
 
@@ -219,23 +233,40 @@ class DiffusionStream:
 
     def drop_pending(self) -> None:
         self._audio = self._audio[:0]
+        if self.visemes is not None:
+            self.visemes.reset()
+
+    def _model_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Feature rows of a block's new frames, with their articulation when the weights take it
+        (read from the audio within the block: a block's later frames see less of their future)."""
+        if self.visemes is None:
+            self._block_visemes = silent_visemes(len(rows))
+            return rows
+        art = self.visemes.articulation(rows, rows[:0])
+        self._block_visemes = silent_visemes(len(rows)) if art is None else art.weights
+        feats = art.features() if art is not None else np.zeros((len(rows), N_ARTICULATION_FEATURES), np.float32)
+        return np.concatenate([rows, feats], axis=1)
 
     def push(self, rows: np.ndarray, final: bool = False) -> tuple[np.ndarray, np.ndarray]:
         rows = np.asarray(rows, np.float32)
         self._audio = rows if not len(self._audio) else np.concatenate([self._audio, rows])
-        frames, values = [], []
+        frames, values, visemes = [], [], []
         while len(self._audio) >= self._block_size() or (final and len(self._audio)):
             n = min(self._block_size(), len(self._audio))
             f, v = self._block(self._audio[:n])
             self._audio = self._audio[n:]
             frames.append(f)
             values.append(v)
+            visemes.append(self._block_visemes)
         if not frames:
+            self.last_visemes = silent_visemes(0)
             return np.zeros(0, np.int64), np.zeros((0, ch.N_CHANNELS), np.float32)
+        self.last_visemes = np.concatenate(visemes)
         return np.concatenate(frames), np.concatenate(values)
 
     def _block(self, audio_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         meta, fps = self.meta, self.fps
+        audio_new = self._model_rows(audio_new)
         n_new = len(audio_new)
         known = min(self.context, len(self._hist))
         start = self.next - known
@@ -303,6 +334,29 @@ class DiffusionStream:
         return new_frames, values
 
 
+class VisemeStream:
+    """The audio viseme classifier over a stream of feature rows: keeps the rows of the last
+    ``past`` frames, so each frame's articulation equals the batch one whenever its lookahead
+    rows have arrived (fewer at the end of an utterance or of a live block)."""
+
+    def __init__(self) -> None:
+        self.model = default_classifier()
+        self._hist = np.zeros((0, AUDIO_FEATURES), np.float32)
+
+    def reset(self) -> None:
+        self._hist = self._hist[:0]
+
+    def articulation(self, rows: np.ndarray, ahead: np.ndarray) -> Any:
+        """Articulation of the frames of ``rows`` (then remembered), seeing ``ahead`` rows after them."""
+        if self.model is None or not len(rows):
+            return None
+        past = self.model.config.past
+        window = np.concatenate([self._hist, rows, ahead[: self.model.config.ahead]])
+        post = self.model.posteriors(window, first=len(self._hist), count=len(rows))
+        self._hist = np.concatenate([self._hist, rows])[-past:] if past else self._hist[:0]
+        return from_posteriors(post)
+
+
 class RigMotionStream:
     """``RigStream`` with the same ``push(rows, final)`` face as ``DiffusionStream``; rows are
     ``AudioFeatures.matrix`` rows (normalised log-mel, then loudness)."""
@@ -311,6 +365,7 @@ class RigMotionStream:
         self.timeline, self.fps = timeline, float(fps)
         self.rig = RigStream(seed, fps, config)
         self.rig.arousal_at = timeline.arousal_at
+        self.visemes = VisemeStream()
         self.next = 0
         self._audio = np.zeros((0, 0), np.float32)
         self._gate: dict[int, float] = {}
@@ -326,6 +381,7 @@ class RigMotionStream:
     def drop_pending(self) -> None:
         self._audio = self._audio[:0]
         self.rig.reset_mouth()
+        self.visemes.reset()
 
     def push(self, rows: np.ndarray, final: bool = False) -> tuple[np.ndarray, np.ndarray]:
         rows = np.asarray(rows, np.float32)
@@ -333,6 +389,7 @@ class RigMotionStream:
         la = self.rig.LOOKAHEAD
         n = len(self._audio) if final else max(0, len(self._audio) - la)
         if n == 0:
+            self.last_visemes = silent_visemes(0)
             return np.zeros(0, np.int64), np.zeros((0, ch.N_CHANNELS), np.float32)
         rows_now, rest = self._audio[:n], self._audio[n:]
         frames = np.arange(self.next, self.next + n)
@@ -342,7 +399,9 @@ class RigMotionStream:
         if final and not len(ahead):
             ahead = np.full(la, self.rig.mouth_raw(loud[-1:])[0])
         val, aro = self.timeline.mood(times)
-        values = self.rig.finish(frames, loud, _rounding_rows(rows_now), self.timeline.targets(times), val, aro, ahead)
+        art = self.visemes.articulation(rows_now, rest[:la])
+        self.last_visemes = silent_visemes(n) if art is None else art.weights
+        values = self.rig.finish(frames, loud, art, self.timeline.targets(times), val, aro, ahead)
         gates = np.array([self._gate.pop(int(f), 1.0) for f in frames], np.float32)
         if (gates < 1).any():
             values[:, ch.indices(MOUTH_CHANNELS)] *= gates[:, None]

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..articulation.coarticulation import N_ARTICULATION_FEATURES, Articulation
+from ..articulation.sources import from_audio
 from ..audio import AudioFeatures
 from ..motion import channels as ch
 from ..motion import Motion
@@ -133,12 +135,14 @@ def generate(
     steps: int,
     guidance: ProgressiveGuidance,
     progress: bool = False,
+    articulation: Articulation | None = None,
 ) -> np.ndarray:
-    """Motion values float32 ``[feats.n_frames, N_CHANNELS]`` for ``plan`` over ``feats``."""
+    """Motion values float32 ``[feats.n_frames, N_CHANNELS]`` for ``plan`` over ``feats``
+    (``articulation``, for weights trained with it: default, the visemes read from the audio)."""
     sample = get_sampler(sampler)
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    audio = feats.matrix()
+    audio = model_audio(meta, feats, articulation)
     n_out = feats.n_frames
     n = max(1, int(round(n_out * meta.fps / feats.fps)))
     audio = resample_time(audio, n)
@@ -181,6 +185,21 @@ def generate(
     return clean_blinks(values, plan, seed, feats.fps)
 
 
+def model_audio(meta: ModelMeta, feats: AudioFeatures, articulation: Articulation | None = None) -> np.ndarray:
+    """The denoiser's per-frame audio input: the feature rows, then the articulation features
+    when the weights were trained with them (``ModelMeta.articulation``)."""
+    rows = feats.matrix()
+    if not meta.articulation:
+        return rows
+    if articulation is None:
+        articulation = from_audio(feats)
+    art = (articulation.features() if articulation is not None
+           else np.zeros((len(rows), N_ARTICULATION_FEATURES), np.float32))
+    if len(art) != len(rows):
+        raise ValueError(f"articulation has {len(art)} frames, the audio {len(rows)}")
+    return np.concatenate([rows, art], axis=1)
+
+
 def clean_blinks(values: np.ndarray, plan: EmotionPlan, seed: int, fps: float) -> np.ndarray:
     """AU45 from the blink renewal process (``tbd.generator.rig.BlinkTrack``, the same one a
     live session uses): single closures of 150-300 ms at human rates, instead of the
@@ -205,6 +224,7 @@ def sample_motion(
     steps: int | None,
     guidance: str | ProgressiveGuidance | None,
     generator_name: str,
+    articulation: Articulation | None = None,
     **guidance_options: Any,
 ) -> Motion:
     """Shared body of DiffusionGenerator.sample and OnnxGenerator.sample."""
@@ -217,8 +237,10 @@ def sample_motion(
         schedule = as_guidance(base, **guidance_options)
     sampler = sampler or gen.default_sampler
     steps = int(steps or gen.default_steps)
+    if articulation is None:
+        articulation = from_audio(feats)
     values = generate(gen.backend, gen.meta, gen.embeddings, plan, feats, seed=seed, sampler=sampler,
-                      steps=steps, guidance=schedule, progress=progress)
+                      steps=steps, guidance=schedule, progress=progress, articulation=articulation)
     meta = {
         "generator": generator_name,
         "weights": gen.weights_name,
@@ -228,8 +250,10 @@ def sample_motion(
         "guidance_weights": schedule.describe(),
         "seed": seed,
         "text_encoder": gen.meta.text_encoder,
+        "articulation": None if articulation is None else articulation.source,
     }
-    return Motion(values, fps=feats.fps, meta=meta)
+    return Motion(values, fps=feats.fps, meta=meta,
+                  viseme_weights=None if articulation is None else articulation.weights)
 
 
 class WindowedGenerator:
@@ -266,11 +290,14 @@ class WindowedGenerator:
         sampler: str | None = None,
         steps: int | None = None,
         guidance: str | ProgressiveGuidance | None = None,
+        articulation: Articulation | None = None,
         **guidance_options: Any,
     ) -> Motion:
-        """Motion for ``plan`` over ``feats``. ``guidance``: ``"progressive"`` (default),
+        """Motion for ``plan`` over ``feats``. ``articulation``: the utterance's visemes
+        (``tbd.articulation``; default: read from the audio). ``guidance``: ``"progressive"`` (default),
         ``"global"``, ``"local"``, ``"joint"``, ``"none"`` or a ProgressiveGuidance;
         ``guidance_options`` (``w_g``, ``w_l``, ``t_star``, ``crossfade``, ``width``) adjust a named mode."""
         return sample_motion(self, plan, feats, seed=seed, progress=progress, sampler=sampler, steps=steps,
-                             guidance=guidance, generator_name=self.name, **guidance_options)
+                             guidance=guidance, generator_name=self.name, articulation=articulation,
+                             **guidance_options)
 

@@ -28,6 +28,7 @@ from typing import Any, AsyncIterator
 
 import numpy as np
 
+from ..articulation.visemes import VISEMES
 from ..errors import TbdError
 from ..generator.streaming import MOUTH_CHANNELS, DiffusionStream, RigMotionStream, Timeline
 from ..motion import channels as ch
@@ -56,6 +57,8 @@ class LiveFrame:
     """The 52 ARKit blendshapes of this frame."""
     image: np.ndarray | None = None
     """uint8 [H, W, 3], or None for a motion-only session."""
+    visemes: dict[str, float] = field(default_factory=dict)
+    """The 15 OVR viseme weights of this frame (sum 1), e.g. for VRM mouth presets."""
     index: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -248,10 +251,12 @@ class LiveSession:
             images = [img for chunk in self.avatar.renderer.iter_chunks(values) for img in chunk]
         out = []
         shapes = to_arkit(values)
+        weights = getattr(self.stream, "last_visemes", None)
         for i, (f, v, img) in enumerate(zip(frames, values, images)):
             bs = {k: float(a[i]) for k, a in shapes.items()}
+            vis = {} if weights is None or len(weights) != len(frames) else dict(zip(VISEMES, map(float, weights[i])))
             frame = LiveFrame(pts=float(f) / self.fps, values=v.astype(np.float32), channels=ch.CHANNELS,
-                              blendshapes=bs, image=img, index=int(f))
+                              blendshapes=bs, image=img, index=int(f), visemes=vis)
             out.append(frame)
             if self._consumers:
                 self._queue.put(frame)

@@ -20,6 +20,8 @@ class Motion:
     fps: float = 25.0
     channels: tuple[str, ...] = CHANNELS
     meta: dict[str, Any] = field(default_factory=dict)
+    viseme_weights: np.ndarray | None = None
+    """float32 ``[T, 15]``: the OVR viseme curves the lips were shaped with (``visemes()``)."""
 
     def __post_init__(self) -> None:
         self.values = np.ascontiguousarray(self.values, dtype=np.float32)
@@ -33,6 +35,12 @@ class Motion:
             raise ValueError("Motion channels must be tbd.motion.CHANNELS (in that order)")
         if not np.isfinite(self.values).all():
             raise ValueError("motion values contain NaN or infinity")
+        if self.viseme_weights is not None:
+            from ..articulation.visemes import N_VISEMES
+
+            self.viseme_weights = np.ascontiguousarray(self.viseme_weights, dtype=np.float32)
+            if self.viseme_weights.shape != (self.n_frames, N_VISEMES):
+                raise ValueError(f"viseme_weights must be [{self.n_frames}, {N_VISEMES}], got {self.viseme_weights.shape}")
 
     @property
     def n_frames(self) -> int:
@@ -45,6 +53,15 @@ class Motion:
     def channel(self, name: str) -> np.ndarray:
         """The curve of one channel, float32 ``[T]``."""
         return self.values[:, channels.index(name)]
+
+    def visemes(self) -> dict[str, np.ndarray]:
+        """The 15 OVR viseme curves (sil, PP, FF, ..., ou), name -> float32 ``[T]`` summing to 1
+        per frame; empty when the motion was made without articulation (e.g. loaded from values)."""
+        from ..articulation.visemes import VISEMES
+
+        if self.viseme_weights is None:
+            return {}
+        return {name: self.viseme_weights[:, i].copy() for i, name in enumerate(VISEMES)}
 
     def blendshapes(self) -> dict[str, np.ndarray]:
         """ARKit-52 blendshape curves, name -> float32 ``[T]`` in 0..1."""

@@ -5,14 +5,15 @@ drawn at random), word and phone timings come from pocketsphinx forced alignment
 installed, and ``takes`` random emotion texts go through ``tbd.think`` into plans; some plans
 get local edits (an AU added, strengthened, weakened or removed) so that the local tokens
 carry information the global emotion does not. The rig turns each plan and the audio into
-motion; phone timings then shape the lips (closed on p/b/m, rounded on oo/w, ...).
+motion, its lips shaped by the visemes of the aligned phones (``tbd.articulation``).
 
 Layout written (read back by ``tbd.training.dataset.load_corpus``)::
 
     corpus.json            {"format": "tbd-corpus", "version": 1, "fps", "audio_features", "clips": [...]}
     clips/<id>.wav         16 kHz mono speech
     clips/<id>.json        text, voice, words and phones (seconds), takes: [{emotion, plan, edits, seed}]
-    clips/<id>.npz         audio [T, F] (AudioFeatures.matrix), motion [takes, T, C]
+    clips/<id>.npz         audio [T, F] (AudioFeatures.matrix), motion [takes, T, C],
+                           articulation_transcript / articulation_audio [T, 16]
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from .. import audio as audio_mod
 from ..generator.checkpoint import AUDIO_FEATURES
@@ -122,57 +122,6 @@ def edit_plan(plan: EmotionPlan, rng: np.random.Generator) -> tuple[EmotionPlan,
     return EmotionPlan.from_dict(d), edits
 
 
-# Lip shapes per phone class (CMU phone set), applied on top of the rig's energy-driven mouth.
-_CLOSED = {"P", "B", "M"}
-_LABIODENTAL = {"F", "V"}
-_ROUNDED = {"UW", "UH", "OW", "W", "OY"}
-_POSTALVEOLAR = {"SH", "ZH", "CH", "JH", "R"}
-_SPREAD = {"IY", "IH", "EY"}
-_OPEN = {"AA", "AO", "AW", "AY", "AE"}
-
-
-def shape_lips(values: np.ndarray, phones: list[Segment], fps: float) -> np.ndarray:
-    """Phone-timed lip shapes on rig motion ``[T, C]`` (returns a new array).
-
-    Bilabials close the lips, labiodentals tuck the lower lip, rounded vowels pucker and
-    funnel, spread vowels stretch, open vowels open the jaw further; targets are smoothed
-    over ~40 ms (co-articulation)."""
-    n = values.shape[0]
-    gate = np.ones(n)  # multiplies AU25/AU26 (lip part, jaw drop)
-    adds = {name: np.zeros(n) for name in ("AU18", "AU22", "AU20", "AU24", "AU23")}
-    jaw_boost = np.zeros(n)
-    for p in phones:
-        lo, hi = int(p.start * fps), max(int(p.start * fps) + 1, int(round(p.end * fps)))
-        sl = slice(max(lo, 0), min(hi, n))
-        if p.label in _CLOSED:
-            gate[sl] = np.minimum(gate[sl], 0.1)
-            adds["AU24"][sl] = np.maximum(adds["AU24"][sl], 0.3)
-        elif p.label in _LABIODENTAL:
-            gate[sl] = np.minimum(gate[sl], 0.45)
-        elif p.label in _ROUNDED:
-            adds["AU18"][sl] = np.maximum(adds["AU18"][sl], 0.45)
-            adds["AU22"][sl] = np.maximum(adds["AU22"][sl], 0.25)
-        elif p.label in _POSTALVEOLAR:
-            adds["AU22"][sl] = np.maximum(adds["AU22"][sl], 0.4)
-        elif p.label in _SPREAD:
-            adds["AU20"][sl] = np.maximum(adds["AU20"][sl], 0.2)
-        elif p.label in _OPEN:
-            jaw_boost[sl] = 0.15
-    sigma = 0.04 * fps
-    out = values.copy()
-    gate = gaussian_filter1d(gate, sigma)
-    for name in ("AU25", "AU26"):
-        col = ch.index(name)
-        out[:, col] = out[:, col] * gate
-    out[:, ch.index("AU26")] += gaussian_filter1d(jaw_boost, sigma) * (out[:, ch.index("AU25")] > 0.05)
-    for name, curve in adds.items():
-        col = ch.index(name)
-        out[:, col] = np.maximum(out[:, col], gaussian_filter1d(curve, sigma))
-    au = ch.indices(ch.AU_CHANNELS)
-    out[:, au] = np.clip(out[:, au], 0.0, 1.0)
-    return out.astype(np.float32)
-
-
 def make_clip(index: int, cfg: CorpusConfig, aligner: Any | None) -> dict[str, Any]:
     """Generate utterance ``index`` of the corpus: returns wav samples, features, motions and info."""
     from ..emotion import think
@@ -188,6 +137,7 @@ def make_clip(index: int, cfg: CorpusConfig, aligner: Any | None) -> dict[str, A
     alignment: Alignment | None = aligner.align(sound.samples, text) if aligner is not None else None
 
     rig = RigGenerator()
+    arts = clip_articulation(sound, feats, alignment)
     takes, motions = [], []
     for t in range(cfg.takes):
         emotion = random_emotion_text(rng)
@@ -196,9 +146,7 @@ def make_clip(index: int, cfg: CorpusConfig, aligner: Any | None) -> dict[str, A
         if rng.random() < cfg.p_edit:
             plan, edits = edit_plan(plan, rng)
         seed = int(rng.integers(2**31))
-        values = rig.sample(plan, feats, seed=seed).values
-        if alignment is not None:
-            values = shape_lips(values, alignment.phones, cfg.fps)
+        values = rig.sample(plan, feats, seed=seed, articulation=arts["teacher"]).values
         motions.append(values)
         takes.append({"emotion": emotion, "plan": plan.to_dict(), "edits": edits, "seed": seed})
     info = {
@@ -208,7 +156,55 @@ def make_clip(index: int, cfg: CorpusConfig, aligner: Any | None) -> dict[str, A
         "takes": takes,
     }
     return {"samples": sound.samples, "rate": sound.rate, "audio": feats.matrix(),
-            "motion": np.stack(motions), "info": info}
+            "motion": np.stack(motions), "info": info, **_articulation_arrays(arts)}
+
+
+def clip_articulation(sound: Any, feats: Any, alignment: Alignment | None) -> dict[str, Any]:
+    """The articulations of a corpus clip: ``transcript`` (from the aligned phones, None
+    without an alignment), ``audio`` (the bundled classifier's reading of the audio) and
+    ``teacher``, the one the rig's motion is made with (the transcript's when there is one)."""
+    from ..articulation import from_audio, from_phones
+
+    from_text = from_phones(alignment.phones, feats.n_frames, feats.fps) if alignment and alignment.phones else None
+    heard = from_audio(feats)
+    return {"transcript": from_text, "audio": heard, "teacher": from_text if from_text is not None else heard}
+
+
+def _articulation_arrays(arts: dict[str, Any]) -> dict[str, np.ndarray]:
+    return {f"articulation_{k}": a.features() for k, a in arts.items() if k != "teacher" and a is not None}
+
+
+def refresh_motion(corpus: str | os.PathLike[str], *, progress: bool = True) -> int:
+    """Remake every clip's motion with this tbd's rig (same plans and seeds, phones from the
+    clip's alignment) and store its articulations; returns the number of clips. Used after the
+    rig changes, instead of synthesising and aligning the speech again."""
+    import soundfile as sf
+
+    from ..generator.rig import RigGenerator
+
+    root = Path(corpus)
+    index = json.loads((root / "corpus.json").read_text())
+    rig = RigGenerator()
+    clips = index["clips"]
+    if progress:
+        from tqdm.auto import tqdm
+
+        clips = tqdm(clips, desc="refresh motion", unit="clip")
+    for entry in clips:
+        folder = root / "clips"
+        info = json.loads((folder / f"{entry['id']}.json").read_text())
+        samples, rate = sf.read(folder / f"{entry['id']}.wav", dtype="float32", always_2d=False)
+        sound = audio_mod.load((samples, rate))
+        feats = audio_mod.features(sound, fps=float(index["fps"]))
+        phones = [Segment(p["label"], p["start"], p["end"]) for p in info.get("phones") or []]
+        arts = clip_articulation(sound, feats, Alignment([], phones) if phones else None)
+        motions = [rig.sample(EmotionPlan.from_dict(t["plan"]), feats, seed=int(t["seed"]),
+                              articulation=arts["teacher"]).values for t in info["takes"]]
+        tmp = folder / f"{entry['id']}.tmp.npz"
+        np.savez_compressed(tmp, audio=feats.matrix().astype(np.float32), motion=np.stack(motions).astype(np.float32),
+                            **_articulation_arrays(arts))
+        os.replace(tmp, folder / f"{entry['id']}.npz")
+    return len(index["clips"])
 
 
 def make_corpus(
@@ -255,7 +251,8 @@ def make_corpus(
         clip = make_clip(i, cfg, aligner)
         sf.write(folder / f"{clip_id}.wav", clip["samples"], clip["rate"], subtype="PCM_16")
         np.savez_compressed(folder / f"{clip_id}.npz", audio=clip["audio"].astype(np.float32),
-                            motion=clip["motion"].astype(np.float32))
+                            motion=clip["motion"].astype(np.float32),
+                            **{k: v for k, v in clip.items() if k.startswith("articulation_")})
         (folder / f"{clip_id}.json").write_text(json.dumps({"id": clip_id, "split": cfg.split, **clip["info"]}))
         index["clips"].append({"id": clip_id, "split": cfg.split, "n_frames": clip["info"]["n_frames"],
                                "takes": len(clip["info"]["takes"])})

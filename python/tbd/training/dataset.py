@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..articulation.coarticulation import N_ARTICULATION_FEATURES
 from ..errors import TbdError
 from ..generator.checkpoint import AUDIO_FEATURES
 from ..generator.conditions import EmbeddingTable, build_conditions, clip_global, local_targets, plan_texts
@@ -40,6 +41,9 @@ class Clip:
     split: str = "train"
     info: dict = field(default_factory=dict)
     observed: np.ndarray | None = None  # bool [C]: channels the data really gives (None = all)
+    articulations: list[np.ndarray] = field(default_factory=list)
+    """Articulation features ``[T, 16]`` of the utterance (from its transcript, from its audio);
+    a training window takes one of them at random (``tbd.articulation``)."""
 
     def __post_init__(self) -> None:
         self.observed = (np.ones(ch.N_CHANNELS, bool) if self.observed is None
@@ -85,8 +89,9 @@ def read_clip(folder: Path, clip_id: str, split: str) -> Clip:
     with np.load(folder / f"{clip_id}.npz") as data:
         audio = data["audio"].astype(np.float32)
         motions = [m.astype(np.float32) for m in data["motion"]]
+        arts = [data[k].astype(np.float32) for k in ("articulation_transcript", "articulation_audio") if k in data.files]
     plans = [EmotionPlan.from_dict(t["plan"]) for t in info["takes"]]
-    return Clip(clip_id, audio, motions, plans, split, info)
+    return Clip(clip_id, audio, motions, plans, split, info, articulations=arts)
 
 
 def motion_stats(
@@ -132,6 +137,7 @@ class WindowSampler:
         std: np.ndarray,
         config: SamplerConfig = SamplerConfig(),
         seed: int = 0,
+        articulation: bool = False,
     ) -> None:
         if not clips:
             raise DataError("no training clips")
@@ -139,6 +145,7 @@ class WindowSampler:
         self.embeddings = embeddings
         self.mean, self.std = mean.astype(np.float32), std.astype(np.float32)
         self.config = config
+        self.articulation = articulation  # append an articulation to the audio rows
         self.rng = np.random.default_rng(seed)
         lengths = np.array([c.n_frames for c in clips], dtype=np.float64)
         self._weights = lengths / lengths.sum()
@@ -167,9 +174,14 @@ class WindowSampler:
             start = int(rng.integers(0, n - span + 1))
             motion = (clip.motions[take] - self.mean) / self.std
             x0 = np.zeros((length, ch.N_CHANNELS), np.float32)
-            audio = np.zeros((length, clip.audio.shape[1]), np.float32)
+            rows = clip.audio
+            if self.articulation:
+                art = (clip.articulations[int(rng.integers(len(clip.articulations)))] if clip.articulations
+                       else np.zeros((n, N_ARTICULATION_FEATURES), np.float32))
+                rows = np.concatenate([rows, art], axis=1)
+            audio = np.zeros((length, rows.shape[1]), np.float32)
             x0[:span] = motion[start : start + span]
-            audio[:span] = clip.audio[start : start + span]
+            audio[:span] = rows[start : start + span]
             positions = (np.arange(length) / 100.0)[:, None]
             known = stream_known
             if not streaming and span > 8 and rng.random() < cfg.p_context:

@@ -25,12 +25,13 @@ import numpy as np
 import torch
 
 from ..errors import WeightsError
-from ..generator.checkpoint import ModelMeta, load_checkpoint, save_checkpoint
+from ..generator.checkpoint import ARTICULATION_FEATURES, ModelMeta, load_checkpoint, save_checkpoint
 from ..generator.conditions import EmbeddingTable, au_text, encoder_by_name, span_text
 from ..generator.diffusion import build_model
 from ..generator.model import DenoiserConfig, MotionDenoiser
 from ..motion import channels as ch
 from ..text_encoder import get_text_encoder
+from ..articulation.coarticulation import N_ARTICULATION_FEATURES
 from .dataset import Clip, SamplerConfig, WindowSampler, corpus_texts, motion_stats
 
 STATE_SUFFIX = ".state.safetensors"
@@ -67,6 +68,8 @@ class TrainConfig:
     max_minutes: float | None = None
     resume: str | None = None
     threads: int | None = None
+    articulation: bool = True
+    """Condition on the utterance's articulation (visemes) when the data has it."""
     command: str = ""
 
     def model_config(self, n_audio: int) -> DenoiserConfig:
@@ -222,7 +225,8 @@ def train(cfg: TrainConfig, clips: list[Clip] | None = None) -> TrainResult:
     clips = clips if clips is not None else load_training_data(cfg.data)
     if not clips:
         raise WeightsError("no training clips found in " + ", ".join(cfg.data))
-    n_audio = clips[0].audio.shape[1]
+    articulation = cfg.articulation and any(c.articulations for c in clips)
+    n_audio = clips[0].audio.shape[1] + (N_ARTICULATION_FEATURES if articulation else 0)
 
     resume_ckpt = None
     if cfg.resume:
@@ -231,7 +235,7 @@ def train(cfg: TrainConfig, clips: list[Clip] | None = None) -> TrainResult:
             resume_path = state_path(resume_path)
         resume_ckpt = load_checkpoint(resume_path)
         meta = resume_ckpt.meta
-        if meta.config.get("n_audio") != n_audio:
+        if meta.config.get("n_audio") != n_audio or bool(meta.articulation) != articulation:
             raise WeightsError(f"{resume_path}: trained on {meta.config.get('n_audio')} audio features, "
                                f"the data has {n_audio}")
         encoder = encoder_by_name(meta.text_encoder)
@@ -269,12 +273,12 @@ def train(cfg: TrainConfig, clips: list[Clip] | None = None) -> TrainResult:
         _restore_optimizer(opt, model, resume_ckpt.tensors)
 
     sampler = WindowSampler(clips, embeddings, mean, std, dataclasses.replace(cfg.sampler, window=cfg.window),
-                            seed=cfg.seed * 1000 + rank + 7919 * start_step)
+                            seed=cfg.seed * 1000 + rank + 7919 * start_step, articulation=articulation)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank + 7919 * start_step + 1)
 
     meta = ModelMeta(
         config=model_cfg.to_dict(), text_encoder=encoder.name, motion_mean=mean.tolist(), motion_std=std.tolist(),
-        window=cfg.window, overlap=cfg.overlap,
+        window=cfg.window, overlap=cfg.overlap, articulation=ARTICULATION_FEATURES if articulation else "",
     )
     logfile = log_path(cfg.out)
     running, step, loss_value = [], start_step, float("nan")

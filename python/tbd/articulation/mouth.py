@@ -1,0 +1,86 @@
+"""The mouth of speech: loudness, visemes and the emotion's AUs combined into the AU channels.
+
+Loudness says how wide the mouth opens (silence closes it); the articulation says which
+shape it takes (``tbd.articulation.coarticulation``); the emotion's AUs stay where speech
+does not need the same muscles. The rules where they meet:
+
+* a bilabial closes the lips over any expression (a smiling or surprised mouth still closes
+  for /m/), and presses them;
+* rounding (/u/, /o/, /w/) narrows the mouth: it damps the smile's and the stretch's pull on
+  the lip corners and the press of an angry mouth, so an angry face still rounds;
+* f/v raise the lower lip under the upper teeth and hold the jaw nearly closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..motion import channels as ch
+from .coarticulation import Articulation
+from .visemes import MOUTH_AUS, SHAPES, VISEME_INDEX
+
+_AU = {n: i for i, n in enumerate(ch.AU_CHANNELS)}
+_T = {n: j for j, n in enumerate(MOUTH_AUS)}
+
+
+@dataclass(frozen=True)
+class MouthConfig:
+    """How speech drives the mouth channels."""
+
+    jaw_gain: float = 0.75            # AU26 at full loudness opening, for a typical vowel
+    lips_gain: float = 1.6            # AU25 per unit of loudness opening
+    shape_share: float = 0.55         # share of the aperture set by the viseme (the rest by loudness)
+    typical_jaw: float = 0.35         # the viseme AU26 that loudness alone stands for
+    press: float = 0.55               # AU24 at full closure
+    rounding_damping: float = 0.7     # how much full rounding damps AU12/AU14/AU20/AU23/AU24
+    ff_jaw_damping: float = 0.8
+
+
+def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
+                 config: MouthConfig = MouthConfig()) -> np.ndarray:
+    """AU intensities ``[T, N_AU]`` (a new array) with speech applied to ``aus`` (the emotion's
+    AUs, same shape). ``opening`` is the loudness-driven opening 0..1 per frame; without an
+    articulation the mouth follows loudness alone."""
+    out = np.array(aus, dtype=np.float32, copy=True)
+    opening = np.asarray(opening, np.float32)
+    jaw = config.jaw_gain * opening
+    lips = np.clip(config.lips_gain * opening, 0.0, 1.0)
+    if art is None:
+        out[:, _AU["AU26"]] = np.maximum(out[:, _AU["AU26"]], jaw)
+        out[:, _AU["AU25"]] = np.maximum(out[:, _AU["AU25"]], lips)
+        return np.clip(out, 0.0, 1.0)
+
+    tg = art.targets
+    speaking = np.clip(opening / 0.15, 0.0, 1.0)  # 0 in silence: no shapes in pauses
+    s = config.shape_share
+    # Aperture: loudness scaled by how open this viseme is relative to a typical vowel.
+    rel = np.clip(tg[:, _T["AU26"]] / config.typical_jaw, 0.0, 2.0)
+    jaw = jaw * ((1 - s) + s * rel)
+    lips = np.clip(lips * ((1 - s) + s * np.clip(tg[:, _T["AU25"]] / 0.5, 0.0, 1.6)), 0.0, 1.0)
+    out[:, _AU["AU26"]] = np.maximum(out[:, _AU["AU26"]], jaw)
+    out[:, _AU["AU25"]] = np.maximum(out[:, _AU["AU25"]], lips)
+    out[:, _AU["AU27"]] = np.maximum(out[:, _AU["AU27"]], tg[:, _T["AU27"]] * speaking)
+
+    # Lip shape, faded in with speech.
+    rounding = np.clip(np.maximum(tg[:, _T["AU18"]], tg[:, _T["AU22"]]) * speaking / 0.6, 0.0, 1.0)
+    damp = 1.0 - config.rounding_damping * rounding
+    for name in ("AU12L", "AU12R", "AU14L", "AU14R", "AU20", "AU23", "AU24"):
+        out[:, _AU[name]] *= damp
+    for name in ("AU18", "AU22", "AU20"):
+        out[:, _AU[name]] = np.maximum(out[:, _AU[name]], tg[:, _T[name]] * speaking)
+
+    # f/v: the lower lip up under the upper teeth, the jaw nearly closed.
+    ff = np.clip(art.weights[:, VISEME_INDEX["FF"]] * 1.5, 0.0, 1.0) * np.clip(opening / 0.05, 0, 1)
+    for name in ("AU10", "AU17"):
+        out[:, _AU[name]] = np.maximum(out[:, _AU[name]], SHAPES["FF"][name] * ff)
+    out[:, _AU["AU25"]] = out[:, _AU["AU25"]] * (1 - ff) + SHAPES["FF"]["AU25"] * ff
+    out[:, _AU["AU26"]] *= 1.0 - config.ff_jaw_damping * ff
+
+    # Bilabials: lips meet over any expression, and press.
+    c = art.closure
+    for name in ("AU25", "AU26", "AU27"):
+        out[:, _AU[name]] *= 1.0 - c
+    out[:, _AU["AU24"]] = np.maximum(out[:, _AU["AU24"]], config.press * c)
+    return np.clip(out, 0.0, 1.0)

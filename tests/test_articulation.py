@@ -1,0 +1,192 @@
+"""Articulation: visemes, coarticulation, the mouth of speech, the audio classifier, transcripts."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import tbd
+import tbd.assets
+import tbd.export
+from tbd.articulation import (N_VISEMES, SHAPES, VISEMES, from_phones, from_posteriors, phone_viseme,
+                              speech_mouth)
+from tbd.articulation.align import Segment, pocketsphinx_available
+from tbd.articulation.audio_model import VisemeClassifier, bundled_path, default_classifier, window_inputs
+from tbd.articulation.visemes import PHONE_TO_VISEME
+from tbd.motion import channels as ch
+
+FPS = 25.0
+AU = {n: i for i, n in enumerate(ch.AU_CHANNELS)}
+
+CMU_PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y "
+              "Z ZH").split()
+
+
+def test_every_cmu_phone_has_a_viseme_and_stress_is_ignored():
+    assert len(VISEMES) == N_VISEMES == 15 and set(SHAPES) == set(VISEMES)
+    assert all(p in PHONE_TO_VISEME for p in CMU_PHONES)
+    assert phone_viseme("uw1") == "ou" and phone_viseme("M") == "PP" and phone_viseme("F(2)") == "FF"
+    assert phone_viseme("???") == "sil"
+
+
+def _frames(t0: float, t1: float) -> np.ndarray:
+    t = (np.arange(100) + 0.5) / FPS
+    return np.flatnonzero((t >= t0) & (t <= t1))
+
+
+def test_a_bilabial_shorter_than_a_frame_is_still_closed():
+    phones = [Segment("AA", 0.3, 0.5), Segment("B", 0.5, 0.52), Segment("AA", 0.52, 0.8)]
+    art = from_phones(phones, 40, FPS)
+    assert art.closure.max() == 1.0
+    assert art.closure[int(np.argmin(np.abs((np.arange(40) + 0.5) / FPS - 0.51)))] == 1.0
+    assert art.closure[_frames(0.3, 0.4)].max() < 0.5  # the vowel before is open
+    assert np.allclose(art.weights.sum(1), 1.0, atol=1e-5)
+
+
+def test_rounding_is_anticipated_over_neutral_consonants():
+    # "s k u": the consonants take the coming vowel's rounding, more before it than after.
+    phones = [Segment("IY", 0.2, 0.4), Segment("S", 0.4, 0.48), Segment("K", 0.48, 0.56), Segment("UW", 0.56, 0.8),
+              Segment("K", 0.8, 0.88), Segment("IY", 1.1, 1.3)]
+    art = from_phones(phones, 40, FPS)
+    j18 = tbd.articulation.MOUTH_AUS.index("AU18")
+    j20 = tbd.articulation.MOUTH_AUS.index("AU20")
+    k = art.targets[_frames(0.49, 0.55), j18].mean()
+    vowel = art.targets[_frames(0.6, 0.75), j18].mean()
+    assert vowel > 0.5 and k > 0.4 * vowel
+    assert art.targets[_frames(0.22, 0.3), j20].mean() > 0.3  # ee spreads
+    assert art.targets[_frames(0.22, 0.3), j18].mean() < 0.3 * vowel
+
+
+def _mouth(emotion_aus: dict[str, float], phones: list[Segment], n: int = 40) -> np.ndarray:
+    aus = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    for k, v in emotion_aus.items():
+        aus[:, AU[k]] = v
+    opening = np.full(n, 0.7, np.float32)
+    return speech_mouth(aus, opening, from_phones(phones, n, FPS))
+
+
+def test_a_smiling_or_surprised_mouth_still_closes_for_m():
+    phones = [Segment("AA", 0.2, 0.48), Segment("M", 0.48, 0.6), Segment("AA", 0.6, 0.9)]
+    out = _mouth({"AU12L": 0.8, "AU12R": 0.8, "AU25": 0.6, "AU26": 0.5}, phones)
+    m = _frames(0.5, 0.58)
+    assert out[m, AU["AU25"]].max() < 0.02 and out[m, AU["AU26"]].max() < 0.02
+    assert out[m, AU["AU24"]].min() > 0.4                    # pressed
+    assert out[_frames(0.25, 0.4), AU["AU25"]].min() > 0.5   # open on the vowels
+    assert out[m, AU["AU12L"]].min() > 0.7                   # still smiling
+
+
+def test_an_angry_mouth_still_rounds_for_u():
+    phones = [Segment("IY", 0.2, 0.45), Segment("UW", 0.45, 0.8)]
+    angry = {"AU4": 0.7, "AU23": 0.5, "AU24": 0.5}
+    out = _mouth(angry, phones)
+    u, i = _frames(0.55, 0.75), _frames(0.25, 0.4)
+    assert out[u, AU["AU18"]].mean() > 0.5 and out[u, AU["AU18"]].mean() > out[i, AU["AU18"]].mean() + 0.3
+    assert out[u, AU["AU24"]].mean() < 0.5 * angry["AU24"]   # the press gives way to the rounding
+    assert out[u, AU["AU4"]].mean() == pytest.approx(0.7)     # the brows stay angry
+
+
+def test_silence_keeps_the_lips_closed_whatever_the_visemes():
+    n = 20
+    aus = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[np.full(n, VISEMES.index("aa"))])
+    out = speech_mouth(aus, np.zeros(n, np.float32), art)
+    assert out[:, [AU["AU25"], AU["AU26"], AU["AU18"], AU["AU20"]]].max() == 0.0
+
+
+def test_bundled_classifier_is_small_fast_and_well_formed():
+    path = bundled_path()
+    assert path.is_file() and path.stat().st_size <= 5 * 2**20
+    model = default_classifier()
+    rows = np.random.default_rng(0).standard_normal((57, model.config.n_features)).astype(np.float32)
+    post = model.posteriors(rows)
+    assert post.shape == (57, N_VISEMES) and np.allclose(post.sum(1), 1.0, atol=1e-5)
+    # A frame's inputs with only part of its future: the missing rows are zeros, flags off.
+    x = window_inputs(rows, model.config, available=10, first=9, count=1)
+    assert x.shape == (1, model.config.n_inputs) and x[0, -model.config.ahead:].sum() == 0.0
+    assert model.meta["training"]["accuracy_held_out_voices"] > 0.6
+
+
+def test_classifier_round_trip_and_refuses_foreign_files(tmp_path):
+    model = default_classifier()
+    out = tmp_path / "v.npz"
+    model.save(out)
+    again = VisemeClassifier.load(out)
+    rows = np.zeros((5, model.config.n_features), np.float32)
+    assert np.allclose(again.posteriors(rows), model.posteriors(rows))
+    np.savez(tmp_path / "bad.npz", w1=np.zeros(3))
+    with pytest.raises(tbd.errors.WeightsError, match="header"):
+        VisemeClassifier.load(tmp_path / "bad.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(tbd.errors.WeightsError):
+        VisemeClassifier.load(tmp_path / "junk.npz")
+
+
+def _speech():
+    return tbd.audio.load(str(tbd.assets.speech_path()))
+
+
+def test_audio_visemes_close_the_lips_on_bilabials_of_the_bundled_speech():
+    """The audio alone (no transcript) finds most bilabials: compared with the forced alignment."""
+    if not pocketsphinx_available():
+        pytest.fail("pocketsphinx is part of the test install (tbd[align])")
+    from tbd.articulation.align import Aligner
+
+    sound = _speech()
+    feats = tbd.audio.features(sound)
+    alignment = Aligner().align(sound.samples, tbd.assets.speech_text())
+    motion = tbd.Talker("rig", progress=False).motion(str(tbd.assets.speech_path()), "happy")
+    assert motion.meta["articulation"] == "audio" and set(motion.visemes()) == set(VISEMES)
+    t = (np.arange(feats.n_frames) + 0.5) / FPS
+    gap = motion.channel("AU25")
+    closed = []
+    for p in alignment.phones:
+        if p.label in ("P", "B", "M"):
+            idx = np.flatnonzero((t >= p.start) & (t <= p.end)) if p.end - p.start > 1 / FPS else [
+                int(np.argmin(np.abs(t - 0.5 * (p.start + p.end))))]
+            closed.append(gap[idx].min() < 0.1)
+    assert len(closed) >= 2 and np.mean(closed) >= 0.5
+
+
+def test_transcript_closes_every_bilabial_and_is_exported(tmp_path):
+    if not pocketsphinx_available():
+        pytest.fail("pocketsphinx is part of the test install (tbd[align])")
+    talker = tbd.Talker("rig", progress=False)
+    motion = talker.motion(str(tbd.assets.speech_path()), "happy", transcript=tbd.assets.speech_text())
+    assert motion.meta["articulation"] == "transcript"
+    weights = motion.visemes()
+    assert weights["PP"].max() > 0.5 and weights["ih"].max() > 0.5
+    pp_frames = np.flatnonzero(weights["PP"] > 0.5)
+    assert motion.channel("AU25")[pp_frames].max() < 0.05
+    out = tmp_path / "m.json"
+    tbd.export.write_curves(out, motion)
+    doc = json.loads(out.read_text())
+    assert set(doc["visemes"]) == set(VISEMES) and len(doc["visemes"]["PP"]) == motion.n_frames
+    csv = tmp_path / "m.csv"
+    tbd.export.write_curves(csv, motion)
+    assert "viseme_PP" in csv.read_text().splitlines()[0]
+
+
+def test_a_transcript_that_cannot_be_aligned_falls_back_to_the_audio_with_a_warning():
+    if not pocketsphinx_available():
+        pytest.fail("pocketsphinx is part of the test install (tbd[align])")
+    talker = tbd.Talker("rig", progress=False)
+    with pytest.warns(UserWarning, match="could not be aligned"):
+        motion = talker.motion(str(tbd.assets.speech_path()), "calm", transcript="zxqv qqqq")
+    assert motion.meta["articulation"] == "audio"
+    with pytest.raises(tbd.errors.PlanError, match="string"):
+        talker.motion(str(tbd.assets.speech_path()), "calm", transcript=42)
+
+
+def test_live_frames_carry_visemes():
+    talker = tbd.Talker("rig", progress=False)
+    session = talker.stream(None, emotion="calm")
+    samples = _speech().samples
+    frames = session.push(samples) + session.flush()
+    assert frames and all(set(f.visemes) == set(VISEMES) for f in frames)
+    assert max(f.visemes["aa"] + f.visemes["E"] + f.visemes["ih"] for f in frames) > 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        session.close()
