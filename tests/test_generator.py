@@ -301,3 +301,34 @@ def test_qualified_labels_fall_back_to_their_base_without_an_encoder(monkeypatch
     np.testing.assert_array_equal(out, np.stack([smile, smile]))
     with pytest.raises(tbd.BackendError):
         table.matrix(["jubilant"])
+
+
+def test_denoiser_memo_gives_the_same_output_and_stays_bounded():
+    """The inference memo (noise-level terms, token keys/values, audio embedding) changes no number."""
+    import torch
+
+    from tbd.generator.model import MEMO_ENTRIES, DenoiserConfig, MotionDenoiser
+
+    torch.manual_seed(3)
+    cfg = DenoiserConfig(d_model=32, n_layers=2, n_heads=2)
+    model = MotionDenoiser(cfg).eval()
+    for p in model.parameters():  # adaLN-zero starts at zero: make every path count
+        torch.nn.init.normal_(p, std=0.2)
+    b, t = 2, 11
+    inputs = dict(audio=torch.randn(b, t, cfg.n_audio), positions=(torch.arange(t) / 100.0).reshape(1, t, 1).repeat(b, 1, 1),
+                  context=torch.randn(b, t, cfg.n_channels), context_mask=torch.ones(b, t),
+                  local=torch.randn(b, t, 2 * cfg.n_local), glob=torch.randn(b, t, cfg.n_global),
+                  tokens=torch.randn(b, 3, cfg.token_dim), token_mask=torch.tensor([[True, True, False], [True, False, True]]))
+    memo: dict = {}
+    with torch.inference_mode():
+        for sigma in (5.0, 0.5, 5.0, 0.05):
+            x = torch.randn(b, t, cfg.n_channels)
+            s = torch.full((b,), sigma)
+            plain = model(x, s, **inputs)
+            assert torch.equal(model(x, s, **inputs, memo=memo), plain)
+        assert len(memo["sigma"]) == 3 and len(memo["tokens"]) == 1
+        for k in range(MEMO_ENTRIES + 5):
+            model(x, torch.full((b,), 0.1 + k), **inputs, memo=memo)
+        assert len(memo["sigma"]) == MEMO_ENTRIES
+        other = dict(inputs, tokens=torch.randn(b, 3, cfg.token_dim))
+        assert torch.equal(model(x, s, **other, memo=memo), model(x, s, **other))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ class TorchBackend:
     def __init__(self, model: MotionDenoiser, device: str | torch.device = "cpu") -> None:
         self.model = model
         self.device = torch.device(device)
+        # Parts of a pass that repeat across sampler steps and live blocks (MotionDenoiser.forward),
+        # one memo per thread. Valid while the weights stay as they are: a backend serves inference.
+        self._memo = threading.local()
 
     def asarray(self, a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
@@ -50,9 +54,12 @@ class TorchBackend:
         return x if n == 1 else x.repeat(n, 1, 1)
 
     def denoise(self, x: torch.Tensor, sigma: float, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        memo = getattr(self._memo, "table", None)
+        if memo is None:
+            memo = self._memo.table = {}
         with torch.inference_mode():
             sigmas = torch.full((x.shape[0],), float(sigma), dtype=x.dtype, device=x.device)
-            return self.model(x, sigmas, **inputs)
+            return self.model(x, sigmas, **inputs, memo=memo)
 
 
 def build_model(meta: ModelMeta, state: dict[str, torch.Tensor], source: str) -> MotionDenoiser:

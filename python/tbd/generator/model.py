@@ -87,6 +87,23 @@ def _positions(positions: torch.Tensor) -> torch.Tensor:
     return _fourier(positions[..., 0] * 100.0, 32, 1000.0)
 
 
+MEMO_ENTRIES = 16
+"""Entries per kind a denoiser memo keeps (oldest dropped first)."""
+
+
+def _memoized(memo: dict | None, kind: str, args: tuple[torch.Tensor, ...], fn):
+    """``fn(*args)``, looked up in ``memo[kind]`` by the arguments' shapes and contents."""
+    if memo is None:
+        return fn(*args)
+    key = tuple((tuple(a.shape), a.dtype, a.device.type, hash(a.detach().cpu().numpy().tobytes())) for a in args)
+    table = memo.setdefault(kind, {})
+    if key not in table:
+        if len(table) >= MEMO_ENTRIES:
+            table.pop(next(iter(table)))
+        table[key] = fn(*args)
+    return table[key]
+
+
 def _modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)
 
@@ -102,14 +119,22 @@ class Attention(nn.Module):
         self.out = nn.Linear(d_model, d_model)
         self.backend = "sdpa"
 
+    def keys_values(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keys and values ``[B, heads, S, d_head]`` of ``source`` ``[B, S, d]``."""
+        b, n, d = source.shape
+        h = self.n_heads
+        k, v = self.kv(source).reshape(b, n, 2, h, d // h).permute(2, 0, 3, 1, 4)
+        return k, v
+
     def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None, key_mask: torch.Tensor | None = None
+        self, x: torch.Tensor, context: torch.Tensor | None = None, key_mask: torch.Tensor | None = None,
+        kv: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
+        """``kv``: the context's keys and values, computed before (``keys_values``)."""
         b, t, d = x.shape
-        source = x if context is None else context
         h, dh = self.n_heads, d // self.n_heads
         q = self.q(x).reshape(b, t, h, dh).transpose(1, 2)
-        k, v = self.kv(source).reshape(b, source.shape[1], 2, h, dh).permute(2, 0, 3, 1, 4)
+        k, v = kv if kv is not None else self.keys_values(x if context is None else context)
         if self.backend == "kernel" and _kernel_attention() is not None:
             out = _kernel_attention()(q.contiguous(), k.contiguous(), v.contiguous(), mask=key_mask)
         elif self.backend == "math":
@@ -140,11 +165,14 @@ class Block(nn.Module):
         nn.init.zeros_(self.ada[1].bias)
 
     def forward(
-        self, h: torch.Tensor, cond: torch.Tensor, tokens: torch.Tensor, token_mask: torch.Tensor
+        self, h: torch.Tensor, ada: tuple[torch.Tensor, ...], token_kv: tuple[torch.Tensor, torch.Tensor],
+        token_mask: torch.Tensor,
     ) -> torch.Tensor:
-        shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(cond).chunk(6, dim=-1)
+        """``ada``: the six adaLN chunks of the noise level (``self.ada(cond).chunk(6, -1)``);
+        ``token_kv``: the cross-attention's keys and values of the condition tokens."""
+        shift1, scale1, gate1, shift2, scale2, gate2 = ada
         h = h + gate1.unsqueeze(1) * self.self_attn(_modulate(self.norm1(h), shift1, scale1))
-        h = h + self.cross_attn(self.norm2(h), tokens, token_mask)
+        h = h + self.cross_attn(self.norm2(h), key_mask=token_mask, kv=token_kv)
         h = h + gate2.unsqueeze(1) * self.ffn(_modulate(self.norm3(h), shift2, scale2))
         return h
 
@@ -206,7 +234,12 @@ class MotionDenoiser(nn.Module):
         glob: torch.Tensor,
         tokens: torch.Tensor,
         token_mask: torch.Tensor,
+        memo: dict | None = None,
     ) -> torch.Tensor:
+        """``memo``: a dict kept by the caller across calls with the same weights (inference):
+        the parts that depend only on the noise level, the tokens or the audio (adaLN terms,
+        the tokens' keys and values, the audio and position embeddings) are computed once and
+        reused, e.g. across the sampler's steps and a live session's blocks. Same result."""
         sd = self.cfg.sigma_data
         sigma = sigma.reshape(-1, 1, 1).to(x.dtype)
         c_in = 1.0 / torch.sqrt(sigma**2 + sd**2)
@@ -216,16 +249,27 @@ class MotionDenoiser(nn.Module):
         known = context_mask.unsqueeze(-1).to(x.dtype)
         frames = torch.cat([c_in * x, context * known, known, local, glob], dim=-1)
         h = self.frame_in(frames)
-        h = h + self.audio_in(audio.transpose(1, 2)).transpose(1, 2)
-        h = h + self.position_in(_positions(positions))
-
-        cond = self.time_in(_fourier(torch.log(sigma.reshape(-1)) / 4.0, 64, 100.0))
-        toks = self.token_in(tokens)
-        for block in self.blocks:
-            h = block(h, cond, toks, token_mask)
-        shift, scale = self.ada_out(cond).chunk(2, dim=-1)
+        h = h + _memoized(memo, "audio", (audio, positions), self._frame_embedding)
+        noise_terms = _memoized(memo, "sigma", (sigma,), self._noise_terms)
+        token_kv = _memoized(memo, "tokens", (tokens,), self._token_kv)
+        for block, ada, kv in zip(self.blocks, noise_terms[:-1], token_kv):
+            h = block(h, ada, kv, token_mask)
+        shift, scale = noise_terms[-1]
         out = self.out(_modulate(self.norm_out(h), shift, scale))
         return c_skip * x + c_out * out
+
+    # Parts of a pass that depend on one input only (memoized at inference).
+    def _frame_embedding(self, audio: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        return self.audio_in(audio.transpose(1, 2)).transpose(1, 2) + self.position_in(_positions(positions))
+
+    def _noise_terms(self, sigma: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
+        """Each block's six adaLN chunks, then the output's (shift, scale), for noise level ``sigma``."""
+        cond = self.time_in(_fourier(torch.log(sigma.reshape(-1)) / 4.0, 64, 100.0))
+        return [block.ada(cond).chunk(6, dim=-1) for block in self.blocks] + [self.ada_out(cond).chunk(2, dim=-1)]
+
+    def _token_kv(self, tokens: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        toks = self.token_in(tokens)
+        return [block.cross_attn.keys_values(toks) for block in self.blocks]
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
