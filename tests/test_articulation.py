@@ -190,3 +190,29 @@ def test_live_frames_carry_visemes():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         session.close()
+
+
+def test_a_live_transcript_steers_the_visemes_toward_the_text():
+    """``session.expect(text)``: the audio's visemes follow the words (closer to the alignment)."""
+    if not pocketsphinx_available():
+        pytest.fail("pocketsphinx is part of the test install (tbd[align])")
+    from tbd.articulation.align import Aligner
+    from tbd.articulation.training import frame_labels
+
+    sound = _speech()
+    alignment = Aligner().align(sound.samples, tbd.assets.speech_text())
+    talker = tbd.Talker("rig", progress=False)
+
+    def accuracy(text):
+        session = talker.stream(None, emotion="calm", transcript=text)
+        frames = []
+        for i in range(0, len(sound.samples), 640):
+            frames += session.push(sound.samples[i:i + 640])
+        frames += session.flush()
+        assert session.stream.visemes.tracker is None  # the utterance ended
+        labels = frame_labels(alignment.phones, len(frames), FPS)
+        guess = np.array([VISEMES.index(max(f.visemes, key=f.visemes.get)) for f in frames])
+        session.close()
+        return float((guess == labels).mean())
+
+    assert accuracy(tbd.assets.speech_text()) > accuracy(None) + 0.03

@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-render", action="store_true", help="motion and blendshapes only")
     p.add_argument("--realtime", action="store_true", help="pace the chunks like a microphone")
     p.add_argument("--chunk-ms", type=number_in(0, 10000), default=20.0)
+    p.add_argument("--transcript", default=None, help="the words spoken (text, or @FILE): visemes follow the text")
     p.add_argument("--generator", default=None, help="'rig', a .safetensors or .onnx file (default: bundled)")
     p.add_argument("--size", type=int_in(MIN_SIZE, MAX_SIZE), default=256,
                    help="longer side of the rendered frames (default 256)")
@@ -166,7 +167,7 @@ def _live(args: argparse.Namespace) -> int:
     sound = audio_mod.load(args.audio)
     talker = Talker(args.generator, progress=False, threads=args.threads, think_backend=args.backend)
     avatar = talker.prepare(args.image or str(assets.portrait_path()), size=args.size) if render else None
-    session = talker.stream(avatar, emotion=args.emotion, seed=args.seed)
+    session = talker.stream(avatar, emotion=args.emotion, seed=args.seed, transcript=_transcript(args.transcript))
     stats = RunStats()
     kept: list = []
     vmc = None

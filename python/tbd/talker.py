@@ -235,8 +235,9 @@ class Talker:
         """A live session (``tbd.LiveSession``): push speech in any chunk size, get frames out.
         With an ``Avatar`` (or an image, prepared on the spot) it renders; with ``None`` it
         makes motion only. ``options``: ``block`` (frames per generator block, default 3),
-        ``context`` (known frames, default 16), ``steps`` (denoising steps, default 8),
-        ``guidance``, ``plan_seconds`` (how long a plan with normalised times lasts, 4 s)."""
+        ``context`` (known frames, default 16), ``steps`` (denoising steps, default 2),
+        ``guidance``, ``plan_seconds`` (how long a plan with normalised times lasts, 4 s),
+        ``transcript`` (the words of the first utterance; later ones by ``session.expect(text)``)."""
         from .live import LiveSession
 
         if avatar is not None and not isinstance(avatar, Avatar):

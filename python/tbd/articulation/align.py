@@ -50,9 +50,18 @@ class Aligner:
         self._decoder = Decoder(samprate=16000, bestpath=False, loglevel="FATAL",
                                 beam=1e-200, wbeam=1e-200, pbeam=1e-200)
 
+    def pronounce(self, text: str) -> list[list[str]]:
+        """The CMU dictionary's phones of each word of ``text`` (words it lacks are left out)."""
+        out = []
+        for word in words_of(text):
+            phones = self._decoder.lookup_word(word)
+            if phones:
+                out.append(phones.split())
+        return out
+
     def align(self, samples_16k: np.ndarray, text: str) -> Alignment | None:
         """Word and phone timings of ``text`` in 16 kHz ``samples_16k`` (None if alignment fails)."""
-        words = [w for w in re.findall(r"[a-z']+", text.lower())]
+        words = words_of(text)
         if not words:
             return None
         pcm = (np.clip(samples_16k, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
@@ -80,3 +89,8 @@ class Aligner:
             for p in w:
                 out_phones.append(Segment(p.name, p.start * self.FRAME_S, (p.start + p.duration) * self.FRAME_S))
         return Alignment(out_words, out_phones)
+
+
+def words_of(text: str) -> list[str]:
+    """The words of ``text`` as the CMU dictionary spells them (lower case, apostrophes kept)."""
+    return re.findall(r"[a-z']+", text.lower())

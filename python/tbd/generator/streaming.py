@@ -341,6 +341,7 @@ class VisemeStream:
 
     def __init__(self) -> None:
         self.model = default_classifier()
+        self.tracker: Any = None  # a TranscriptTracker of the words being spoken, if known
         self._hist = np.zeros((0, AUDIO_FEATURES), np.float32)
 
     def reset(self) -> None:
@@ -353,6 +354,8 @@ class VisemeStream:
         past = self.model.config.past
         window = np.concatenate([self._hist, rows, ahead[: self.model.config.ahead]])
         post = self.model.posteriors(window, first=len(self._hist), count=len(rows))
+        if self.tracker is not None:
+            post = self.tracker.filter(post)
         self._hist = np.concatenate([self._hist, rows])[-past:] if past else self._hist[:0]
         return from_posteriors(post)
 

@@ -8,6 +8,7 @@
     frames = session.flush()                   # end of the utterance
     frames = session.idle(2.0)                 # a living, silent face
     session.set_emotion("furious", transition=0.3); session.interrupt(); session.close()
+    session.expect("the words of the next utterance")  # optional: visemes follow the text
 
 The session clock (``LiveFrame.pts``) runs on across utterances, idle time and interrupts;
 frames are evenly spaced at ``1 / fps``. Thread safety: the producer's calls (push, flush,
@@ -68,7 +69,7 @@ class LiveSession:
 
     def __init__(self, talker: Any, avatar: Any = None, *, emotion: str | EmotionPlan = "", sample_rate: int = 16000,
                  seed: int = 0, block: int = 3, context: int = 16, steps: int | None = None,
-                 guidance: Any = None, plan_seconds: float = 4.0) -> None:
+                 guidance: Any = None, plan_seconds: float = 4.0, transcript: str | None = None) -> None:
         self.talker = talker
         self.avatar = avatar
         self.fps = float(talker.fps)
@@ -94,6 +95,8 @@ class LiveSession:
         self._consumers = False
         self._queue: queue.Queue = queue.Queue()
         self.stats = {"frames": 0, "audio_s": 0.0, "compute_s": 0.0}
+        if transcript:
+            self.expect(transcript)
 
     # --- properties -------------------------------------------------------------------
     @property
@@ -137,6 +140,7 @@ class LiveSession:
             self._features.push(rest)
             rows = self._features.finish()
             frames = self._run(rows, final=True)
+            self._forget_transcript()
             self.stats["compute_s"] += time.perf_counter() - clock
             return frames
 
@@ -164,6 +168,25 @@ class LiveSession:
             self.stats["compute_s"] += time.perf_counter() - clock
             return frames
 
+    def expect(self, text: str) -> None:
+        """The words of the speech about to be pushed (a voice agent knows its TTS text): the
+        visemes then follow the text through the audio (``tbd.articulation.tracking``), until
+        ``flush`` or ``interrupt`` ends the utterance. Needs pocketsphinx (``tbd[align]``)."""
+        from ..articulation.tracking import tracker_for
+
+        if not isinstance(text, str):
+            raise TbdError(f"expect() takes the utterance's text as a string, got {type(text).__name__}")
+        with self._lock:
+            self._check_open()
+            visemes = getattr(self.stream, "visemes", None)
+            if visemes is not None:
+                visemes.tracker = tracker_for(text) if text.strip() else None
+
+    def _forget_transcript(self) -> None:
+        visemes = getattr(self.stream, "visemes", None)
+        if visemes is not None:
+            visemes.tracker = None
+
     def set_emotion(self, emotion: str | EmotionPlan, *, transition: float = 0.3) -> EmotionPlan:
         """Change the emotion from the next frame on, cross-fading over ``transition`` seconds.
         A plan with normalised times is laid over ``plan_seconds`` from now. Returns the plan."""
@@ -184,6 +207,7 @@ class LiveSession:
             self._resampler = StreamResampler(self.sample_rate)
             self._features.reset()
             self.stream.drop_pending()
+            self._forget_transcript()
             n = max(1, math.ceil(INTERRUPT_CLOSE_S * self.fps - 1e-9))
             start = self._next_generated()
             self.stream.gate(np.arange(start, start + n), 1.0 - _smoothstep(np.arange(1, n + 1) / n))
