@@ -157,3 +157,13 @@ def test_emotion_tags_in_replies():
                                                                                "Sure, happy to help!")
     assert split_emotion("<emotion>sad</emotion> I'm sorry.") == ("sad", "I'm sorry.")
     assert split_emotion("Nothing here.") == (None, "Nothing here.")
+
+
+def test_vrm_vowels_follow_the_frame_visemes():
+    from tbd.integrations.vmc import vrm_presets
+
+    shapes = {"jawOpen": 0.3, "mouthPucker": 0.4}
+    ou = vrm_presets(shapes, 1, {"ou": 0.9, "sil": 0.1})
+    assert ou["ou"] > 0.8 and ou["aa"] < 0.05 and ou["ee"] < 0.05
+    assert vrm_presets(shapes, 0, {"aa": 1.0})["A"] > 0.8
+    assert vrm_presets({}, 1, {"aa": 1.0})["aa"] == 0.0  # a closed mouth says no vowel

@@ -82,9 +82,15 @@ def _qmul(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, flo
             aw * bw - ax * bx - ay * by - az * bz)
 
 
-def vrm_presets(blendshapes: Mapping[str, float], version: int = 1) -> dict[str, float]:
-    """VRM expression presets (0..1) from ARKit blendshapes: visemes from the jaw and lip
-    shapes, blink, and the emotions from smile, brow, frown and eye shapes (approximate)."""
+VRM_VOWELS = {"aa": ("aa",), "ih": ("ih", "SS"), "ou": ("ou", "RR"), "ee": ("E",), "oh": ("oh", "CH")}
+"""VRM vowel presets from OVR visemes (a frame's ``visemes``)."""
+
+
+def vrm_presets(blendshapes: Mapping[str, float], version: int = 1,
+                visemes: Mapping[str, float] | None = None) -> dict[str, float]:
+    """VRM expression presets (0..1) from ARKit blendshapes: blink, the emotions from smile,
+    brow, frown and eye shapes (approximate), and the vowels from the frame's OVR ``visemes``
+    (scaled by how far the mouth is open) or, without them, from the jaw and lip shapes."""
     b = blendshapes
 
     def avg(name: str) -> float:
@@ -108,6 +114,10 @@ def vrm_presets(blendshapes: Mapping[str, float], version: int = 1) -> dict[str,
         "relaxed": smile * (1 - squint),
         "surprised": min(1.0, 0.5 * avg("eyeWide") + 0.3 * avg("browOuterUp") + 0.2 * jaw),
     }
+    if visemes:
+        moving = min(1.0, 3.0 * (jaw + rounded + avg("mouthLowerDown")))
+        for preset, names in VRM_VOWELS.items():
+            out[preset] = moving * sum(float(visemes.get(n, 0.0)) for n in names)
     out = {k: float(np.clip(v, 0.0, 1.0)) for k, v in out.items()}
     if version == 1:
         return out
@@ -190,7 +200,7 @@ class VMCSender:
         out += [("/VMC/Ext/Blend/Val", [name, float(np.clip(shapes.get(name, 0.0), 0.0, 1.0))])
                 for name in ARKIT_BLENDSHAPES]
         if self.vrm is not None:
-            out += [("/VMC/Ext/Blend/Val", [k, val]) for k, val in vrm_presets(shapes, self.vrm).items()]
+            out += [("/VMC/Ext/Blend/Val", [k, val]) for k, val in vrm_presets(shapes, self.vrm, frame.visemes).items()]
         out.append(("/VMC/Ext/Blend/Apply", []))
         return out
 
