@@ -1,6 +1,7 @@
 """DRAW generator quality and speed on held-out corpus clips, with the rig as baseline.
 
-    python benchmarks/bench_generator.py --corpus out/draw-corpus [--takes 48] [--weights W] [--onnx]
+    python benchmarks/bench_generator.py --corpus out/corpus-v3 [--takes 48] [--weights W] [--onnx]
+        [--articulation audio|transcript]
 
 Held-out clips: the corpus's ``test`` split (`tbd corpus --split test`: unseen sentences,
 seeds and two unseen voices). For each take (one plan on one utterance) it measures
@@ -8,7 +9,8 @@ seeds and two unseen voices). For each take (one plan on one utterance) it measu
 * AU error against the plan, per face region: mean |AU − plan target| over the planned AU
   channels (not the blink or the speech-driven jaw/lip-part channels), after the 0.35 s onset;
 * lip-sync: Pearson r between the mouth opening (AU25 + AU26) and the speech loudness, and
-  the mouth channels' error against the corpus reference motion (rig + phone-timed lips);
+  the mouth channels' error against the corpus reference motion (the rig with the visemes of
+  the aligned phones);
 * guidance ablations on the requested local AUs (the channels of the local tokens, M):
   progressive vs global-only vs local-only vs joint vs none, and on the channels a local
   edit changed (where the emotion label alone cannot know the target);
@@ -148,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--live", action="store_true", help="also score the live (causal, block-wise) streams")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--articulation", choices=("audio", "transcript"), default="audio",
+                        help="visemes read from the audio (default) or from the clip's aligned phones")
     args = parser.parse_args(argv)
 
     import torch
@@ -189,13 +193,19 @@ def main(argv: list[str] | None = None) -> int:
         loud = feats.loudness
         edited = tuple(e["channel"] for e in clip.info["takes"][t]["edits"] if e["op"] in ("add", "scale"))
         locals_ = local_channels(plan)
+        art = None
+        if args.articulation == "transcript" and clip.info.get("phones"):
+            from tbd.articulation import from_phones
+            from tbd.articulation.align import Segment
+
+            art = from_phones([Segment(**p) for p in clip.info["phones"]], feats.n_frames, feats.fps)
         for name, opts in configs:
             if name == "rig":
-                values = rig.sample(plan, feats, seed=k).values
+                values = rig.sample(plan, feats, seed=k, articulation=art).values
             elif "live" in opts:
                 values = live_values(gen, plan, feats, k, opts["live"], opts.get("guidance"))
             else:
-                values = gen.sample(plan, feats, seed=k, **opts).values
+                values = gen.sample(plan, feats, seed=k, articulation=art, **opts).values
             scores[name].append(score_take(values, clip.motions[t], plan, loud, 25.0, locals_, edited))
         if (k + 1) % 8 == 0:
             print(f"  {k + 1}/{len(takes)} takes, {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -204,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     weights = gen.weights_name
     print(f"# DRAW generator benchmark: {len(takes)} held-out takes (from #{args.offset}) of the "
           f"{len(clips)} test clips of {args.corpus}")
+    print(f"# articulation: {args.articulation} (live rows: always the audio)")
     print(f"# weights {weights}, sampler {gen.default_sampler}, {gen.default_steps} steps, "
           f"text encoder {gen.meta.text_encoder}; machine: {platform.machine()}, {torch.get_num_threads()} threads")
     print()
