@@ -111,11 +111,20 @@ class EmotionPlan:
                 warnings=list(d.get("warnings", [])),
                 time_unit=str(d.get("time_unit", "clip")),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PlanError(f"malformed plan dict: {exc}") from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise PlanError(f"malformed plan dict: {type(exc).__name__}: {exc}") from exc
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "EmotionPlan":
+        """Rebuild a plan from ``to_json`` text; raises PlanError on text that is not a plan."""
+        try:
+            d = json.loads(text)
+        except (ValueError, TypeError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, deep nesting
+            raise PlanError(f"not a JSON plan ({type(exc).__name__}: {exc}); give the text tbd think --json writes") from exc
+        return cls.from_dict(d)
 
     # --- use by generators ---------------------------------------------------------
     def seconds(self, t: float, duration: float | None = None) -> float:

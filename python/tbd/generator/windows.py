@@ -18,6 +18,7 @@ import numpy as np
 from ..articulation.coarticulation import N_ARTICULATION_FEATURES, Articulation
 from ..articulation.sources import from_audio
 from ..audio import AudioFeatures
+from ..errors import WeightsError
 from ..motion import channels as ch
 from ..motion import Motion
 from ..plan import EmotionPlan
@@ -241,6 +242,9 @@ def sample_motion(
         articulation = from_audio(feats)
     values = generate(gen.backend, gen.meta, gen.embeddings, plan, feats, seed=seed, sampler=sampler,
                       steps=steps, guidance=schedule, progress=progress, articulation=articulation)
+    if not np.isfinite(values).all():
+        raise WeightsError(f"{gen.weights_name}: the generator produced NaN or infinite motion, so its weights are "
+                           "corrupt; use another checkpoint (or generator='rig')")
     meta = {
         "generator": generator_name,
         "weights": gen.weights_name,
