@@ -40,6 +40,7 @@ int64_t TensorRef::numel() const {
 }
 
 bool TensorRef::is_contiguous() const {
+  if (numel() == 0) return true;  // an empty array has no element to misplace (numpy gives it strides of 0)
   int64_t expected = 1;
   for (int i = ndim() - 1; i >= 0; --i) {
     if (shape[i] != 1 && strides[i] != expected) return false;
