@@ -374,3 +374,26 @@ def test_signal_while_writing_png_frames_removes_the_temporary_folder(tmp_path, 
                             "--generator", "rig", "--quiet"], out_dir, signal.SIGTERM)
     assert rc == 143 and len(lines) == 1 and "Traceback" not in lines[0]
     assert list(out_dir.iterdir()) == []
+
+
+def test_a_device_is_not_called_missing(rig):
+    with pytest.raises(ImageError, match="not a regular file"):
+        rig.prepare("/dev/null")
+    with pytest.raises(AudioError, match="not a regular file"):
+        audio_mod.load("/dev/null")
+
+
+@pytest.mark.slow
+def test_sighup_during_render_exits_129_and_leaves_nothing(tmp_path, portrait_path, long_speech):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    rc, lines = _interrupt(["animate", portrait_path, long_speech, "-e", "sad", "-o", str(out_dir / "a.gif"),
+                            "--generator", "rig", "--quiet", "--size", "128"], out_dir, signal.SIGHUP)
+    assert rc == 129 and lines == ["tbd: interrupted (SIGHUP); stopped, no output file was left"]
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("text", ["مرحبا أنا غاضب", "मैं बहुत खुश हूँ", "Jag är arg", "🙂🎉"])
+def test_other_languages_and_emoji_warn(text):
+    with pytest.warns(UserWarning, match="rules backend reads emotion words in English only"):
+        assert tbd.think(text, backend="lexical").aus == {}

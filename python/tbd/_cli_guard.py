@@ -43,7 +43,7 @@ def number_in(lo: float, hi: float) -> Callable[[str], float]:
 
 
 class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived. A BaseException, like KeyboardInterrupt, so that no
+    """SIGINT, SIGTERM or SIGHUP arrived. A BaseException, like KeyboardInterrupt, so that no
     ``except Exception`` swallows it while the writers' cleanup (``finally``) still runs."""
 
     def __init__(self, signum: int) -> None:
@@ -54,9 +54,9 @@ class Interrupted(BaseException):
 
 @contextlib.contextmanager
 def signals_interrupt() -> Iterator[None]:
-    """Within: the first SIGINT or SIGTERM raises ``Interrupted`` in the main thread; later ones
+    """Within: the first SIGINT, SIGTERM or SIGHUP raises ``Interrupted`` in the main thread; later ones
     are ignored, so the cleanup it starts (temporary files removed) is not cut short."""
-    caught = (signal.SIGINT, signal.SIGTERM)
+    caught = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, kill, the terminal closing
 
     def interrupt(signum: int, frame: object) -> None:
         for s in caught:

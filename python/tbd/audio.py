@@ -131,6 +131,9 @@ def _read(src: Any) -> tuple[np.ndarray, int, str]:
         if os.path.isdir(name):
             raise AudioError(f"{name}: is a folder, not an audio file; give the path of a WAV, FLAC, OGG or MP3 file")
         if not os.path.isfile(name):
+            if os.path.exists(name):
+                raise AudioError(f"{name}: not a regular file (a device, pipe or socket); give a WAV, FLAC, OGG or "
+                                 "MP3 file")
             raise AudioError(f"{name}: no such audio file")
         if os.path.getsize(name) == 0:
             raise AudioError(f"{name}: the file is empty (0 bytes); give a WAV, FLAC, OGG or MP3 file with speech")

@@ -142,9 +142,9 @@ def write_gif(path: Path, frames: np.ndarray | Iterable[np.ndarray], fps: float)
 
     chunks = [frames] if isinstance(frames, np.ndarray) else frames
     images = [Image.fromarray(f) for chunk in chunks for f in chunk]
-    with _atomic_path(path) as tmp:
+    with _atomic_path(path) as tmp, open(tmp, "wb") as fh:  # our handle: closed even when a signal interrupts
         images[0].save(
-            tmp, format="GIF", save_all=True, append_images=images[1:], duration=1000.0 / fps, loop=0
+            fh, format="GIF", save_all=True, append_images=images[1:], duration=1000.0 / fps, loop=0
         )
 
 

@@ -81,6 +81,8 @@ def _read_file(name: str, size: int | None):
     if os.path.isdir(name):
         raise ImageError(f"{name}: is a folder, not an image file; give the path of a PNG or JPEG portrait")
     if not os.path.isfile(name):
+        if os.path.exists(name):
+            raise ImageError(f"{name}: not a regular file (a device, pipe or socket); give a PNG or JPEG portrait")
         raise ImageError(f"{name}: no such image file")
     if os.path.getsize(name) == 0:
         raise ImageError(f"{name}: the file is empty (0 bytes); give a PNG or JPEG portrait")
