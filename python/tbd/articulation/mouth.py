@@ -84,3 +84,18 @@ def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
         out[:, _AU[name]] *= 1.0 - c
     out[:, _AU["AU24"]] = np.maximum(out[:, _AU["AU24"]], config.press * c)
     return np.clip(out, 0.0, 1.0)
+
+
+def close_for_bilabials(values: np.ndarray, art: Articulation | None, config: MouthConfig = MouthConfig()) -> np.ndarray:
+    """Motion values ``[T, N_CHANNELS]`` with the bilabial closures of ``art`` enforced (in
+    place; returned): the lips meet and press where ``art.closure`` says so. The rig's mouth
+    does this itself; DRAW's output goes through it, so a learned mouth that only nearly closes
+    for /m/ still closes."""
+    if art is None:
+        return values
+    c = np.asarray(art.closure, np.float32)[:, None]
+    cols = ch.indices(("AU25", "AU26", "AU27"))
+    values[:, cols] *= 1.0 - c
+    press = ch.index("AU24")
+    values[:, press] = np.maximum(values[:, press], config.press * c[:, 0])
+    return values

@@ -31,6 +31,7 @@ from .conditions import EMBED_DIM, GLOBAL_DIM, Conditions, build_conditions, loc
 from .guidance import ProgressiveGuidance, as_guidance
 from ..articulation.audio_model import default_classifier
 from ..articulation.coarticulation import N_ARTICULATION_FEATURES, from_posteriors
+from ..articulation.mouth import close_for_bilabials
 from ..articulation.visemes import N_VISEMES
 from .rig import BlinkTrack, RigConfig, RigStream
 from .sampling import get_sampler, get_sigmas_karras
@@ -240,9 +241,11 @@ class DiffusionStream:
         """Feature rows of a block's new frames, with their articulation when the weights take it
         (read from the audio within the block: a block's later frames see less of their future)."""
         if self.visemes is None:
+            self._block_articulation = None
             self._block_visemes = silent_visemes(len(rows))
             return rows
         art = self.visemes.articulation(rows, rows[:0])
+        self._block_articulation = art
         self._block_visemes = silent_visemes(len(rows)) if art is None else art.weights
         feats = art.features() if art is not None else np.zeros((len(rows), N_ARTICULATION_FEATURES), np.float32)
         return np.concatenate([rows, feats], axis=1)
@@ -319,7 +322,7 @@ class DiffusionStream:
             offset = self._hist[-1] - out[known - 1]
             fade = 1.0 - np.arange(1, len(new) + 1, dtype=np.float32) / (len(new) + 1)
             new = new + fade[:, None] * offset[None, :]
-        values = clip_motion(new * self.std + self.mean)
+        values = close_for_bilabials(clip_motion(new * self.std + self.mean), self._block_articulation)
         new_frames = frames[known:]
         # Clean blinks from the renewal process; a plan that closes the eyes keeps them closed.
         au45 = ch.index("AU45")

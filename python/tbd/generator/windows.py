@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..articulation.coarticulation import N_ARTICULATION_FEATURES, Articulation
+from ..articulation.mouth import close_for_bilabials
 from ..articulation.sources import from_audio
 from ..audio import AudioFeatures
 from ..errors import WeightsError
@@ -183,6 +184,8 @@ def generate(
         generated[window.start + window.known : window.stop] = new[window.known :]
 
     values = resample_time(clip_motion(generated * std + mean), n_out)
+    if articulation is not None and articulation.n_frames == n_out:
+        close_for_bilabials(values, articulation)
     return clean_blinks(values, plan, seed, feats.fps)
 
 
