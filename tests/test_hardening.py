@@ -158,7 +158,7 @@ def test_float_audio_beyond_full_scale_is_scaled_before_the_aac_track(tmp_path, 
     samples, rate = sf.read(speech_path, dtype="float32")
     loud = tmp_path / "loud.wav"
     sf.write(loud, samples / np.abs(samples).max() * 4.4, rate, subtype="FLOAT")
-    with pytest.warns(UserWarning, match="peaks at 4.40"):
+    with pytest.warns(UserWarning, match="peaks at 4.4, beyond"):
         anim = rig.animate(portrait_path, loud, "calm", size=128)
     assert np.abs(anim.audio.samples).max() <= 1.0
     out = tmp_path / "loud.mp4"

@@ -97,8 +97,8 @@ def load(src: AudioSource, *, rate: int = SAMPLE_RATE) -> Audio:
                          "resample the audio (e.g. to 16000 Hz) or check that the file is not corrupt")
     peak = float(np.abs(samples).max())
     if peak > 1.001:  # (integer PCM scaled by its max reaches -1.00003: not worth a warning)
-        warnings.warn(f"{name}: the audio peaks at {peak:.2f}, beyond the -1..1 of full scale; "
-                      f"scaled down by {peak:.2f} so nothing clips", stacklevel=2)
+        warnings.warn(f"{name}: the audio peaks at {peak:.3g}, beyond the -1..1 of full scale; "
+                      f"scaled down by {peak:.3g} so nothing clips", stacklevel=2)
         samples = samples / peak
     elif peak > 1.0:
         samples = np.clip(samples, -1.0, 1.0)
