@@ -104,6 +104,9 @@ def _train_command(args: argparse.Namespace) -> str:
     for name, value in sorted(vars(args).items()):
         if name in ("data", "output", "handler", "command") or value is None:
             continue
+        if name == "articulation":
+            parts += [] if value else ["--no-articulation"]
+            continue
         parts += [f"--{name.replace('_', '-')}", str(value)]
     return " ".join(shlex.quote(p) for p in parts)
 
