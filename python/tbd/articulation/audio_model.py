@@ -74,6 +74,13 @@ def silent_row(n_features: int) -> np.ndarray:
     return row
 
 
+SMALL_ROWS = 16
+
+
+def _small_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,jk->ik", a, b, optimize=False)
+
+
 class VisemeClassifier:
     """``posteriors(rows)`` -> viseme probabilities ``[T, 15]`` from audio-feature rows."""
 
@@ -118,10 +125,13 @@ class VisemeClassifier:
 
     def logits(self, inputs: np.ndarray) -> np.ndarray:
         p = self.params
+        # A live block has a few rows: a plain loop (einsum) there, because a BLAS call wakes
+        # BLAS's worker threads, whose spinning costs more CPU than the product itself.
+        mul = _small_matmul if len(inputs) <= SMALL_ROWS else np.matmul
         h = (inputs - p["mean"]) / p["std"]
-        h = np.maximum(h @ p["w1"] + p["b1"], 0.0)
-        h = np.maximum(h @ p["w2"] + p["b2"], 0.0)
-        return h @ p["w3"] + p["b3"]
+        h = np.maximum(mul(h, p["w1"]) + p["b1"], 0.0)
+        h = np.maximum(mul(h, p["w2"]) + p["b2"], 0.0)
+        return mul(h, p["w3"]) + p["b3"]
 
     def posteriors(self, rows: np.ndarray, available: int | None = None, first: int = 0,
                    count: int | None = None) -> np.ndarray:
