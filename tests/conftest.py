@@ -37,3 +37,20 @@ def syllables(duration: float = 3.0, rate: int = 22050, seed: int = 0) -> np.nda
         envelope += np.exp(-0.5 * ((t - start - length / 2) / (length / 4)) ** 2)
         start += length + rng.uniform(0.08, 0.35)
     return (0.3 * voice * envelope).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def talker():
+    """A rig Talker (fast, no weights), one per test module."""
+    import tbd
+
+    return tbd.Talker("rig", progress=False)
+
+
+@pytest.fixture(scope="module")
+def avatar(talker):
+    """The bundled portrait prepared small (128 px) for rendering tests."""
+    from tbd import assets
+
+    return talker.prepare(str(assets.portrait_path()), size=128)
+

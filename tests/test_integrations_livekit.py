@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-import tbd
 from tbd import assets, audio
 
 from livekit import rtc  # tbd[livekit], installed by the test extra: no skip
@@ -19,16 +18,6 @@ from tbd.integrations.livekit import GeneratorConfig, TbdVideoGenerator
 
 RATE = 24000
 FPS = 25
-
-
-@pytest.fixture(scope="module")
-def talker():
-    return tbd.Talker("rig", progress=False)
-
-
-@pytest.fixture(scope="module")
-def avatar(talker):
-    return talker.prepare(str(assets.portrait_path()), size=128)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-import tbd
 from tbd import assets, audio
 
 from pipecat.frames.frames import (  # tbd[pipecat], installed by the test extra: no skip
@@ -72,16 +71,6 @@ class Sink(FrameProcessor):
         if direction == FrameDirection.DOWNSTREAM and not isinstance(frame, StartFrame):
             self.frames.append((time.perf_counter(), frame))
         await self.push_frame(frame, direction)
-
-
-@pytest.fixture(scope="module")
-def talker():
-    return tbd.Talker("rig", progress=False)
-
-
-@pytest.fixture(scope="module")
-def avatar(talker):
-    return talker.prepare(str(assets.portrait_path()), size=128)
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ import numpy as np
 from .align import Segment
 from .visemes import MOUTH_AUS, N_VISEMES, VISEME_INDEX, VISEMES, phone_viseme, shape_matrix
 
-APERTURE_AUS = ("AU10", "AU17", "AU23", "AU24", "AU25", "AU26", "AU27")
 SHAPE_AUS = ("AU18", "AU20", "AU22")
+"""Channels blended with the lip-shape dominances; the other mouth channels use the aperture's."""
 
 
 @dataclass(frozen=True)

@@ -268,7 +268,7 @@ class DiffusionStream:
         return np.concatenate(frames), np.concatenate(values)
 
     def _block(self, audio_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        meta, fps = self.meta, self.fps
+        fps = self.fps
         audio_new = self._model_rows(audio_new)
         n_new = len(audio_new)
         known = min(self.context, len(self._hist))
