@@ -13,6 +13,7 @@ for ``resume``; ``<out stem>.log.jsonl`` one JSON line per logged step. Under ``
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import math
 import os
@@ -333,6 +334,10 @@ def train(cfg: TrainConfig, clips: list[Clip] | None = None) -> TrainResult:
         history.append({"step": step, "loss": float(np.mean(running)), "lr": lr_at(step - 1, cfg),
                         "elapsed_s": round(elapsed_before + time.perf_counter() - started, 1)})
     save(final=True)
+    # The DDP wrapper's reducer holds gloo work; freed here, not at interpreter exit after the
+    # process group is gone (a std::terminate at exit otherwise).
+    del net
+    gc.collect()
     checksum = float(sum(p.detach().double().sum() for p in model.parameters()))
     rank_checksums = [checksum]
     if world > 1:
@@ -353,6 +358,9 @@ def main_from_args(cfg: TrainConfig) -> int:
                           "rank_checksums": result.rank_checksums, "elapsed_s": round(result.elapsed_s, 1),
                           "checkpoint": str(result.checkpoint)}), flush=True)
     if torch.distributed.is_available() and torch.distributed.is_initialized():
+        # Every rank reaches the barrier before any tears down: a rank that closed its gloo pairs
+        # while the other was still in a collective made the other abort at exit (CI, 1 run in ~10).
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     sys.stdout.flush()
     return 0
