@@ -62,6 +62,22 @@ def test_brow_lowerer_draws_lines_between_the_brows(portrait, found):
     assert np.array_equal(lines[:10], plain[:10])
 
 
+def test_lines_on_a_small_face_stay_faint_lines(portrait):
+    """Wrinkles widened to a pixel on a small face carry no more ink than at full size: the glabella's
+    lines darken it about as much as on the large face, not as a merged dark patch."""
+    def mean_darkening(image: np.ndarray) -> float:
+        found = face.detect(image, backend="mediapipe", source="portrait")
+        lines = Renderer(image, found).render_frame(motion_vector(AU4=1.0))
+        plain = Renderer(image, found, config=RenderConfig(appearance=False)).render_frame(motion_vector(AU4=1.0))
+        region = _glabella(found)
+        return float(np.mean(np.maximum((plain[region] @ LUMA) - (lines[region] @ LUMA), 0.0)))
+
+    small = np.asarray(Image.fromarray(portrait).resize((portrait.shape[1] // 2, portrait.shape[0] // 2), Image.LANCZOS))
+    large, tiny = mean_darkening(portrait), mean_darkening(small)
+    assert large > 1.0, large  # the lines are there
+    assert tiny < 1.6 * large, (tiny, large)  # 2.1x before the ink was scaled
+
+
 def test_appearance_vanishes_with_its_au(portrait, found):
     """An AU the portrait does not show adds nothing when its intensity is back at zero."""
     renderer = Renderer(portrait, found)

@@ -91,6 +91,19 @@ def test_open_mouth_is_seen_open(scene):
     assert wide > half + 0.05
 
 
+def test_an_open_mouthed_portrait_opens_as_far_as_a_closed_one(portrait):
+    """The bundled portrait smiles with parted lips. Undoing that gap must not shrink what the opening
+    AUs open: the same request opens about as far as on the portrait re-rendered with its lips shut."""
+    found = face.detect(portrait, backend="mediapipe", source="bundled")
+    open_source = Renderer(portrait, found)
+    shut = open_source.render_frame(motion_vector())
+    closed_source = Renderer(shut, face.detect(shut, backend="mediapipe", source="lips shut"))
+    request = motion_vector(AU25=1.0, AU26=0.6)
+    seen_open = measure.mouth_opening(_seen(open_source.render_frame(request)))
+    seen_closed = measure.mouth_opening(_seen(closed_source.render_frame(request)))
+    assert seen_open > 0.72 * seen_closed, (seen_open, seen_closed)
+
+
 def test_blink_closes_both_eyes(scene):
     _, _, renderer = scene
     open_eyes = measure.eye_openness(_seen(renderer.render_frame(motion_vector())))

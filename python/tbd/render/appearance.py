@@ -172,6 +172,10 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     uv = frame.to_face(np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64))
     px_per_iod = frame.scale
     fine = max(config.crease_width, config.min_crease_px / px_per_iod)  # never thinner than about a pixel
+    # A wrinkle widened to a pixel on a small face is drawn fainter (by the square root of the
+    # widening: its contrast times width stays about as visible), so that lines close together
+    # (the glabella's) stay lines instead of merging into a dark patch.
+    ink = float(np.sqrt(config.crease_width / fine))
     fold = max(config.crease_width * config.fold_width, 1.0 / px_per_iod)
 
     maps = {name: np.zeros(len(uv)) for name in DRAWN}
@@ -188,7 +192,7 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     for k in range(3):
         v0 = brow_top - 0.07 - k * spacing
         u = np.linspace(-0.95, 0.95, 9)
-        lines += _line(uv, np.stack([u, v0 + 0.08 * (u / 0.95) ** 2 - 0.02 * np.cos(3 * u)], axis=1), fine, 0.08)
+        lines += ink * _line(uv, np.stack([u, v0 + 0.08 * (u / 0.95) ** 2 - 0.02 * np.cos(3 * u)], axis=1), fine, 0.08)
     above_brows = np.clip((brow_top - 0.03 - uv[:, 1]) / 0.05, 0, 1) * np.clip((uv[:, 1] - forehead_top) / 0.1, 0, 1)
     maps["AU1"] = lines * centre_env * above_brows
     maps["AU2"] = lines * side_env * above_brows
@@ -203,11 +207,11 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     glabella = np.zeros(len(uv))
     for sign in (-1.0, 1.0):  # converging downward, the inner one longer (corrugator pulls toward the nose root)
         x = sign * 0.16 * gap
-        glabella += _line(uv, np.array([[x + sign * 0.035, mid_v - 0.12], [x, mid_v + 0.08]]), fine * 1.4, 0.35)
-        glabella += 0.5 * _line(uv, np.array([[x + sign * 0.09, mid_v - 0.08], [x + sign * 0.05, mid_v + 0.04]]),
+        glabella += ink * _line(uv, np.array([[x + sign * 0.035, mid_v - 0.12], [x, mid_v + 0.08]]), fine * 1.4, 0.35)
+        glabella += 0.5 * ink * _line(uv, np.array([[x + sign * 0.09, mid_v - 0.08], [x + sign * 0.05, mid_v + 0.04]]),
                                 fine * 1.2, 0.4)
     root_v = fuv[NOSE_ROOT, 1]
-    glabella += 0.7 * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), fine, 0.3)
+    glabella += 0.7 * ink * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), fine, 0.3)
     bunch = _blob(uv, np.array([0.0, mid_v - 0.06]), 0.25, 0.06) * (1 - np.exp(-0.5 * (uv[:, 0] / 0.06) ** 2))
     maps["AU4"] = glabella + 0.6 * bunch * config.bulge_light / config.crease_depth
     for upper, brow in ((R.eye("right")[0], right_brow), (R.eye("left")[0], left_brow)):
@@ -228,7 +232,7 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
         feet = np.zeros(len(uv))
         for angle in (-0.45, -0.05, 0.4):
             d = np.array([np.cos(angle) * out_dir, np.sin(angle)])
-            feet += _line(uv, np.stack([outer + 0.06 * d, outer + 0.22 * d]), fine, 0.3)
+            feet += ink * _line(uv, np.stack([outer + 0.06 * d, outer + 0.22 * d]), fine, 0.3)
         low_sorted = _sorted(low[:, 0], low[:, 1])
         below = uv[:, 1] - np.interp(uv[:, 0], *low_sorted)
         span = (uv[:, 0] > low[:, 0].min() - 0.05) & (uv[:, 0] < low[:, 0].max() + 0.05)
@@ -246,7 +250,7 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     nose = np.zeros(len(uv))
     for k, dv in enumerate((-0.02, 0.04, 0.1)):
         half = 0.07 + 0.02 * k
-        nose += _line(uv, np.array([[-half, bridge_v + dv + 0.02], [0.0, bridge_v + dv], [half, bridge_v + dv + 0.02]]),
+        nose += ink * _line(uv, np.array([[-half, bridge_v + dv + 0.02], [0.0, bridge_v + dv], [half, bridge_v + dv + 0.02]]),
                       1.5 * fine, 0.35)
     maps["AU9"] = 0.6 * nose
     masks["nose"] = _blob(uv, np.array([0.0, bridge_v + 0.05]), 0.12, 0.1)
@@ -269,6 +273,9 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
         maps["AU10"] += 0.8 * profile * (t < 0.7) * own_side
         maps[f"AU14{suffix}"] = -0.8 * _blob(uv, corner + [out_dir * 0.06, 0.0], 0.025, 0.035)
         maps["AU15"] += -0.6 * _blob(uv, corner + [out_dir * 0.01, 0.09], 0.05, 0.05)
+        # The depressed corner's own shadow: a short crease running down and out of the commissure.
+        maps["AU15"] += 0.9 * ink * _line(uv, np.array([corner + [out_dir * 0.005, 0.005], corner + [out_dir * 0.04, 0.1]]),
+                                          fine * 1.6, 0.5)
         at_corner = _blob(uv, corner + [out_dir * 0.05, -0.02], 0.07, 0.06)  # the crease at a smile's corner
         masks["fold"] = np.maximum(masks["fold"], np.maximum.reduce(
             [np.exp(-0.5 * (d / (3 * fold)) ** 2) * (t > 0.02), cheek, at_corner]) * own_side)

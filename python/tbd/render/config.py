@@ -104,6 +104,9 @@ class RenderConfig:
     """Iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)."""
     skin_follow: float = 0.3
     """How far the skin above an upper lid follows it in a blink (the lid unfolds, the brow stays)."""
+    blink_overlap: float = 0.15
+    """A shut upper lid ends this share of the eye's open height below the closure line: its lashes rest over
+    the lower lid, as in a real blink (lids that only touch read as half closed to a face tracker)."""
     max_source_blink: float = 0.6
     """A portrait's own lid closure above this is treated as this (the eye must still be openable)."""
     sclera_min_px: float = 0.3
@@ -120,8 +123,11 @@ class RenderConfig:
     """Lip-corner height above the lips' centre in a neutral face (the canonical face's)."""
     max_corner_calibration: float = 2.6
     """Most that the lip-corner AUs are scaled up to undo a portrait's broad smile or frown."""
-    opening_calibration: tuple[float, float] = (0.6, 3.0)
-    """Range of the per-column factor that makes the opening AUs undo the portrait's lip gap."""
+    opening_calibration: tuple[float, float] = (0.0, 3.0)
+    """Range of the per-column factor on the portrait's own opening AUs that undoes its lip gap exactly (the
+    requested opening AUs keep their nominal rate)."""
+    rest_line_smoothing: int = 3
+    """Smoothing steps on the relaxed lips' meeting line (takes out the upturned kinks an undone smile leaves)."""
     mouth_min_gap_px: float = 0.05
     """Least inner-lip gap (px) at the centre before the mouth interior is painted."""
     open_source_gap: float = 0.03

@@ -175,7 +175,7 @@ def _lid_skin(frame: np.ndarray, lid: np.ndarray, lift: np.ndarray) -> np.ndarra
     heights = (0.35, 0.55, 0.75, 1.0)
     samples = np.stack([sample(frame, lid + t * lift).reshape(len(lid), -1, 3).mean(axis=1) for t in heights], 1)
     luma = samples @ LUMA  # [K, heights]
-    keep = luma >= np.median(luma, axis=1, keepdims=True)
+    keep = luma >= np.quantile(luma, 0.25, axis=1, keepdims=True)  # only the darkest sample goes
     skin = (samples * keep[..., None]).sum(axis=1) / keep.sum(axis=1, keepdims=True)
     # Columns whose samples all hit something dark take the lid's typical (median) colour.
     typical = np.median(skin, axis=0)

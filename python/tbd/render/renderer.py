@@ -124,11 +124,13 @@ class Renderer:
         basis = frame.vectors_to_image(basis)
         self._calibrate_corners(basis)
         self._calibrate_opening(basis)
-        neutral = mesh.vertices - np.einsum("a,avc->vc", self._source_weights, basis)
+        self._smooth_rest_line(basis)
+        neutral = mesh.vertices + self._rest_offset - np.einsum("a,avc->vc", self._source_weights, basis)
         self._rest_lip = neutral[mesh.lips_upper]  # where the relaxed upper lip rests, px
         # The jaw (and the lower teeth) drops with the middle of the lower lip for the jaw AUs.
         middle = mesh.lips_lower[len(mesh.lips_lower) // 2]
         self._jaw_rates = [(k, float(basis[k, middle] @ frame.axes[1])) for k in _JAW]
+        self._rest = (mesh.vertices + self._rest_offset).astype(np.float32)  # the portrait's vertices, lip gap undone
         return basis.reshape(len(basis), -1).astype(np.float32)
 
     def _calibrate_corners(self, basis: np.ndarray) -> None:
@@ -165,12 +167,15 @@ class Renderer:
                 basis[name] *= factor
 
     def _calibrate_opening(self, basis: np.ndarray) -> None:
-        """Make the opening AUs undo the portrait's own lip gap exactly, column by column.
+        """Undo the portrait's own lip gap exactly, column by column, without changing how far the opening AUs open.
 
         The portrait's other AUs (a raised upper lip, a smile) part the lips too; what they do not
         explain is the opening AUs' share. Undone at the rig's nominal rate the gap would stay open
-        or the lips would close past each other, and the relaxed lips would not meet.
+        or the lips would close past each other, and the relaxed lips would not meet. The shortfall
+        becomes a fixed offset of the lip rows (`_rest_offset`): scaling the opening AUs' basis
+        instead would also shrink every requested opening of a portrait that smiles with open lips.
         """
+        self._rest_offset = np.zeros((len(self.mesh.vertices), 2))
         s = self._source_aus[_OPENING]
         if s.sum() <= 0:
             return
@@ -187,9 +192,29 @@ class Renderer:
         factor = np.ones_like(actual)
         ok = predicted > 1e-6
         factor[ok] = np.clip((actual[ok] - others[ok]) / predicted[ok], *self.config.opening_calibration)
-        for k in _OPENING:
-            basis[k, up] *= factor[:, None]
-            basis[k, lo] *= factor[:, None]
+        weights = self._source_weights[_OPENING]
+        for rows_idx in (up, lo):
+            undone = np.einsum("a,akc->kc", weights, basis[_OPENING][:, rows_idx])
+            self._rest_offset[rows_idx] = -(factor[:, None] - 1.0) * undone
+
+    def _smooth_rest_line(self, basis: np.ndarray) -> None:
+        """Take the kinks out of the relaxed lips' meeting line (added to `_rest_offset`).
+
+        Undoing a broad smile leaves the columns next to the corners lower than the corners
+        themselves (the lips' line dips, then turns up at its ends): an upturned line that reads as
+        a smile. A few steps of Laplacian smoothing, ends fixed, move whole columns (both lips, so
+        the gap is kept) and leave a natural arch or a straight line as it was.
+        """
+        axis = self.mesh.frame.axes[1]
+        up, lo = self.mesh.lips_upper, self.mesh.lips_lower
+        neutral = self.mesh.vertices + self._rest_offset - np.einsum("a,avc->vc", self._source_weights, basis)
+        height = ((neutral[up] + neutral[lo]) / 2) @ axis
+        smoothed = height.copy()
+        for _ in range(self.config.rest_line_smoothing):
+            smoothed[1:-1] = 0.5 * smoothed[1:-1] + 0.25 * (smoothed[:-2] + smoothed[2:])
+        shift = (smoothed - height)[:, None] * axis[None]
+        self._rest_offset[up] += shift
+        self._rest_offset[lo] += shift
 
     def _teeth_at_rest(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(upper edge [K, 2], lower edge with the jaw closed [K, 2], centre [2]) in px, from the relaxed lip line.
@@ -304,7 +329,7 @@ class Renderer:
         gaze = np.clip(values[:, _GAZE], -1.0, 1.0)
         V = len(self.mesh.vertices)
         # Row by row (einsum, not BLAS): a frame gets the same vertices whatever chunk it is rendered in.
-        dst = self.mesh.vertices.reshape(1, -1) + np.einsum("fa,av->fv", delta, self._basis) \
+        dst = self._rest.reshape(1, -1) + np.einsum("fa,av->fv", delta, self._basis) \
             + np.einsum("fg,gv->fv", gaze, self._gaze)
         dst = dst.reshape(-1, V, 2)
         self._press_lips(dst, closure)
@@ -395,10 +420,13 @@ class Renderer:
     def _close_eyes(self, dst: np.ndarray, blink: np.ndarray) -> None:
         """Scale each eye's rows toward its closure line: shut at AU45 = 1, the portrait's opening at its own AU45."""
         factor = np.clip((1.0 - blink) / (1.0 - self._blink_source), 0.0, 1.5)[:, None, None, None]
+        # Closing past the portrait's own opening, the upper lid's lashes come to rest over the lower lid.
+        overlap = self.config.blink_overlap * np.clip(1.0 - factor, 0.0, 1.0)
         for eye in self.mesh.eyes:
             rows = dst[:, eye.rows]  # [F, rows, cols, 2]
             line = eye_closure(rows[:, 0], rows[:, -1])[:, None]
             closed = line + (rows - line) * factor
+            closed[:, :-1] += overlap * (line - rows[:, :1])
             dst[:, eye.rows] = closed
             # The skin above the lid follows it part of the way (and draws the lashes down with it).
             dst[:, eye.skin] += self.config.skin_follow * (closed[:, 0] - rows[:, 0])[:, eye.skin_column]
