@@ -15,6 +15,7 @@ from tbd.articulation import (N_VISEMES, SHAPES, VISEMES, from_phones, from_post
                               speech_mouth)
 from tbd.articulation.align import Segment, pocketsphinx_available
 from tbd.articulation.audio_model import VisemeClassifier, bundled_path, default_classifier, window_inputs
+from tbd.articulation.mouth import close_in_pauses, loudness_opening
 from tbd.articulation.visemes import PHONE_TO_VISEME
 from tbd.motion import channels as ch
 
@@ -94,6 +95,44 @@ def test_silence_keeps_the_lips_closed_whatever_the_visemes():
     art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[np.full(n, VISEMES.index("aa"))])
     out = speech_mouth(aus, np.zeros(n, np.float32), art)
     assert out[:, [AU["AU25"], AU["AU26"], AU["AU18"], AU["AU20"]]].max() == 0.0
+
+
+def test_pauses_close_what_speech_opened_and_keep_what_the_emotion_opened():
+    n = 12
+    values = np.zeros((n, ch.N_CHANNELS), np.float32)
+    opening_cols = ch.indices(("AU25", "AU26", "AU27"))
+    values[:, opening_cols] = [0.8, 0.6, 0.1]  # a learned mouth, open throughout
+    emotion = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    emotion[:, AU["AU26"]] = 0.3  # surprise drops the jaw by itself
+    opening = np.r_[np.ones(4), np.zeros(4), np.full(4, 0.05)].astype(np.float32)  # speech, pause, a murmur
+    out = close_in_pauses(values.copy(), opening, emotion)
+    np.testing.assert_allclose(out[:4][:, opening_cols], values[:4][:, opening_cols])  # speech: untouched
+    np.testing.assert_allclose(out[4:8][:, opening_cols], [[0.0, 0.3, 0.0]] * 4)  # pause: the emotion's own jaw
+    assert np.all(out[8:, opening_cols[1]] > 0.3) and np.all(out[8:, opening_cols[1]] < 0.6)  # in between
+    assert np.array_equal(np.delete(out, opening_cols, axis=1), np.delete(values, opening_cols, axis=1))
+
+
+def _pause_gaps(values: np.ndarray, loudness: np.ndarray) -> np.ndarray:
+    """The rig's inner-lip gap (IOD) of each frame where the audio is silent."""
+    n = min(len(values), len(loudness))
+    gap = values[:n, ch.index("AU25")] * 0.08 + values[:n, ch.index("AU26")] * 0.26 + values[:n, ch.index("AU27")] * 0.45
+    return gap[loudness_opening(loudness[:n]) == 0.0]
+
+
+def test_the_default_generator_closes_the_lips_in_pauses_batch_and_live():
+    """The bundled speech ends in silence and pauses between phrases: DRAW's mouth (batch and
+    live) shuts there as the rig's does."""
+    sound = _speech()
+    loudness = tbd.audio.features(sound).loudness
+    talker = tbd.Talker(progress=False, threads=1)
+    batch = talker.motion(str(tbd.assets.speech_path()), "neutral").values
+    session = talker.stream(None, emotion="neutral", seed=0)
+    samples = sound.samples
+    frames = [f for i in range(0, len(samples), 320) for f in session.push(samples[i:i + 320])] + session.flush()
+    live = np.stack([f.values for f in frames])
+    for values in (batch, live):
+        gaps = _pause_gaps(values, loudness)
+        assert len(gaps) >= 5 and gaps.max() < 0.005, gaps
 
 
 def test_bundled_classifier_is_small_fast_and_well_formed():

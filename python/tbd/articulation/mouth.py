@@ -25,6 +25,15 @@ _AU = {n: i for i, n in enumerate(ch.AU_CHANNELS)}
 _T = {n: j for j, n in enumerate(MOUTH_AUS)}
 
 
+SPEECH_GATE = 0.3   # loudness (``AudioFeatures.loudness``, 0..1) below this is silence: the mouth closes
+SPEECH_RANGE = 0.4  # loudness above the gate plus this opens the mouth fully
+
+
+def loudness_opening(loudness: np.ndarray, gate: float = SPEECH_GATE, span: float = SPEECH_RANGE) -> np.ndarray:
+    """The mouth opening that loudness alone asks for, 0..1 per frame (0 in silence)."""
+    return np.clip((np.asarray(loudness, np.float32) - gate) / span, 0.0, 1.0)
+
+
 @dataclass(frozen=True)
 class MouthConfig:
     """How speech drives the mouth channels."""
@@ -36,6 +45,7 @@ class MouthConfig:
     press: float = 0.55               # AU24 at full closure
     rounding_damping: float = 0.7     # how much full rounding damps AU12/AU14/AU20/AU23/AU24
     ff_jaw_damping: float = 0.8
+    pause_opening: float = 0.15       # below this loudness opening speech fades out of the mouth (a pause)
 
 
 def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
@@ -53,7 +63,7 @@ def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
         return np.clip(out, 0.0, 1.0)
 
     tg = art.targets
-    speaking = np.clip(opening / 0.15, 0.0, 1.0)  # 0 in silence: no shapes in pauses
+    speaking = np.clip(opening / config.pause_opening, 0.0, 1.0)  # 0 in silence: no shapes in pauses
     s = config.shape_share
     # Aperture: loudness scaled by how open this viseme is relative to a typical vowel.
     rel = np.clip(tg[:, _T["AU26"]] / config.typical_jaw, 0.0, 2.0)
@@ -98,4 +108,22 @@ def close_for_bilabials(values: np.ndarray, art: Articulation | None, config: Mo
     values[:, cols] *= 1.0 - c
     press = ch.index("AU24")
     values[:, press] = np.maximum(values[:, press], config.press * c[:, 0])
+    return values
+
+
+def close_in_pauses(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray,
+                    config: MouthConfig = MouthConfig()) -> np.ndarray:
+    """Motion values ``[T, N_CHANNELS]`` with the lips closed where speech pauses (in place; returned).
+
+    ``opening`` [T] is `loudness_opening` of the audio, ``emotion_aus`` ``[T, N_AU]`` the plan's AU
+    targets. What the opening AUs (AU25-27) add beyond the emotion's own fades out as the
+    loudness opening falls below ``pause_opening``: a learned mouth left open after a word
+    closes, a surprised jaw stays dropped. The rig's mouth does this itself (`speech_mouth`);
+    DRAW's output goes through it, as through `close_for_bilabials`."""
+    speaking = np.clip(np.asarray(opening, np.float32) / config.pause_opening, 0.0, 1.0)
+    speaking = speaking * speaking * (3.0 - 2.0 * speaking)
+    cols = ch.indices(("AU25", "AU26", "AU27"))
+    own = np.asarray(emotion_aus, np.float32)[:, [_AU["AU25"], _AU["AU26"], _AU["AU27"]]]
+    speech = np.maximum(values[:, cols] - own, 0.0)
+    values[:, cols] = np.minimum(values[:, cols], own + speech * speaking[:, None])
     return values

@@ -20,15 +20,15 @@ from ..motion import channels as ch
 from ..plan import EmotionPlan
 from ..articulation.coarticulation import Articulation
 from ..articulation.sources import from_audio
-from ..articulation.mouth import MouthConfig, speech_mouth
+from ..articulation.mouth import SPEECH_GATE, SPEECH_RANGE, MouthConfig, loudness_opening, speech_mouth
 
 
 @dataclass(frozen=True)
 class RigConfig:
     """Tunable constants of the rig, in physical units."""
 
-    speech_gate: float = 0.3          # loudness below this is silence (mouth closed)
-    speech_range: float = 0.4         # loudness above gate + range opens the mouth fully
+    speech_gate: float = SPEECH_GATE  # loudness below this is silence (mouth closed)
+    speech_range: float = SPEECH_RANGE  # loudness above gate + range opens the mouth fully
     mouth_smooth_s: float = 0.03      # smoothing of the mouth opening (co-articulation)
     onset_s: float = 0.35             # ramp of the emotion from a neutral start
     blink_interval_s: float = 3.4     # mean time between blinks (~17.6 per minute)
@@ -85,7 +85,7 @@ class RigGenerator:
     def mouth_opening(self, feats: AudioFeatures) -> np.ndarray:
         """Mouth opening 0..1 per frame from loudness: zero in silence, smooth in speech."""
         cfg = self.config
-        raw = np.clip((feats.loudness - cfg.speech_gate) / cfg.speech_range, 0.0, 1.0)
+        raw = loudness_opening(feats.loudness, cfg.speech_gate, cfg.speech_range)
         sigma = cfg.mouth_smooth_s * feats.fps
         return gaussian_filter1d(raw, sigma, mode="nearest") if sigma > 0.3 else raw
 
@@ -273,8 +273,7 @@ class RigStream:
         return self.LOOKAHEAD
 
     def mouth_raw(self, loudness: np.ndarray) -> np.ndarray:
-        cfg = self.config
-        return np.clip((loudness - cfg.speech_gate) / cfg.speech_range, 0.0, 1.0)
+        return loudness_opening(loudness, self.config.speech_gate, self.config.speech_range)
 
     def finish(self, frames: np.ndarray, loudness: np.ndarray, articulation: Articulation | None,
                targets: np.ndarray, valence: np.ndarray, arousal: np.ndarray, ahead: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ from .conditions import EMBED_DIM, GLOBAL_DIM, Conditions, build_conditions, loc
 from .guidance import ProgressiveGuidance, as_guidance
 from ..articulation.audio_model import default_classifier
 from ..articulation.coarticulation import N_ARTICULATION_FEATURES, from_posteriors
-from ..articulation.mouth import close_for_bilabials
+from ..articulation.mouth import close_for_bilabials, close_in_pauses, loudness_opening
 from ..articulation.visemes import N_VISEMES
 from .rig import BlinkTrack, RigConfig, RigStream
 from .sampling import get_sampler, get_sigmas_karras
@@ -269,6 +269,7 @@ class DiffusionStream:
 
     def _block(self, audio_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         fps = self.fps
+        opening = loudness_opening(audio_new[:, AUDIO_FEATURES - 1])  # the feature rows end with loudness
         audio_new = self._model_rows(audio_new)
         n_new = len(audio_new)
         known = min(self.context, len(self._hist))
@@ -322,7 +323,9 @@ class DiffusionStream:
             offset = self._hist[-1] - out[known - 1]
             fade = 1.0 - np.arange(1, len(new) + 1, dtype=np.float32) / (len(new) + 1)
             new = new + fade[:, None] * offset[None, :]
-        values = close_for_bilabials(clip_motion(new * self.std + self.mean), self._block_articulation)
+        values = clip_motion(new * self.std + self.mean)
+        close_in_pauses(values, opening, targets[known:])
+        values = close_for_bilabials(values, self._block_articulation)
         new_frames = frames[known:]
         # Clean blinks from the renewal process; a plan that closes the eyes keeps them closed.
         au45 = ch.index("AU45")
