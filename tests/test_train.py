@@ -200,6 +200,27 @@ def test_corpus_generation_end_to_end(tmp_path):
     assert len(load_corpus(out)) == 3
 
 
+def test_festival_speaks_for_the_corpus_at_the_rate_and_size_asked():
+    from tbd.training.speech import Voice, festival_available, synthesize
+
+    if not festival_available():
+        pytest.fail("festival is needed for the corpus's second synthesiser: apt-get install festival festvox-kdlpc16k")
+    text = "The old captain found a broken umbrella by the river."
+    slow, rate = synthesize(text, Voice("festival:ked", 120, 50, 100))
+    fast, _ = synthesize(text, Voice("festival:ked", 200, 50, 100))
+    small, _ = synthesize(text, Voice("festival:ked", 120, 99, 100))  # a smaller speaker: played faster
+    assert rate == 16000 and slow.dtype == np.float32 and np.abs(slow).max() <= 1.0
+    assert 1.4 < len(slow) / len(fast) < 2.0  # 200 / 120 words per minute
+    assert 0.88 < len(small) / len(slow) < 0.96
+    sound = tbd.audio.load((slow, rate))
+    assert tbd.audio.features(sound).loudness.max() > 0.5  # speech, not silence
+    from tbd.training.corpus import CorpusConfig, make_clip
+
+    voices = {make_clip(i, CorpusConfig(festival=True, takes=1, align=False), None)["info"]["voice"]["name"]
+              for i in range(8)}
+    assert "festival:ked" in voices and any(not v.startswith("festival:") for v in voices)
+
+
 def test_local_edits_change_the_plan():
     from tbd.training.corpus import edit_plan
 

@@ -20,6 +20,8 @@ def add_cli(subparsers: "argparse._SubParsersAction") -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fps", type=float, default=25.0)
     p.add_argument("--no-align", action="store_true", help="skip pocketsphinx forced alignment")
+    p.add_argument("--festival", action="store_true",
+                   help="add festival voices (another synthesiser; apt-get install festival festvox-kdlpc16k)")
     p.add_argument("--refresh-motion", action="store_true",
                    help="remake the motion of an existing corpus with this tbd's rig (keeps speech and alignment)")
     p.add_argument("--quiet", action="store_true")
@@ -70,7 +72,7 @@ def _corpus(args: argparse.Namespace) -> int:
         print(f"remade the motion of {n} clips in {args.output}")
         return 0
     cfg = CorpusConfig(n_clips=args.clips, takes=args.takes, split=args.split, seed=args.seed, fps=args.fps,
-                       align=not args.no_align)
+                       align=not args.no_align, festival=args.festival)
     out = make_corpus(args.output, cfg, progress=not args.quiet)
     print(f"wrote {cfg.n_clips} {cfg.split} clips x {cfg.takes} takes to {out}")
     return 0

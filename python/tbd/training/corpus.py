@@ -32,7 +32,8 @@ from ..generator.checkpoint import AUDIO_FEATURES
 from ..motion import channels as ch
 from ..plan import EmotionPlan, Keyframe
 from .dataset import CORPUS_FORMAT, CORPUS_VERSION
-from .speech import VOICES_HELD_OUT, VOICES_TRAIN, Alignment, Segment, Voice, random_sentence, synthesize
+from .speech import (VOICES_FESTIVAL, VOICES_HELD_OUT, VOICES_TRAIN, Alignment, Segment, Voice, random_sentence,
+                     synthesize)
 
 _MODIFIERS = ("slightly", "a little", "somewhat", "quite", "very", "extremely", "mildly", "deeply")
 _COURSES = (
@@ -44,6 +45,10 @@ _ACTIONS_WITH = ("with raised eyebrows", "with a smile", "with a frown", "with w
 
 # AUs the local edits may add: emotion-bearing channels (not the blink or the speech-driven jaw).
 _EDIT_CHANNELS = tuple(c for c in ch.AU_CHANNELS if c not in ("AU45", "AU25", "AU26", "AU27"))
+
+
+FESTIVAL_SHARE = 0.3
+"""With ``CorpusConfig.festival``: the share of utterances festival speaks (the rest: espeak-ng)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class CorpusConfig:
     p_edit: float = 0.5
     align: bool = True
     min_words: int = 6
+    festival: bool = False  # a share of the utterances (FESTIVAL_SHARE) is spoken by festival voices
 
 
 def random_emotion_text(rng: np.random.Generator) -> str:
@@ -130,6 +136,8 @@ def make_clip(index: int, cfg: CorpusConfig, aligner: Any | None) -> dict[str, A
     rng = np.random.default_rng([cfg.seed, index, 0 if cfg.split == "train" else 1])
     voices = VOICES_TRAIN if cfg.split == "train" else VOICES_TRAIN + VOICES_HELD_OUT
     text = random_sentence(rng, cfg.min_words)
+    if cfg.festival and rng.random() < FESTIVAL_SHARE:
+        voices = VOICES_FESTIVAL
     voice = Voice.random(rng, voices)
     samples, rate = synthesize(text, voice)
     sound = audio_mod.load((samples, rate))

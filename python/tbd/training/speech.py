@@ -25,6 +25,11 @@ VOICES_TRAIN: tuple[str, ...] = (
 )
 VOICES_HELD_OUT: tuple[str, ...] = ("en-029+f5", "en-gb-x-gbcwmd+m1")
 """Voices only the test split uses, so evaluation hears unseen speakers."""
+VOICES_FESTIVAL: tuple[str, ...] = ("festival:ked",)
+"""Festival voices a corpus may add (``tbd corpus --festival``): another synthesiser, so the viseme
+classifier learns more than espeak-ng's sound. Festival's ``kal`` and ``slt`` are left out: flite,
+the synthesiser the benchmarks hold out, speaks from the same recordings."""
+FESTIVAL_PREFIX = "festival:"
 
 _SUBJECTS = (
     "the old captain", "my sister", "a quiet neighbour", "the children", "our teacher", "the doctor",
@@ -77,12 +82,12 @@ def random_sentence(rng: np.random.Generator, min_words: int = 6) -> str:
 
 @dataclass(frozen=True)
 class Voice:
-    """espeak-ng settings of one utterance."""
+    """Synthesiser settings of one utterance: an espeak-ng voice name, or ``"festival:<voice>"``."""
 
     name: str
     rate: int  # words per minute
-    pitch: int  # 0..99
-    amplitude: int  # 0..200
+    pitch: int  # 0..99 (festival: a speaker-size change, resampling by up to +-8 %)
+    amplitude: int  # 0..200 (100: as synthesised)
 
     @classmethod
     def random(cls, rng: np.random.Generator, voices: tuple[str, ...] = VOICES_TRAIN) -> "Voice":
@@ -94,8 +99,14 @@ def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
+def festival_available() -> bool:
+    return shutil.which("text2wave") is not None
+
+
 def synthesize(text: str, voice: Voice) -> tuple[np.ndarray, int]:
-    """Speak ``text`` with espeak-ng; returns (float32 mono samples, sample rate)."""
+    """Speak ``text`` with espeak-ng or festival; returns (float32 mono samples, sample rate)."""
+    if voice.name.startswith(FESTIVAL_PREFIX):
+        return _festival(text, voice)
     import soundfile as sf
 
     exe = shutil.which("espeak-ng")
@@ -110,6 +121,34 @@ def synthesize(text: str, voice: Voice) -> tuple[np.ndarray, int]:
             raise BackendError(f"espeak-ng failed for voice {voice.name!r}: {result.stderr.strip()}")
         samples, rate = sf.read(wav, dtype="float32", always_2d=False)
     return samples, int(rate)
+
+
+def _festival(text: str, voice: Voice) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    exe = shutil.which("text2wave")
+    if exe is None:
+        raise BackendError("festival voices need festival: apt-get install festival festvox-kdlpc16k")
+    name = voice.name[len(FESTIVAL_PREFIX):]
+    stretch = 170.0 / max(voice.rate, 60)  # festival's default rate is about 170 words per minute
+    with tempfile.TemporaryDirectory() as tmp:
+        wav, txt = os.path.join(tmp, "speech.wav"), os.path.join(tmp, "text.txt")
+        with open(txt, "w", encoding="utf-8") as f:
+            f.write(text)
+        cmd = [exe, "-o", wav, "-eval", f"(voice_{name}_diphone)", "-eval",
+               f"(Parameter.set 'Duration_Stretch {stretch:.3f})", txt]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0 or not os.path.isfile(wav):
+            raise BackendError(f"festival failed for voice {name!r}: {(result.stderr or result.stdout).strip()}")
+        samples, rate = sf.read(wav, dtype="float32", always_2d=False)
+    # A smaller or larger speaker: played faster or slower, pitch and formants move together.
+    factor = 1.0 + 0.08 * (voice.pitch - 50) / 50.0
+    up, down = int(round(100 / factor)), 100
+    samples = resample_poly(samples, up, down).astype(np.float32)
+    samples = samples * (voice.amplitude / 100.0)
+    peak = float(np.abs(samples).max()) if samples.size else 0.0
+    return (samples * (0.99 / peak) if peak > 0.99 else samples).astype(np.float32), int(rate)
 
 
 # Alignment moved to tbd.articulation.align (transcripts are aligned at run time too).
