@@ -30,7 +30,7 @@ CONFLICTS: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
     (("AU26", "AU27"), ("AU23",), "jaw dropped (AU26/27) against lips tightened (AU23)"),
 )
 CONFLICT_KEEP = 0.3
-SUDDEN_RAMP = 0.01  # a step: about one frame of a four-second clip at 25 fps
+SUDDEN_RAMP = 0.001  # a step: the plan's time resolution (times keep 3 decimals), under 2 frames up to a minute
 SLOW_RAMP = 0.6  # share of its part that a slow change takes
 
 ONSET_WORDS = {
