@@ -85,6 +85,8 @@ def portraits(size: int = DEFAULT_SIZE) -> list[Portrait]:
         Portrait("astronaut_flip_128", _resize(np.ascontiguousarray(astronaut[:400, 30:430][:, ::-1]), 128),
                  astro_src, pd, "mirrored, wide crop, small (128 px)"),
         Portrait("hopper", hopper_face, hopper_src, pd, "near neutral, frontal"),
+        Portrait("hopper_close", _square(hopper, 262, 250, 290, size), hopper_src, pd,
+                 "near neutral, frontal, tight head crop (the face fills the frame, as in most selfies)"),
         Portrait("hopper_grey", _grey(hopper_face), hopper_src, pd, "greyscale"),
         Portrait("hopper_rot12", _square(_rotate(hopper, 12), 262, 236, 440, size), hopper_src, pd,
                  "rotated 12 degrees (in-plane roll)"),

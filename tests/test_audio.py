@@ -73,3 +73,24 @@ def test_missing_and_empty_audio(tmp_path):
         audio.load(empty)
     with pytest.raises(tbd.AudioError, match="sample_rate"):
         audio.load((np.zeros(10), -5))
+
+
+def test_long_clips_get_the_same_features_and_visemes_in_blocks(monkeypatch):
+    """Hour-long clips are analysed in blocks (bounded memory): the blocks must not change a value."""
+    from tbd.articulation import audio_model
+
+    sound = audio.load((syllables(7.3, rate=16000, seed=7), 16000))
+    whole = audio.features(sound)
+    model = audio_model.default_classifier()
+    whole_visemes = model.posteriors(whole.matrix())
+    monkeypatch.setattr(audio, "FEATURE_BLOCK", 37)
+    monkeypatch.setattr(audio_model, "POSTERIOR_BLOCK", 29)
+    blocked = audio.features(sound)
+    assert blocked.n_frames == whole.n_frames > 37 * 4
+    np.testing.assert_array_equal(blocked.matrix(), whole.matrix())
+    # (a short last block takes the small-row product: the same sums in another order)
+    np.testing.assert_allclose(model.posteriors(blocked.matrix()), whole_visemes, rtol=0, atol=1e-6)
+    part = model.posteriors(whole.matrix(), available=150, first=11, count=120)  # a live block's call, in blocks
+    monkeypatch.setattr(audio_model, "POSTERIOR_BLOCK", 10**9)
+    np.testing.assert_allclose(model.posteriors(whole.matrix(), available=150, first=11, count=120), part,
+                               rtol=0, atol=1e-6)

@@ -223,6 +223,21 @@ def test_prepare_caches_and_reduces_large_portraits(portrait_path):
     assert not anim.frames_in_memory and anim.frames.shape[1:3] == avatar.size
 
 
+
+def test_a_talkers_render_config_reaches_its_avatars(portrait_path):
+    from tbd.render import RenderConfig
+
+    flat = RenderConfig(appearance=False)
+    talker = tbd.Talker("rig", progress=False, render_config=flat)
+    avatar = talker.prepare(portrait_path, size=128)
+    assert avatar.renderer.config is flat
+    talker.render_config = RenderConfig()
+    assert talker.prepare(portrait_path, size=128) is not avatar  # a new config is a new renderer
+    silent = (np.zeros(8000, np.float32), 16000)
+    plain, drawn = (t.animate(t.prepare(portrait_path, size=128), silent, "furious").frames[-1]
+                    for t in (tbd.Talker("rig", progress=False, render_config=flat), talker))
+    assert np.abs(plain.astype(int) - drawn.astype(int)).max() > 20  # the frown's lines are drawn only with appearance
+
 @pytest.mark.slow
 def test_memory_stays_flat_over_a_long_session(talkers, speech):
     import resource

@@ -161,6 +161,10 @@ def _resample(samples: np.ndarray, src_rate: int, rate: int) -> np.ndarray:
     return resample_poly(samples, ratio.numerator, ratio.denominator).astype(np.float32)
 
 
+FEATURE_BLOCK = 2048
+"""Frames whose spectra ``features`` computes at once (about 80 s at 25 fps; every frame is independent)."""
+
+
 def features(audio: Audio, fps: float = 25.0) -> AudioFeatures:
     """Log-mel, RMS energy and loudness, one row per video frame at ``fps``.
 
@@ -171,7 +175,12 @@ def features(audio: Audio, fps: float = 25.0) -> AudioFeatures:
     n = audio.n_frames(fps)
     centres = frame_centres(np.arange(n), audio.rate, fps)
     padded = np.pad(audio.samples, (N_FFT // 2, N_FFT // 2 + N_FFT))
-    return features_at(padded, centres, audio.rate, fps)
+    if n <= FEATURE_BLOCK:
+        return features_at(padded, centres, audio.rate, fps)
+    # Long clips in blocks: the windowed spectra of an hour at once would take gigabytes.
+    blocks = [features_at(padded, centres[i : i + FEATURE_BLOCK], audio.rate, fps) for i in range(0, n, FEATURE_BLOCK)]
+    return AudioFeatures(mel=np.concatenate([b.mel for b in blocks]), energy=np.concatenate([b.energy for b in blocks]),
+                         loudness=np.concatenate([b.loudness for b in blocks]), fps=float(fps))
 
 
 def frame_centres(frames: np.ndarray, rate: int, fps: float) -> np.ndarray:

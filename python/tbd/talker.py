@@ -12,7 +12,7 @@ import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from .generator import GeneratorSpec, load_generator
 from .image import image_size, load_image
 from .motion import Motion
 from .plan import EmotionPlan
+
+if TYPE_CHECKING:
+    from .render import RenderConfig
 
 DEFAULT_WORKING_SIZE = 1024
 """Portraits whose longer side exceeds this many pixels are reduced for rendering."""
@@ -72,6 +75,8 @@ class Talker:
         threads: torch intra-op threads while this Talker samples (set for the call and
             restored, see ``tbd._threads``); ``None`` (default) leaves torch's setting alone.
         cache_size: prepared avatars kept by ``prepare`` (by image content and size).
+        render_config: the renderer's tunables (``tbd.render.RenderConfig``) for every avatar this
+            Talker prepares; ``None``: the defaults.
     """
 
     def __init__(
@@ -85,6 +90,7 @@ class Talker:
         working_size: int | None = DEFAULT_WORKING_SIZE,
         threads: int | None = None,
         cache_size: int = 4,
+        render_config: RenderConfig | None = None,
     ) -> None:
         if not (isinstance(fps, (int, float)) and 0 < fps <= MAX_FPS):
             raise ValueError(f"fps must be a number above 0 and at most {MAX_FPS}, got {fps!r}")
@@ -98,6 +104,7 @@ class Talker:
         self.working_size = working_size
         self.threads = threads
         self.cache_size = int(cache_size)
+        self.render_config = render_config
         self._avatars: OrderedDict[tuple, Avatar] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -125,7 +132,7 @@ class Talker:
         Raises NoFaceError or ImageError on bad input."""
         if isinstance(image, Avatar):
             return image
-        key = (_image_key(image), size, self.working_size, self.face_backend)
+        key = (_image_key(image), size, self.working_size, self.face_backend, id(self.render_config))
         with self._lock:
             if key[0] is not None and key in self._avatars:
                 self._avatars.move_to_end(key)
@@ -144,7 +151,7 @@ class Talker:
             notes.append(note)
         portrait, name = load_image(image, size=target)
         face = detect(portrait, backend=self.face_backend, source=name)
-        avatar = Avatar(portrait, face, Renderer(portrait, face), source=name,
+        avatar = Avatar(portrait, face, Renderer(portrait, face, config=self.render_config), source=name,
                         original_size=probe or portrait.shape[:2], notes=notes)
         if key[0] is not None and self.cache_size > 0:
             with self._lock:

@@ -4,7 +4,7 @@ Input per frame: the ``AudioFeatures.matrix`` rows of ``past`` frames before it,
 up to ``ahead`` frames after it (a row that has not arrived yet, in a live session, is zeros
 with its flag off: the model was trained with such gaps, so it works within any lookahead).
 Output: the probabilities of the 15 visemes. Two ReLU layers, run in numpy (no torch at
-inference); the weights ship with the package (``weights/visemes-v1.npz``, loaded with
+inference); the weights ship with the package (``weights/visemes-v2.npz``, loaded with
 ``allow_pickle=False``). Trained by ``tbd train-visemes`` on the built-in corpus, with the
 forced-aligned phones as labels (``tbd.articulation.training``).
 """
@@ -23,7 +23,7 @@ from ..errors import WeightsError
 from .visemes import N_VISEMES
 
 FORMAT = "tbd-visemes"
-WEIGHTS_FILE = "visemes-v1.npz"
+WEIGHTS_FILE = "visemes-v2.npz"
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ def silent_row(n_features: int) -> np.ndarray:
     return row
 
 
+POSTERIOR_BLOCK = 4096
+"""Frames ``posteriors`` classifies at once (every frame's window is independent)."""
 SMALL_ROWS = 16
 
 
@@ -136,6 +138,10 @@ class VisemeClassifier:
     def posteriors(self, rows: np.ndarray, available: int | None = None, first: int = 0,
                    count: int | None = None) -> np.ndarray:
         """Viseme probabilities ``[count, 15]`` of frames ``first ..`` (see ``window_inputs``)."""
+        count = len(rows) - first if count is None else int(count)
+        if count > POSTERIOR_BLOCK:  # an hour of frames at once would take about a gigabyte of inputs
+            return np.concatenate([self.posteriors(rows, available, i, min(POSTERIOR_BLOCK, first + count - i))
+                                   for i in range(first, first + count, POSTERIOR_BLOCK)])
         z = self.logits(window_inputs(rows, self.config, available, first, count))
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
