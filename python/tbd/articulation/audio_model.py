@@ -4,7 +4,7 @@ Input per frame: the ``AudioFeatures.matrix`` rows of ``past`` frames before it,
 up to ``ahead`` frames after it (a row that has not arrived yet, in a live session, is zeros
 with its flag off: the model was trained with such gaps, so it works within any lookahead).
 Output: the probabilities of the 15 visemes. Two ReLU layers, run in numpy (no torch at
-inference); the weights ship with the package (``weights/visemes-v2.npz``, loaded with
+inference); the weights ship with the package (``weights/visemes-v1.npz``, loaded with
 ``allow_pickle=False``). Trained by ``tbd train-visemes`` on the built-in corpus, with the
 forced-aligned phones as labels (``tbd.articulation.training``).
 """
@@ -23,7 +23,7 @@ from ..errors import WeightsError
 from .visemes import N_VISEMES
 
 FORMAT = "tbd-visemes"
-WEIGHTS_FILE = "visemes-v2.npz"
+WEIGHTS_FILE = "visemes-v1.npz"
 
 
 @dataclass(frozen=True)
