@@ -214,10 +214,10 @@ def test_festival_speaks_for_the_corpus_at_the_rate_and_size_asked():
     assert 0.88 < len(small) / len(slow) < 0.96
     sound = tbd.audio.load((slow, rate))
     assert tbd.audio.features(sound).loudness.max() > 0.5  # speech, not silence
-    from tbd.training.corpus import CorpusConfig, make_clip
+    from tbd.training.corpus import FESTIVAL_SHARE, CorpusConfig, make_clip
 
-    voices = {make_clip(i, CorpusConfig(festival=True, takes=1, align=False), None)["info"]["voice"]["name"]
-              for i in range(8)}
+    cfg = CorpusConfig(festival_share=FESTIVAL_SHARE, takes=1, align=False)
+    voices = {make_clip(i, cfg, None)["info"]["voice"]["name"] for i in range(8)}
     assert "festival:ked" in voices and any(not v.startswith("festival:") for v in voices)
 
 

@@ -21,7 +21,8 @@ def add_cli(subparsers: "argparse._SubParsersAction") -> None:
     p.add_argument("--fps", type=float, default=25.0)
     p.add_argument("--no-align", action="store_true", help="skip pocketsphinx forced alignment")
     p.add_argument("--festival", action="store_true",
-                   help="add festival voices (another synthesiser; apt-get install festival festvox-kdlpc16k)")
+                   help="festival voices (another synthesiser) speak a share of the utterances "
+                        "(training.corpus.FESTIVAL_SHARE); apt-get install festival festvox-kdlpc16k")
     p.add_argument("--refresh-motion", action="store_true",
                    help="remake the motion of an existing corpus with this tbd's rig (keeps speech and alignment)")
     p.add_argument("--quiet", action="store_true")
@@ -65,14 +66,14 @@ def add_cli(subparsers: "argparse._SubParsersAction") -> None:
 
 
 def _corpus(args: argparse.Namespace) -> int:
-    from ..training.corpus import CorpusConfig, make_corpus, refresh_motion
+    from ..training.corpus import FESTIVAL_SHARE, CorpusConfig, make_corpus, refresh_motion
 
     if args.refresh_motion:
         n = refresh_motion(args.output, progress=not args.quiet)
         print(f"remade the motion of {n} clips in {args.output}")
         return 0
     cfg = CorpusConfig(n_clips=args.clips, takes=args.takes, split=args.split, seed=args.seed, fps=args.fps,
-                       align=not args.no_align, festival=args.festival)
+                       align=not args.no_align, festival_share=FESTIVAL_SHARE if args.festival else 0.0)
     out = make_corpus(args.output, cfg, progress=not args.quiet)
     print(f"wrote {cfg.n_clips} {cfg.split} clips x {cfg.takes} takes to {out}")
     return 0

@@ -48,7 +48,7 @@ _EDIT_CHANNELS = tuple(c for c in ch.AU_CHANNELS if c not in ("AU45", "AU25", "A
 
 
 FESTIVAL_SHARE = 0.3
-"""With ``CorpusConfig.festival``: the share of utterances festival speaks (the rest: espeak-ng)."""
+"""The share of utterances festival speaks in a ``tbd corpus --festival`` corpus (the rest: espeak-ng)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class CorpusConfig:
     p_edit: float = 0.5
     align: bool = True
     min_words: int = 6
-    festival: bool = False  # a share of the utterances (FESTIVAL_SHARE) is spoken by festival voices
+    festival_share: float = 0.0  # share of the utterances spoken by festival voices (0: espeak-ng only)
 
 
 def random_emotion_text(rng: np.random.Generator) -> str:
@@ -136,7 +136,7 @@ def make_clip(index: int, cfg: CorpusConfig, aligner: Any | None) -> dict[str, A
     rng = np.random.default_rng([cfg.seed, index, 0 if cfg.split == "train" else 1])
     voices = VOICES_TRAIN if cfg.split == "train" else VOICES_TRAIN + VOICES_HELD_OUT
     text = random_sentence(rng, cfg.min_words)
-    if cfg.festival and rng.random() < FESTIVAL_SHARE:
+    if cfg.festival_share > 0 and rng.random() < cfg.festival_share:
         voices = VOICES_FESTIVAL
     voice = Voice.random(rng, voices)
     samples, rate = synthesize(text, voice)
