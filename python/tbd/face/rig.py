@@ -326,7 +326,7 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
         add("AU4", weight, 0.07 * toward_nose * inner ** 1.5, 0.13 - 0.08 * t)
         add("AU9", weight, 0.015 * toward_nose * inner ** 2, 0.04 * inner ** 2)
         add("AU6", weight, 0.0, 0.02 * outer)
-        interaction[0, :, 1] += weight * -0.2 * inner ** 2  # AU1 with AU4: the inner ends rise (the grief brow)
+        interaction[0, :, 1] += weight * -0.28 * inner ** 2  # AU1 with AU4: the inner ends rise (the grief brow)
 
     # ---- eyes ------------------------------------------------------------------------------
     for side in ("right", "left"):

@@ -20,8 +20,8 @@ def _default_au_gain() -> dict[str, float]:
     # (detectors read brows at about half of what is drawn). These gains bring each requested AU
     # to the strength a viewer (and an independent detector) reads as that intensity. They apply
     # to the requested expression only; the portrait's own expression is undone at the rig's rate.
-    return {"AU1": 1.8, "AU2": 1.6, "AU4": 2.4, "AU5": 2.0, "AU6": 1.6, "AU7": 1.6, "AU9": 2.2, "AU10": 1.8,
-            "AU12L": 2.2, "AU12R": 2.2, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU18": 1.6, "AU20": 1.6, "AU22": 2.2,
+    return {"AU1": 1.8, "AU2": 1.6, "AU4": 3.0, "AU5": 2.6, "AU6": 2.2, "AU7": 1.6, "AU9": 3.2, "AU10": 2.6,
+            "AU12L": 3.0, "AU12R": 3.0, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU18": 1.6, "AU20": 1.6, "AU22": 2.2,
             "AU23": 1.5, "AU24": 1.5, "AU26": 1.0, "AU27": 1.0}
 
 
@@ -37,13 +37,13 @@ class RenderConfig:
     """A broad smile lifts the cheeks even when the detector reports no AU6: the portrait's AU6 is taken
     as at least this share of its weaker AU12 (zygomaticus major bunches the cheek as it pulls)."""
 
-    max_drawn: float = 1.6
+    max_drawn: float = 1.8
     """Gains saturate (tanh) toward this many times the rig's displacement at intensity 1: strong
     requests stay anatomically possible."""
 
     smile_squint_share: float = 1.0
     """Of the AU6 added that way, this share is taken off the portrait's AU7 (the detector saw the same narrowing)."""
-    smile_parts_lips: float = 0.6
+    smile_parts_lips: float = 1.5
     """A broad smile stretches the lips apart: AU25 is drawn at least this share of the weaker requested AU12
     (not while the lips are pressed shut, see `press_closes`)."""
 
