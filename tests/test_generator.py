@@ -176,7 +176,9 @@ def test_later_windows_get_the_previous_tail_as_context(gen, monkeypatch):
     mean = np.asarray(gen.meta.motion_mean, np.float32)
     std = np.asarray(gen.meta.motion_std, np.float32)
     expected = (m.values[start : start + known] - mean) / std
-    au = ch.indices(ch.AU_CHANNELS)  # outputs are clipped to 0..1 after denormalising; compare inside
+    # Outputs are clipped to 0..1 after denormalising (compare inside), and the mouth's opening and press
+    # (AU24-AU27) are edited after sampling (bilabial closures, pauses): compare the other AUs.
+    au = ch.indices([c for c in ch.AU_CHANNELS if c not in ("AU24", "AU25", "AU26", "AU27")])
     inside = (m.values[start : start + known, au] > 0) & (m.values[start : start + known, au] < 1)
     assert inside.sum() > 10
     np.testing.assert_allclose(second["context"][0, :known].numpy()[:, au][inside], expected[:, au][inside], atol=1e-5)

@@ -198,6 +198,22 @@ def test_corpus_generation_end_to_end(tmp_path):
     # Extending the same folder keeps the clips already there.
     make_corpus(out, CorpusConfig(n_clips=3, takes=2, seed=5), progress=False, log=lambda s: None)
     assert len(load_corpus(out)) == 3
+    # Refreshing the motion keeps each take's plan and seed, so the rig remakes the same motion; asked for
+    # more takes it adds new ones, the same on every run. (The refresh reads the speech back from its
+    # 16-bit wav, so features differ from the float originals by about 1e-4.)
+    from tbd.training.corpus import refresh_motion
+
+    before = {c.id: c.motions for c in load_corpus(out)}
+    assert refresh_motion(out, progress=False) == 3
+    for c in load_corpus(out):
+        np.testing.assert_allclose(np.stack(c.motions), np.stack(before[c.id]), atol=1e-3)
+    refresh_motion(out, takes=3, progress=False)
+    grown = load_corpus(out)
+    assert all(len(c.motions) == 3 for c in grown)
+    assert all(np.allclose(c.motions[0], before[c.id][0], atol=1e-3) for c in grown)
+    first_new = {c.id: c.info["takes"][2] for c in grown}
+    refresh_motion(out, takes=3, progress=False)
+    assert {c.id: c.info["takes"][2] for c in load_corpus(out)} == first_new
 
 
 def test_festival_speaks_for_the_corpus_at_the_rate_and_size_asked():

@@ -4,6 +4,8 @@ Loudness says how wide the mouth opens (silence closes it); the articulation say
 shape it takes (``tbd.articulation.coarticulation``); the emotion's AUs stay where speech
 does not need the same muscles. The rules where they meet:
 
+* speech opens the mouth beyond the emotion's own opening (a soft union, so a surprised mouth
+  still moves with every syllable);
 * a bilabial closes the lips over any expression (a smiling or surprised mouth still closes
   for /m/), and presses them;
 * rounding (/u/, /o/, /w/) narrows the mouth: it damps the smile's and the stretch's pull on
@@ -48,6 +50,15 @@ class MouthConfig:
     pause_opening: float = 0.15       # below this loudness opening speech fades out of the mouth (a pause)
 
 
+def _open(aus: np.ndarray, jaw: np.ndarray, lips: np.ndarray) -> None:
+    """Speech's jaw (AU26) and lip (AU25) opening on top of the emotion's own (in place), as a soft union
+    ``e + s - e * s``: an open-mouthed emotion (surprise, fear) still opens further on every loud syllable
+    and keeps its own opening in pauses (a plain maximum hid all speech below the emotion's opening)."""
+    for name, speech in (("AU26", jaw), ("AU25", lips)):
+        own = aus[:, _AU[name]]
+        aus[:, _AU[name]] = own + speech - own * speech
+
+
 def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
                  config: MouthConfig = MouthConfig()) -> np.ndarray:
     """AU intensities ``[T, N_AU]`` (a new array) with speech applied to ``aus`` (the emotion's
@@ -58,8 +69,7 @@ def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
     jaw = config.jaw_gain * opening
     lips = np.clip(config.lips_gain * opening, 0.0, 1.0)
     if art is None:
-        out[:, _AU["AU26"]] = np.maximum(out[:, _AU["AU26"]], jaw)
-        out[:, _AU["AU25"]] = np.maximum(out[:, _AU["AU25"]], lips)
+        _open(out, jaw, lips)
         return np.clip(out, 0.0, 1.0)
 
     tg = art.targets
@@ -69,8 +79,7 @@ def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
     rel = np.clip(tg[:, _T["AU26"]] / config.typical_jaw, 0.0, 2.0)
     jaw = jaw * ((1 - s) + s * rel)
     lips = np.clip(lips * ((1 - s) + s * np.clip(tg[:, _T["AU25"]] / 0.5, 0.0, 1.6)), 0.0, 1.0)
-    out[:, _AU["AU26"]] = np.maximum(out[:, _AU["AU26"]], jaw)
-    out[:, _AU["AU25"]] = np.maximum(out[:, _AU["AU25"]], lips)
+    _open(out, jaw, lips)
     out[:, _AU["AU27"]] = np.maximum(out[:, _AU["AU27"]], tg[:, _T["AU27"]] * speaking)
 
     # Lip shape, faded in with speech.

@@ -34,7 +34,20 @@ class VisemeTrainConfig:
     level_shift: float = 0.4        # normalised log-mel units (x4 in natural log)
     tilt: float = 0.3               # max change across the mel range
     band_shift: int = 2
+    class_weights: tuple[tuple[str, float], ...] = ()
+    """Loss weight per viseme name (others 1), e.g. (("PP", 2.0),): a missed closure costs more than a
+    vowel mistaken for its neighbour."""
     seed: int = 0
+
+
+def _loss_weights(cfg: VisemeTrainConfig) -> np.ndarray:
+    """float32 ``[N_VISEMES]``: the cross-entropy weight of each viseme class."""
+    weights = np.ones(N_VISEMES, np.float32)
+    for name, weight in cfg.class_weights:
+        if name not in VISEME_INDEX:
+            raise ValueError(f"class_weights: unknown viseme {name!r} (one of {sorted(VISEME_INDEX)})")
+        weights[VISEME_INDEX[name]] = weight
+    return weights
 
 
 def frame_labels(phones: list[Segment], n_frames: int, fps: float) -> np.ndarray:
@@ -132,6 +145,7 @@ def train_visemes(corpus: str | Path, out: str | Path, *, config: VisemeTrainCon
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.epochs * (len(x0) // config.batch_size + 1))
     mean_t, std_t = torch.from_numpy(mean), torch.from_numpy(std)
+    class_weight = torch.from_numpy(_loss_weights(config))
     for epoch in range(config.epochs):
         x, y = _inputs(train, model_config, config, rng, augment=True)
         order = rng.permutation(len(x))
@@ -139,7 +153,8 @@ def train_visemes(corpus: str | Path, out: str | Path, *, config: VisemeTrainCon
         for s in range(0, len(x), config.batch_size):
             b = order[s:s + config.batch_size]
             logits = net((torch.from_numpy(x[b]) - mean_t) / std_t)
-            loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y[b]), label_smoothing=0.05)
+            loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y[b]), weight=class_weight,
+                                                   label_smoothing=0.05)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -14,7 +14,8 @@ def add_cli(subparsers: "argparse._SubParsersAction") -> None:
     p = subparsers.add_parser("corpus", help="generate the built-in training corpus (espeak-ng speech + rig motion)")
     p.add_argument("-o", "--output", required=True, help="corpus folder (created; an existing corpus is extended)")
     p.add_argument("--clips", type=int, default=1200, help="utterances to generate (default 1200)")
-    p.add_argument("--takes", type=int, default=3, help="random plans per utterance (default 3)")
+    p.add_argument("--takes", type=int, default=None,
+                   help="random plans per utterance (default 3; with --refresh-motion: add takes up to this many)")
     p.add_argument("--split", default="train", choices=("train", "test"),
                    help="'test' also uses held-out voices (default train)")
     p.add_argument("--seed", type=int, default=0)
@@ -69,10 +70,10 @@ def _corpus(args: argparse.Namespace) -> int:
     from ..training.corpus import FESTIVAL_SHARE, CorpusConfig, make_corpus, refresh_motion
 
     if args.refresh_motion:
-        n = refresh_motion(args.output, progress=not args.quiet)
+        n = refresh_motion(args.output, takes=args.takes, progress=not args.quiet)
         print(f"remade the motion of {n} clips in {args.output}")
         return 0
-    cfg = CorpusConfig(n_clips=args.clips, takes=args.takes, split=args.split, seed=args.seed, fps=args.fps,
+    cfg = CorpusConfig(n_clips=args.clips, takes=3 if args.takes is None else args.takes, split=args.split, seed=args.seed, fps=args.fps,
                        align=not args.no_align, festival_share=FESTIVAL_SHARE if args.festival else 0.0)
     out = make_corpus(args.output, cfg, progress=not args.quiet)
     print(f"wrote {cfg.n_clips} {cfg.split} clips x {cfg.takes} takes to {out}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -128,9 +129,20 @@ def edit_plan(plan: EmotionPlan, rng: np.random.Generator) -> tuple[EmotionPlan,
     return EmotionPlan.from_dict(d), edits
 
 
+def new_take(rng: np.random.Generator, p_edit: float) -> dict[str, Any]:
+    """One random take: an emotion text, its rules plan (locally edited with probability ``p_edit``), a seed."""
+    from ..emotion import think
+
+    emotion = random_emotion_text(rng)
+    plan = think(emotion, backend="rules")
+    edits: list[dict[str, Any]] = []
+    if rng.random() < p_edit:
+        plan, edits = edit_plan(plan, rng)
+    return {"emotion": emotion, "plan": plan.to_dict(), "edits": edits, "seed": int(rng.integers(2**31))}
+
+
 def make_clip(index: int, cfg: CorpusConfig, aligner: Any | None) -> dict[str, Any]:
     """Generate utterance ``index`` of the corpus: returns wav samples, features, motions and info."""
-    from ..emotion import think
     from ..generator.rig import RigGenerator
 
     rng = np.random.default_rng([cfg.seed, index, 0 if cfg.split == "train" else 1])
@@ -146,17 +158,9 @@ def make_clip(index: int, cfg: CorpusConfig, aligner: Any | None) -> dict[str, A
 
     rig = RigGenerator()
     arts = clip_articulation(sound, feats, alignment)
-    takes, motions = [], []
-    for t in range(cfg.takes):
-        emotion = random_emotion_text(rng)
-        plan = think(emotion, backend="rules")
-        edits: list[dict[str, Any]] = []
-        if rng.random() < cfg.p_edit:
-            plan, edits = edit_plan(plan, rng)
-        seed = int(rng.integers(2**31))
-        values = rig.sample(plan, feats, seed=seed, articulation=arts["teacher"]).values
-        motions.append(values)
-        takes.append({"emotion": emotion, "plan": plan.to_dict(), "edits": edits, "seed": seed})
+    takes = [new_take(rng, cfg.p_edit) for _ in range(cfg.takes)]
+    motions = [rig.sample(EmotionPlan.from_dict(t["plan"]), feats, seed=t["seed"], articulation=arts["teacher"]).values
+               for t in takes]
     info = {
         "text": text, "voice": asdict(voice), "duration": sound.duration, "n_frames": feats.n_frames,
         "words": [asdict(w) for w in alignment.words] if alignment else None,
@@ -182,10 +186,12 @@ def _articulation_arrays(arts: dict[str, Any]) -> dict[str, np.ndarray]:
     return {f"articulation_{k}": a.features() for k, a in arts.items() if k != "teacher" and a is not None}
 
 
-def refresh_motion(corpus: str | os.PathLike[str], *, progress: bool = True) -> int:
+def refresh_motion(corpus: str | os.PathLike[str], *, takes: int | None = None, p_edit: float = CorpusConfig.p_edit,
+                   progress: bool = True) -> int:
     """Remake every clip's motion with this tbd's rig (same plans and seeds, phones from the
     clip's alignment) and store its articulations; returns the number of clips. Used after the
-    rig changes, instead of synthesising and aligning the speech again."""
+    rig changes, instead of synthesising and aligning the speech again. With ``takes``, clips
+    with fewer takes get new random ones (seeded by the clip's id) up to that many."""
     import soundfile as sf
 
     from ..generator.rig import RigGenerator
@@ -201,6 +207,11 @@ def refresh_motion(corpus: str | os.PathLike[str], *, progress: bool = True) -> 
     for entry in clips:
         folder = root / "clips"
         info = json.loads((folder / f"{entry['id']}.json").read_text())
+        if takes is not None and len(info["takes"]) < takes:
+            rng = np.random.default_rng([zlib.crc32(entry["id"].encode()), len(info["takes"])])
+            info["takes"] += [new_take(rng, p_edit) for _ in range(takes - len(info["takes"]))]
+            _write_json(folder / f"{entry['id']}.json", info)
+            entry["takes"] = len(info["takes"])
         samples, rate = sf.read(folder / f"{entry['id']}.wav", dtype="float32", always_2d=False)
         sound = audio_mod.load((samples, rate))
         feats = audio_mod.features(sound, fps=float(index["fps"]))
@@ -212,6 +223,8 @@ def refresh_motion(corpus: str | os.PathLike[str], *, progress: bool = True) -> 
         np.savez_compressed(tmp, audio=feats.matrix().astype(np.float32), motion=np.stack(motions).astype(np.float32),
                             **_articulation_arrays(arts))
         os.replace(tmp, folder / f"{entry['id']}.npz")
+    if takes is not None:
+        _write_index(root / "corpus.json", index)
     return len(index["clips"])
 
 
@@ -273,6 +286,10 @@ def make_corpus(
 
 
 def _write_index(path: Path, index: dict) -> None:
+    _write_json(path, index, indent=1)
+
+
+def _write_json(path: Path, data: dict, indent: int | None = None) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(index, indent=1))
+    tmp.write_text(json.dumps(data, indent=indent))
     os.replace(tmp, path)
