@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_WEIGHTS = "draw-v3.safetensors"
+DEFAULT_WEIGHTS = "draw-v4.safetensors"
 
 
 def bundled_weights_path() -> Path | None:
