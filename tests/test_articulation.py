@@ -15,7 +15,7 @@ from tbd.articulation import (N_VISEMES, SHAPES, VISEMES, from_phones, from_post
                               speech_mouth)
 from tbd.articulation.align import Segment, pocketsphinx_available
 from tbd.articulation.audio_model import VisemeClassifier, bundled_path, default_classifier, window_inputs
-from tbd.articulation.mouth import close_in_pauses, loudness_opening
+from tbd.articulation.mouth import close_in_pauses, loudness_opening, shape_lips
 from tbd.articulation.visemes import PHONE_TO_VISEME
 from tbd.motion import channels as ch
 
@@ -110,6 +110,25 @@ def test_pauses_close_what_speech_opened_and_keep_what_the_emotion_opened():
     np.testing.assert_allclose(out[4:8][:, opening_cols], [[0.0, 0.3, 0.0]] * 4)  # pause: the emotion's own jaw
     assert np.all(out[8:, opening_cols[1]] > 0.3) and np.all(out[8:, opening_cols[1]] < 0.6)  # in between
     assert np.array_equal(np.delete(out, opening_cols, axis=1), np.delete(values, opening_cols, axis=1))
+
+
+def test_a_learned_mouth_gets_the_articulations_rounding_and_f_v_while_speaking_only():
+    """DRAW's output goes through `shape_lips`: a smiling learned mouth that does not round for /u/
+    rounds (its planned smile is not damped a second time), bites for /f/, and keeps its shape in a pause."""
+    n = 15
+    values = np.zeros((n, ch.N_CHANNELS), np.float32)
+    values[:, ch.indices(("AU12L", "AU12R", "AU25", "AU26"))] = [0.6, 0.6, 0.5, 0.3]
+    values[:, ch.index("AU1")] = 0.4
+    visemes = np.r_[np.full(5, VISEMES.index("ou")), np.full(5, VISEMES.index("FF")), np.full(5, VISEMES.index("ou"))]
+    art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[visemes])
+    opening = np.r_[np.ones(10), np.zeros(5)].astype(np.float32)  # /u/, /f/ spoken, then a pause
+    out = shape_lips(values.copy(), art, opening)
+    u, f, pause = slice(0, 5), slice(5, 10), slice(10, 15)
+    assert out[u, ch.index("AU18")].min() >= SHAPES["ou"]["AU18"] - 1e-6 > 0.3
+    assert np.all(out[:, ch.index("AU12L")] == 0.6)                            # the smile stays as planned
+    assert out[f, ch.index("AU26")].max() < 0.3 and out[f, ch.index("AU17")].min() > 0.0  # the jaw holds, the lip tucks
+    np.testing.assert_array_equal(out[pause], values[pause])                   # no shapes in a pause
+    assert np.all(out[:, ch.index("AU1")] == 0.4) and out.min() >= 0.0 and out.max() <= 1.0
 
 
 def _pause_gaps(values: np.ndarray, loudness: np.ndarray) -> np.ndarray:

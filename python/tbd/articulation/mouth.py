@@ -59,6 +59,28 @@ def _open(aus: np.ndarray, jaw: np.ndarray, lips: np.ndarray) -> None:
         aus[:, _AU[name]] = own + speech - own * speech
 
 
+def _shape_lips(aus: np.ndarray, art: Articulation, opening: np.ndarray, config: MouthConfig,
+                damp_corners: bool = True) -> None:
+    """The articulation's lip shapes on AU intensities ``[T, N_AU]`` (in place), faded in with speech:
+    rounding protrudes the lips and (``damp_corners``) narrows the mouth, damping the corners' pull
+    and the press; f/v raise the lower lip under the upper teeth and hold the jaw nearly closed."""
+    tg = art.targets
+    speaking = np.clip(opening / config.pause_opening, 0.0, 1.0)  # 0 in silence: no shapes in pauses
+    if damp_corners:
+        rounding = np.clip(np.maximum(tg[:, _T["AU18"]], tg[:, _T["AU22"]]) * speaking / 0.6, 0.0, 1.0)
+        damp = 1.0 - config.rounding_damping * rounding
+        for name in ("AU12L", "AU12R", "AU14L", "AU14R", "AU20", "AU23", "AU24"):
+            aus[:, _AU[name]] *= damp
+    for name in ("AU18", "AU22", "AU20"):
+        aus[:, _AU[name]] = np.maximum(aus[:, _AU[name]], tg[:, _T[name]] * speaking)
+
+    ff = np.clip(art.weights[:, VISEME_INDEX["FF"]] * 1.5, 0.0, 1.0) * np.clip(opening / 0.05, 0, 1)
+    for name in ("AU10", "AU17"):
+        aus[:, _AU[name]] = np.maximum(aus[:, _AU[name]], SHAPES["FF"][name] * ff)
+    aus[:, _AU["AU25"]] = aus[:, _AU["AU25"]] * (1 - ff) + SHAPES["FF"]["AU25"] * ff
+    aus[:, _AU["AU26"]] *= 1.0 - config.ff_jaw_damping * ff
+
+
 def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
                  config: MouthConfig = MouthConfig()) -> np.ndarray:
     """AU intensities ``[T, N_AU]`` (a new array) with speech applied to ``aus`` (the emotion's
@@ -82,20 +104,7 @@ def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
     _open(out, jaw, lips)
     out[:, _AU["AU27"]] = np.maximum(out[:, _AU["AU27"]], tg[:, _T["AU27"]] * speaking)
 
-    # Lip shape, faded in with speech.
-    rounding = np.clip(np.maximum(tg[:, _T["AU18"]], tg[:, _T["AU22"]]) * speaking / 0.6, 0.0, 1.0)
-    damp = 1.0 - config.rounding_damping * rounding
-    for name in ("AU12L", "AU12R", "AU14L", "AU14R", "AU20", "AU23", "AU24"):
-        out[:, _AU[name]] *= damp
-    for name in ("AU18", "AU22", "AU20"):
-        out[:, _AU[name]] = np.maximum(out[:, _AU[name]], tg[:, _T[name]] * speaking)
-
-    # f/v: the lower lip up under the upper teeth, the jaw nearly closed.
-    ff = np.clip(art.weights[:, VISEME_INDEX["FF"]] * 1.5, 0.0, 1.0) * np.clip(opening / 0.05, 0, 1)
-    for name in ("AU10", "AU17"):
-        out[:, _AU[name]] = np.maximum(out[:, _AU[name]], SHAPES["FF"][name] * ff)
-    out[:, _AU["AU25"]] = out[:, _AU["AU25"]] * (1 - ff) + SHAPES["FF"]["AU25"] * ff
-    out[:, _AU["AU26"]] *= 1.0 - config.ff_jaw_damping * ff
+    _shape_lips(out, art, opening, config)
 
     # Bilabials: lips meet over any expression, and press.
     c = art.closure
@@ -103,6 +112,24 @@ def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
         out[:, _AU[name]] *= 1.0 - c
     out[:, _AU["AU24"]] = np.maximum(out[:, _AU["AU24"]], config.press * c)
     return np.clip(out, 0.0, 1.0)
+
+
+def shape_lips(values: np.ndarray, art: Articulation | None, opening: np.ndarray,
+               config: MouthConfig = MouthConfig()) -> np.ndarray:
+    """Motion values ``[T, N_CHANNELS]`` with the lip shapes of ``art`` applied (in place; returned):
+    the lips protrude and round for /u/, /o/, /w/ and the lower lip tucks under the teeth for f/v,
+    at least as far as the rig's mouth makes them, faded in with the loudness ``opening`` [T].
+    DRAW's output goes through it, as through `close_for_bilabials`: the learned mouth rounds at
+    about a third of the rig's strength (benchmarks/RESULTS.md, "Articulation"). The corners are
+    not damped again: DRAW has learned the rig's narrowing, and a second damping would take a
+    planned smile down twice."""
+    if art is None:
+        return values
+    cols = ch.indices(ch.AU_CHANNELS)
+    aus = values[:, cols]
+    _shape_lips(aus, art, np.asarray(opening, np.float32), config, damp_corners=False)
+    values[:, cols] = np.clip(aus, 0.0, 1.0)
+    return values
 
 
 def close_for_bilabials(values: np.ndarray, art: Articulation | None, config: MouthConfig = MouthConfig()) -> np.ndarray:
