@@ -322,8 +322,9 @@ NATIVE_LOG_PREFIXES = ("W0000", "I0000", "E0000", "INFO: ", "WARNING: Logging be
 """Lines MediaPipe's C++ logger writes to stderr while it loads (not tbd's own output)."""
 
 
-def _interrupt(argv: list[str], out_dir: Path, signum: int) -> tuple[int, list[str]]:
-    """Run ``tbd argv``, send ``signum`` once it is writing into ``out_dir``, return (exit code, stderr lines)."""
+def _interrupt(argv: list[str], out_dir: Path, signum: int, then: int | None = None) -> tuple[int, list[str]]:
+    """Run ``tbd argv``, send ``signum`` once it is writing into ``out_dir`` (and ``then`` right after, as an
+    impatient user does), return (exit code, stderr lines)."""
     proc = subprocess.Popen([sys.executable, "-m", "tbd.cli", *argv], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -334,6 +335,9 @@ def _interrupt(argv: list[str], out_dir: Path, signum: int) -> tuple[int, list[s
             time.sleep(0.05)
         time.sleep(0.3)
         proc.send_signal(signum)
+        if then is not None:
+            time.sleep(0.05)
+            proc.send_signal(then)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -397,3 +401,150 @@ def test_sighup_during_render_exits_129_and_leaves_nothing(tmp_path, portrait_pa
 def test_other_languages_and_emoji_warn(text):
     with pytest.warns(UserWarning, match="rules backend reads emotion words in English only"):
         assert tbd.think(text, backend="lexical").aus == {}
+
+
+# --- a second round of new-user inputs (2026-12-03) ----------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first, second, code", [(signal.SIGINT, signal.SIGINT, 130), (signal.SIGINT, signal.SIGTERM, 130),
+                                                 (signal.SIGQUIT, None, 131)])
+def test_a_second_signal_or_ctrl_backslash_still_ends_cleanly(tmp_path, portrait_path, long_speech, first, second, code):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    rc, lines = _interrupt(["animate", portrait_path, long_speech, "-e", "happy", "-o", str(out_dir / "a.mp4"),
+                            "--generator", "rig", "--quiet", "--size", "128"], out_dir, first, second)
+    assert rc == code
+    assert lines == [f"tbd: interrupted ({signal.Signals(first).name}); stopped, no output file was left"]
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda d: (d / "out.mp4").mkdir(), "is a folder"),
+    (lambda d: (d / "f").write_text("x"), "is a file, not a folder"),
+    (lambda d: None, "only an extension"),
+])
+def test_unusable_output_paths_are_refused_before_any_work(capsys, tmp_path, portrait_path, speech_path, make, expected):
+    make(tmp_path)
+    target = {"is a folder": "out.mp4", "is a file, not a folder": "f/x.mp4", "only an extension": ".mp4"}[expected]
+    code, _, err = _cli(capsys, "animate", portrait_path, speech_path, "--generator", "rig", "--quiet",
+                        "-o", str(tmp_path / target))
+    assert code == 2 and expected in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"out.mp4": ["out.mp4"], "f/x.mp4": ["f"],
+                                                               ".mp4": []}[target])
+
+
+def test_a_read_only_output_file_is_refused_and_kept(capsys, tmp_path, portrait_path, speech_path):
+    kept = tmp_path / "kept.mp4"
+    kept.write_bytes(b"the user's file")
+    kept.chmod(0o444)
+    code, _, err = _cli(capsys, "animate", portrait_path, speech_path, "--generator", "rig", "--quiet", "-o", str(kept))
+    assert code == 2 and "read-only" in err
+    assert kept.read_bytes() == b"the user's file"
+
+
+def test_unknown_think_backend_is_an_option_error(capsys):
+    with pytest.raises(tbd.OptionError, match="unknown think backend"):
+        tbd.think("happy", backend="nonsense")
+    code, _, err = _cli(capsys, "think", "happy", "--backend", "nonsense")
+    assert code == 2 and err.startswith("tbd: error: unknown think backend")
+
+
+def test_a_transcript_file_that_is_not_utf8_is_named(capsys, tmp_path, portrait_path, speech_path):
+    latin1 = tmp_path / "words.txt"
+    latin1.write_bytes("très content".encode("latin-1"))
+    code, _, err = _cli(capsys, "animate", portrait_path, speech_path, "--generator", "rig", "--quiet",
+                        "--transcript", f"@{latin1}", "-o", str(tmp_path / "x.json"))
+    assert code == 2 and "not UTF-8" in err and not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize("fps", [0.1, 0.5, 0.999])
+def test_frame_rates_below_one_are_refused(capsys, tmp_path, portrait_path, speech_path, fps):
+    with pytest.raises(tbd.OptionError, match="fps"):
+        tbd.Talker("rig", fps=fps)
+    code, _, err = _cli(capsys, "animate", portrait_path, speech_path, "--fps", str(fps), "-o", str(tmp_path / "x.json"))
+    assert code == 2 and "--fps" in err
+
+
+def test_a_low_frame_rate_covers_the_whole_clip():
+    """A 0.3 s clip at 1 fps is one frame whose midpoint (0.5 s) lies past the clip's end."""
+    sound = audio_mod.load((np.full(4800, 0.1, np.float32), 16000))
+    feats = audio_mod.features(sound, fps=1.0)
+    assert feats.n_frames == 1 and np.isfinite(feats.matrix()).all()
+
+
+def test_channels_first_stereo_arrays_are_read_as_stereo():
+    t = np.arange(16000) / 16000
+    mono = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    for samples in (np.stack([mono, mono]), mono[None, :], np.stack([mono, mono], axis=1)):
+        sound = audio_mod.load((samples, 16000))
+        assert sound.duration == pytest.approx(1.0, abs=1e-3)
+        np.testing.assert_allclose(sound.samples, mono, atol=1e-6)
+    with pytest.raises(AudioError, match="neither"):
+        audio_mod.load((np.zeros((20, 30), np.float32), 16000))
+
+
+def test_unsigned_8_bit_arrays_are_pcm_centred_on_128():
+    t = np.arange(8000) / 8000
+    u8 = np.round(128 + 100 * np.sin(2 * np.pi * 200 * t)).astype(np.uint8)
+    sound = audio_mod.load((u8, 8000), rate=8000)
+    assert abs(float(sound.samples.mean())) < 0.01 and 0.7 < float(sound.samples.max()) < 0.8
+
+
+def test_a_cut_off_wav_file_is_warned_about(tmp_path, speech_path):
+    data = Path(speech_path).read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: len(data) // 3])
+    with pytest.warns(UserWarning, match="cut short"):
+        sound = audio_mod.load(str(cut))
+    assert sound.duration > 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        audio_mod.load(speech_path)  # a whole file: no warning
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, 2**40, "7", True])
+def test_bad_seeds_are_option_errors(rig, portrait_path, speech_path, bad):
+    with pytest.raises(tbd.OptionError, match="seed"):
+        rig.motion(speech_path, "happy", seed=bad)
+
+
+@pytest.mark.parametrize("bad", [None, 123, b"happy", ["happy"]])
+def test_emotion_of_the_wrong_type_is_a_plan_error(rig, speech_path, bad):
+    with pytest.raises(tbd.PlanError, match="emotion"):
+        rig.motion(speech_path, bad)
+    with pytest.raises(tbd.PlanError, match="emotion text must be a str"):
+        tbd.think(bad)
+
+
+def test_an_elongated_image_reports_its_own_size(tmp_path):
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", (64, 4000), (128, 100, 90)).save(strip)
+    with pytest.raises(NoFaceError, match="64x4000"):
+        load_image(str(strip), size=1024)
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (1, 1)).save(tiny)
+    with pytest.raises(NoFaceError, match="only 1x1"):
+        load_image(str(tiny), size=64)
+
+
+def test_zero_width_characters_do_not_split_emotion_words():
+    assert [s.label for s in tbd.think("hap\u200dpy and sad\u200c", backend="lexical").emotions] == ["happy", "sad"]
+
+
+def test_cli_warnings_are_one_line_each(tmp_path, speech_path):
+    proc = subprocess.run([sys.executable, "-m", "tbd.cli", "think", "\u6211\u5f88\u9ad8\u5174"], capture_output=True,
+                          text=True, timeout=120)
+    warned = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 0 and len(warned) == 1 and warned[0].startswith("tbd: warning: no emotion recognised")
+
+
+def test_native_start_up_logs_stay_off_the_terminal(tmp_path, speech_path):
+    noise = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(noise)
+    proc = subprocess.run([sys.executable, "-m", "tbd.cli", "animate", str(noise), speech_path, "-e", "happy",
+                           "--generator", "rig", "--quiet", "-o", str(tmp_path / "x.json")], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2
+    assert [line for line in proc.stderr.splitlines() if line.strip()] == [proc.stderr.strip().splitlines()[-1]]
+    assert proc.stderr.strip().startswith("tbd: error: no face found")

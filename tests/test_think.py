@@ -192,8 +192,8 @@ def test_blank_text_raises_plan_error(bad):
 
 
 @pytest.mark.parametrize("bad", [None, 3, b"happy", ["happy"]])
-def test_non_string_raises_type_error(bad):
-    with pytest.raises(TypeError, match="emotion text must be a str"):
+def test_non_string_raises_a_plan_error(bad):
+    with pytest.raises(tbd.PlanError, match="emotion text must be a str"):
         think(bad)
 
 

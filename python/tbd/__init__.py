@@ -16,6 +16,7 @@ from .errors import (
     BackendError,
     ImageError,
     NoFaceError,
+    OptionError,
     OutputError,
     PlanError,
     TbdError,
@@ -46,5 +47,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "think", "Talker", "Animation", "evaluate", "EvalReport", "Motion", "EmotionPlan", "EmotionSpan", "Keyframe",
     "TbdError", "NoFaceError", "AudioError", "PlanError", "WeightsError", "OutputError", "BackendError", "ImageError",
+    "OptionError",
     "__version__",
 ]

@@ -116,11 +116,30 @@ def _from_tuple(src: tuple) -> tuple[np.ndarray, int, str]:
         raise AudioError(f"sample_rate must be a positive integer, got {src_rate!r}")
     if samples.ndim not in (1, 2):
         raise AudioError(f"samples must be [N] or [N, channels], got shape {samples.shape}")
+    if samples.ndim == 2:
+        samples = _samples_first(samples)
     if samples.dtype.kind == "i":
         samples = samples.astype(np.float32) / np.iinfo(samples.dtype).max
+    elif samples.dtype.kind == "u":  # unsigned PCM (8-bit WAV's layout): silence at the middle code
+        mid = (int(np.iinfo(samples.dtype).max) + 1) / 2
+        samples = (samples.astype(np.float32) - mid) / mid
     elif samples.dtype.kind != "f":
-        raise AudioError(f"samples must be float or integer PCM, got dtype {samples.dtype}")
+        raise AudioError(f"samples must be float, signed or unsigned integer PCM, got dtype {samples.dtype}")
     return samples, int(src_rate), "samples"
+
+
+MAX_CHANNELS = 8
+
+
+def _samples_first(samples: np.ndarray) -> np.ndarray:
+    """A 2-D array as [N, channels]: soundfile's layout, or [channels, N] (torchaudio's) transposed."""
+    n, c = samples.shape
+    if c <= MAX_CHANNELS < n or (c <= MAX_CHANNELS and n <= MAX_CHANNELS and c <= n):
+        return samples
+    if n <= MAX_CHANNELS < c:
+        return samples.T
+    raise AudioError(f"samples of shape {samples.shape} look like neither [N, channels] nor [channels, N] "
+                     f"(at most {MAX_CHANNELS} channels); pass mono samples [N]")
 
 
 def _read(src: Any) -> tuple[np.ndarray, int, str]:
@@ -151,7 +170,29 @@ def _read(src: Any) -> tuple[np.ndarray, int, str]:
         raise AudioError(
             f"{name}: not a readable audio file ({exc}); use WAV, FLAC, OGG or MP3"
         ) from exc
+    if isinstance(src, (str, os.PathLike)):
+        _warn_if_truncated_wav(name, len(samples), int(src_rate))
     return samples, int(src_rate), str(name)
+
+
+def _warn_if_truncated_wav(path: str, frames_read: int, rate: int) -> None:
+    """Warn when a RIFF/WAVE file's data chunk declares more audio than the file holds (a cut-off
+    download or copy): soundfile reads what is there without a word."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    at = 12
+    while at + 8 <= len(head):
+        chunk, size = head[at:at + 4], int.from_bytes(head[at + 4:at + 8], "little")
+        if chunk == b"data":
+            held = os.path.getsize(path) - (at + 8)
+            if size != 0xFFFFFFFF and size > held and frames_read:
+                declared_s = frames_read / rate * size / max(held, 1)
+                warnings.warn(f"{path}: the file is cut short: its header declares {declared_s:.2f} s of audio, "
+                              f"it holds {frames_read / rate:.2f} s; animating what is there", stacklevel=3)
+            return
+        at += 8 + size + (size & 1)
 
 
 def _resample(samples: np.ndarray, src_rate: int, rate: int) -> np.ndarray:
@@ -174,7 +215,10 @@ def features(audio: Audio, fps: float = 25.0) -> AudioFeatures:
         raise ValueError(f"fps must be a positive finite number, got {fps}")
     n = audio.n_frames(fps)
     centres = frame_centres(np.arange(n), audio.rate, fps)
-    padded = np.pad(audio.samples, (N_FFT // 2, N_FFT // 2 + N_FFT))
+    # At a low frame rate the last frame's midpoint, or its loudness window of one frame's
+    # samples, can reach past the clip's end: pad beyond it.
+    beyond = max(0, int(centres[-1]) + int(audio.rate / fps) - len(audio.samples)) if n else 0
+    padded = np.pad(audio.samples, (N_FFT // 2, N_FFT // 2 + N_FFT + beyond))
     if n <= FEATURE_BLOCK:
         return features_at(padded, centres, audio.rate, fps)
     # Long clips in blocks: the windowed spectra of an hour at once would take gigabytes.

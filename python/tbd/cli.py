@@ -11,13 +11,13 @@ import warnings
 from typing import Sequence
 
 from . import __version__
-from ._cli_guard import Interrupted, int_in, number_in, printable, signals_interrupt
+from ._cli_guard import Interrupted, int_in, native_logs_silenced, number_in, printable, signals_interrupt
 from .errors import TbdError
 
 
 def _parser() -> argparse.ArgumentParser:
     from .image import MAX_SIZE, MIN_SIZE
-    from .talker import MAX_FPS
+    from .talker import MAX_FPS, MIN_FPS
 
     parser = argparse.ArgumentParser(prog="tbd", description="Think-Before-Draw expressive talking heads.")
     parser.add_argument("--version", action="version", version=f"tbd {__version__}")
@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--size", type=int_in(MIN_SIZE, MAX_SIZE), default=None,
                        help=f"resize the portrait's longer side to this ({MIN_SIZE}..{MAX_SIZE} px)")
         p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
-        p.add_argument("--fps", type=number_in(0, MAX_FPS), default=25.0, help=f"frame rate (up to {MAX_FPS:g})")
+        p.add_argument("--fps", type=number_in(MIN_FPS, MAX_FPS, lo_inclusive=True), default=25.0,
+                       help=f"frame rate ({MIN_FPS:g} to {MAX_FPS:g})")
         p.add_argument("--backend", default="auto", help="emotion text reader: 'auto', 'rules', a local model "
                                                           "path or an http(s) URL (an LLM reads other languages)")
         p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -134,6 +135,9 @@ def _transcript(value: str | None) -> str | None:
             return f.read()
     except OSError as exc:
         raise PlanError(f"cannot read the transcript file {value[1:]!r}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise PlanError(f"the transcript file {value[1:]!r} is not UTF-8 text (byte {exc.start}); "
+                        "save it as UTF-8 or pass the words with --transcript \"...\"") from exc
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -213,9 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = handlers.get(args.command, getattr(args, "handler", None))
     warnings.simplefilter("default")
     format_warning = warnings.formatwarning
-    warnings.formatwarning = lambda *a, **k: printable(format_warning(*a, **k))  # they may quote the input
+    # One line per warning, as the errors are (they may quote the input: escape codes stripped).
+    warnings.formatwarning = lambda message, *a, **k: f"tbd: warning: {printable(str(message))}\n"
     try:
-        with signals_interrupt():
+        with signals_interrupt(), native_logs_silenced():
             return handler(args)
     except TbdError as exc:
         print(f"tbd: error: {printable(str(exc))}", file=sys.stderr)

@@ -33,3 +33,7 @@ class BackendError(TbdError):
 
 class ImageError(TbdError):
     """The image could not be read or has an unusable format."""
+
+
+class OptionError(TbdError, ValueError):
+    """An argument has a wrong type or value (frame rate, size, seed, backend name); also a ValueError."""

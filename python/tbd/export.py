@@ -23,6 +23,7 @@ from .motion import Motion
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
 CURVE_SUFFIXES = (".json", ".csv")
+_ALL_SUFFIXES = {suffix.lstrip(".") for suffix in (*VIDEO_SUFFIXES, ".gif", *CURVE_SUFFIXES)}
 FRAME_SUFFIXES = VIDEO_SUFFIXES + (".gif",)
 
 
@@ -45,16 +46,30 @@ def output_kind(path: str | os.PathLike[str]) -> str:
 def check_output_path(path: str | os.PathLike[str], *, inputs: tuple[Any, ...] = ()) -> Path:
     """Fail early, before any work, when ``path`` cannot be written or would clobber an input."""
     out = Path(path)
-    output_kind(out)
+    if out.name.startswith(".") and out.suffix == "" and out.name.lower().lstrip(".") in _ALL_SUFFIXES:
+        raise OutputError(f"{out}: the file name is only an extension; give it a name, e.g. out{out.name}")
+    kind = output_kind(out)
     parent = out.parent if str(out.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"{out}: {parent} is a file, not a folder; choose a path inside a folder")
     if not parent.is_dir():
         raise OutputError(f"{out}: the folder {parent} does not exist; create it first or choose another path")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"{out}: the folder {parent} is not writable")
+    if out.exists() and kind != "png_dir":
+        if out.is_dir():
+            raise OutputError(f"{out} is a folder; choose a file name for the {kind} output")
+        if not out.is_file():
+            raise OutputError(f"{out} is not a regular file (a device or pipe); choose a file path")
+        if not os.access(out, os.W_OK) or not (out.stat().st_mode & 0o222):
+            raise OutputError(f"{out} is read-only; make it writable or choose another path (it was left as it is)")
     for src in inputs:
         if isinstance(src, (str, os.PathLike)) and Path(src).exists() and out.exists() and out.samefile(src):
             raise OutputError(f"{out} is one of the inputs; choose another output path so the input is kept")
-    if output_kind(out) == "png_dir" and out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if kind == "png_dir" and out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is a file, and a path without an extension means a folder of PNG frames; "
+                          "add an extension (.mp4, .gif, .json, .csv) or choose a new folder name")
+    if kind == "png_dir" and out.exists() and any(out.iterdir()):
         raise OutputError(f"{out}: exists and is not an empty folder; choose a new folder for the PNG frames")
     return out
 

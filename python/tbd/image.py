@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ImageError, NoFaceError
+from .errors import ImageError, NoFaceError, OptionError
 
 MAX_IMAGE_PIXELS = 120_000_000
 """Largest image (width x height) read: a 108-megapixel phone photo fits, decompression bombs do not."""
@@ -24,14 +24,18 @@ MAX_SIZE = 4096
 
 
 def check_size(size: Any) -> int | None:
-    """``size`` as an int in MIN_SIZE..MAX_SIZE (or None); ValueError otherwise."""
+    """``size`` as an int in MIN_SIZE..MAX_SIZE (or None); OptionError (a ValueError) otherwise."""
     if size is None:
         return None
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-        raise TypeError(f"size must be an integer number of pixels, got {size!r}")
+        raise OptionError(f"size must be a whole number of pixels between {MIN_SIZE} and {MAX_SIZE}, got {size!r}")
     if not MIN_SIZE <= size <= MAX_SIZE:
-        raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {size}")
+        raise OptionError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {size}")
     return int(size)
+
+
+MIN_SIDE = 32
+"""The shortest image side (pixels) in which a face can still be found."""
 
 
 def load_image(src: Any, *, size: int | None = None) -> tuple[np.ndarray, str]:
@@ -51,11 +55,15 @@ def load_image(src: Any, *, size: int | None = None) -> tuple[np.ndarray, str]:
         name, pil = "array", Image.fromarray(_as_rgb_uint8(src))
     else:
         raise TypeError(f"image must be a path, a PIL image or a numpy array, got {type(src).__name__}")
+    if min(pil.size) < MIN_SIDE:
+        raise NoFaceError(f"{name}: the image is only {pil.width}x{pil.height} pixels; give a portrait of at least 64 px")
     if size is not None:
         scale = size / max(pil.size)
+        original = pil.size
         pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))), Image.LANCZOS)
-    if min(pil.size) < 32:
-        raise NoFaceError(f"{name}: the image is only {pil.width}x{pil.height} pixels; give a portrait of at least 64 px")
+        if min(pil.size) < MIN_SIDE:
+            raise NoFaceError(f"{name}: the image is {original[0]}x{original[1]} pixels, so at size {size} its shorter "
+                              f"side would be {min(pil.size)} px; crop it to the face or choose a larger size")
     return np.asarray(pil, dtype=np.uint8).copy(), name
 
 

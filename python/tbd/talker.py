@@ -20,7 +20,7 @@ from . import audio as audio_mod
 from ._threads import torch_threads
 from .animation import Animation
 from .audio import AudioSource
-from .errors import PlanError
+from .errors import OptionError, PlanError
 from .generator import GeneratorSpec, load_generator
 from .image import image_size, load_image
 from .motion import Motion
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 DEFAULT_WORKING_SIZE = 1024
 """Portraits whose longer side exceeds this many pixels are reduced for rendering."""
+MIN_FPS = 1.0
 MAX_FPS = 240.0
 """Highest frame rate a Talker makes (frames are rendered one by one: more is only memory)."""
 
@@ -92,10 +93,11 @@ class Talker:
         cache_size: int = 4,
         render_config: RenderConfig | None = None,
     ) -> None:
-        if not (isinstance(fps, (int, float)) and 0 < fps <= MAX_FPS):
-            raise ValueError(f"fps must be a number above 0 and at most {MAX_FPS}, got {fps!r}")
-        if working_size is not None and working_size < 64:
-            raise ValueError(f"working_size must be at least 64 pixels (or None), got {working_size}")
+        if not (isinstance(fps, (int, float)) and MIN_FPS <= fps <= MAX_FPS):
+            raise OptionError(f"fps must be a number from {MIN_FPS:g} to {MAX_FPS:g}, got {fps!r}")
+        if working_size is not None and not (isinstance(working_size, int) and working_size >= 64):
+            raise OptionError(f"working_size must be a whole number of at least 64 pixels (or None), "
+                              f"got {working_size!r}")
         self.generator = load_generator(generator)
         self.fps = float(fps)
         self.think_backend = think_backend
@@ -113,7 +115,8 @@ class Talker:
         if isinstance(emotion, EmotionPlan):
             return emotion
         if not isinstance(emotion, str):
-            raise TypeError(f"emotion must be text or an EmotionPlan, got {type(emotion).__name__}")
+            raise PlanError(f"emotion must be text or an EmotionPlan, got {type(emotion).__name__}; "
+                            "pass e.g. 'a polite smile'")
         if not emotion.strip():
             message = "empty emotion text: animating a neutral face"
             warnings.warn(message, stacklevel=3)
@@ -168,6 +171,7 @@ class Talker:
         spoken, aligned to the audio for exact lip shapes (needs ``tbd[align]``; without it the
         visemes are read from the audio). ``options`` go to the generator (e.g.
         ``guidance="progressive"`` for the diffusion generator)."""
+        seed = check_seed(seed)
         plan = self.plan(emotion)
         sound = audio_mod.load(audio)
         feats = audio_mod.features(sound, fps=self.fps)
@@ -204,6 +208,7 @@ class Talker:
         ``transcript``: the words spoken (see ``motion``).
         Raises NoFaceError, AudioError, ImageError or PlanError on bad input.
         """
+        seed = check_seed(seed)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
 
@@ -247,9 +252,17 @@ class Talker:
         ``transcript`` (the words of the first utterance; later ones by ``session.expect(text)``)."""
         from .live import LiveSession
 
+        seed = check_seed(seed)
         if avatar is not None and not isinstance(avatar, Avatar):
             avatar = self.prepare(avatar)
         return LiveSession(self, avatar, emotion=emotion, sample_rate=sample_rate, seed=seed, **options)
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` as an int, or an OptionError: a whole number from 0 to 2**32 - 1."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= 2**32 - 1:
+        raise OptionError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
+    return int(seed)
 
 
 def _image_key(image: Any) -> Any:

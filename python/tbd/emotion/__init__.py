@@ -32,7 +32,7 @@ __all__ = ["think", "format_plan", "validate_text", "MAX_TEXT_CHARS", "BACKENDS"
 def validate_text(text: Any) -> str:
     """Check emotion text: a non-blank string of at most MAX_TEXT_CHARS characters."""
     if not isinstance(text, str):
-        raise TypeError(f"emotion text must be a str, got {type(text).__name__}; "
+        raise PlanError(f"emotion text must be a str, got {type(text).__name__}; "
                         "pass e.g. tbd.think('nervous but hopeful')")
     if len(text) > MAX_TEXT_CHARS:
         raise PlanError(f"emotion text is {len(text)} characters long; the limit is {MAX_TEXT_CHARS}. "

@@ -22,11 +22,12 @@ import os
 import re
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import BackendError, PlanError
+from ..errors import BackendError, OptionError, PlanError
 from ..motion import channels as ch
 from ..plan import FACS_LETTERS, EmotionPlan, EmotionSpan, Keyframe
 from .prototypes import PROTOTYPES
@@ -256,7 +257,7 @@ def resolve_backend(backend: Any) -> ChatBackend:
             return TransformersChat.smollm2()
         if Path(backend).exists():
             return TransformersChat(backend)
-    raise ValueError(
+    raise OptionError(
         f"unknown think backend {backend!r}: use 'auto', 'rules', 'lexical', 'smollm2', an http(s):// URL of an "
         "OpenAI-compatible server, a local chat-model path, or a tbd.emotion.llm.ChatBackend")
 
@@ -497,6 +498,7 @@ def think_llm(text: str, chat: ChatBackend, *, max_tokens: int = DEFAULT_MAX_TOK
         return plan_from_llm_output(text, raw, backend=f"llm:{chat.name}")
     except (BackendError, LLMOutputError) as exc:
         plan = think_rules(text)
-        plan.warnings.insert(0, f"LLM backend {chat.name} gave no usable plan ({exc}); "
-                                "the rules reasoner answered instead")
+        message = f"LLM backend {chat.name} gave no usable plan ({exc}); the rules reasoner answered instead"
+        plan.warnings.insert(0, message)
+        warnings.warn(message, stacklevel=2)
         return plan
