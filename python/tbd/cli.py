@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("animate", help="animate a portrait with speech and an emotion")
     p.add_argument("image")
     p.add_argument("audio")
-    p.add_argument("-e", "--emotion", default="", help="free-text emotion (default: neutral)")
+    p.add_argument("-e", "--emotion", default="neutral", help="free-text emotion (default: neutral)")
     p.add_argument("--transcript", default=None,
                    help="the words spoken (text, or @FILE): aligned for exact lip shapes (needs tbd[align])")
     add_render_options(p)
@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("live", help="run a live session over an audio file (20 ms chunks), print latency")
     p.add_argument("audio")
     p.add_argument("image", nargs="?", default=None, help="portrait (default: the bundled one; none with --no-render)")
-    p.add_argument("-e", "--emotion", default="", help="free-text emotion (default: neutral)")
+    p.add_argument("-e", "--emotion", default="neutral", help="free-text emotion (default: neutral)")
     p.add_argument("-o", "--output", default=None, help=".mp4 (needs rendering), .json or .csv curves")
     p.add_argument("--no-render", action="store_true", help="motion and blendshapes only")
     p.add_argument("--realtime", action="store_true", help="pace the chunks like a microphone")
