@@ -548,3 +548,128 @@ def test_native_start_up_logs_stay_off_the_terminal(tmp_path, speech_path):
     assert proc.returncode == 2
     assert [line for line in proc.stderr.splitlines() if line.strip()] == [proc.stderr.strip().splitlines()[-1]]
     assert proc.stderr.strip().startswith("tbd: error: no face found")
+
+
+# --- a third round (2026-12-03) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, expected", [("c" * 240 + ".mp4", "bytes long"), ("-", "standard output"),
+                                            ("x.mp4.", "ends with a dot")])
+def test_output_names_that_cannot_work_are_refused(capsys, tmp_path, portrait_path, speech_path, name, expected):
+    target = name if name == "-" else str(tmp_path / name)
+    code, _, err = _cli(capsys, "animate", portrait_path, speech_path, "--generator", "rig", "--quiet", "-o", target)
+    assert code == 2 and expected in err and list(tmp_path.iterdir()) == []
+
+
+def test_a_name_just_under_the_limit_is_written(tmp_path, rig, portrait_path):
+    from tbd.export import MAX_NAME_BYTES
+
+    out = tmp_path / ("c" * (MAX_NAME_BYTES - 5) + ".json")
+    rig.animate(portrait_path, (np.zeros(8000, np.float32), 16000), "calm").save(out)
+    assert out.is_file() and [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_unwritable_places_and_vanished_folders_are_output_errors(tmp_path, rig, portrait_path, monkeypatch):
+    from tbd import export
+
+    anim = rig.animate(portrait_path, (np.zeros(8000, np.float32), 16000), "calm")
+    with pytest.raises(tbd.OutputError, match="cannot write"):
+        anim.save("/proc/x.json")
+    real_replace = export.os.replace
+
+    def folder_removed(src, dst):
+        Path(src).unlink()
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(export.os, "replace", folder_removed)
+    with pytest.raises(tbd.OutputError, match="writing failed"):
+        anim.save(tmp_path / "x.json")
+    monkeypatch.setattr(export.os, "replace", real_replace)
+    assert list(tmp_path.iterdir()) == []
+    for bad in (3, None, b"x.json"):
+        with pytest.raises(tbd.OutputError, match="must be a path"):
+            anim.save(bad)
+
+
+def test_png_frame_folders_get_normal_permissions(tmp_path, rig, portrait_path):
+    import os as os_mod
+
+    out = tmp_path / "frames"
+    rig.animate(portrait_path, (np.zeros(4000, np.float32), 16000), "calm", size=64).save(out)
+    mask = os_mod.umask(0)
+    os_mod.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~mask
+
+
+def test_export_onnx_refuses_bad_outputs_and_never_truncates_the_users_file(capsys, tmp_path, monkeypatch):
+    from tbd.generator import export as onnx_export
+
+    (tmp_path / "f.txt").write_text("x")
+    (tmp_path / "d").mkdir()
+    for target, expected in (("f.txt/m.onnx", "is a file, not a folder"), ("d", "is a folder"),
+                             ("nodir/m.onnx", "does not exist"), (".onnx", "only an extension")):
+        code, _, err = _cli(capsys, "export-onnx", "-o", str(tmp_path / target))
+        assert code == 2 and expected in err, (target, err)
+    kept = tmp_path / "k.onnx"
+    kept.write_bytes(b"the user's model")
+
+    def interrupted(*args, **kwargs):
+        Path(args[2]).write_bytes(b"half a model")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(onnx_export.torch.onnx, "export", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        onnx_export.export_onnx(kept)
+    assert kept.read_bytes() == b"the user's model" and sorted(p.name for p in tmp_path.iterdir()) == ["d", "f.txt", "k.onnx"]
+
+
+def test_eval_checks_its_outputs_and_frame_rate_first(capsys, tmp_path):
+    (tmp_path / "d").mkdir()
+    video = tmp_path / "missing.mp4"
+    code, _, err = _cli(capsys, "eval", str(video), "--json", str(tmp_path / "d"))
+    assert code == 2 and "is a folder" in err
+    code, _, err = _cli(capsys, "eval", str(video), "--sheet", str(tmp_path / "nodir" / "s.png"))
+    assert code == 2 and "does not exist" in err
+    for fps in ("0", "-5", "nan"):
+        code, _, err = _cli(capsys, "eval", str(video), "--fps", fps)
+        assert code == 2 and "--fps" in err
+
+
+def test_an_error_quoting_a_newline_stays_one_line(tmp_path, speech_path):
+    proc = subprocess.run([sys.executable, "-m", "tbd.cli", "animate", str(tmp_path / "a\nb.png"), speech_path,
+                           "--generator", "rig", "--quiet", "-o", str(tmp_path / "x.json")], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "a\\nb.png" in proc.stderr
+
+
+def test_the_text_encoders_loading_bar_stays_off_the_terminal():
+    proc = subprocess.run([sys.executable, "-m", "tbd.cli", "think", "a crimson mood"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and "Loading weights" not in proc.stderr
+
+
+@pytest.mark.parametrize("bad", [np.full((64, 64, 3), np.nan, np.float32), np.zeros((64, 64, 3), np.int64),
+                                 np.zeros((64, 64, 3), bool), np.zeros((1, 64, 64, 3), np.uint8),
+                                 np.zeros((64, 64, 2), np.uint8), np.zeros((64, 64, 3), np.float32) + 200,
+                                 [[0, 1], [2, 3]], b"\x89PNG"])
+def test_bad_image_values_are_image_errors(rig, bad):
+    with pytest.raises(ImageError):
+        rig.prepare(bad)
+
+
+@pytest.mark.parametrize("option", [{"threads": 0}, {"threads": -1}, {"threads": 1.5}, {"cache_size": -1},
+                                    {"cache_size": 1.5}, {"face_backend": "nope"}, {"fps": True}])
+def test_bad_talker_options_are_option_errors(option):
+    with pytest.raises(tbd.OptionError):
+        tbd.Talker("rig", **option)
+
+
+def test_numpy_numbers_are_accepted_as_options(rig, portrait_path):
+    talker = tbd.Talker("rig", fps=np.float32(25), threads=np.int64(1), progress=False)
+    assert talker.fps == 25.0 and talker.threads == 1
+    assert talker.motion((np.zeros(8000, np.float32), 16000), "calm", seed=np.uint32(3)).n_frames == 12
+
+
+def test_control_characters_separate_emotion_words():
+    plan = tbd.think("tired\x01happy", backend="lexical")
+    assert "happy" in [s.label for s in plan.emotions]

@@ -10,6 +10,7 @@ _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def printable(text: str) -> str:
-    """``text`` without terminal escape sequences and control characters (newlines and tabs kept)."""
-    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+def printable(text: str, replacement: str = "") -> str:
+    """``text`` without terminal escape sequences and control characters (newlines and tabs kept),
+    each replaced by ``replacement`` (" " keeps the words on either side apart)."""
+    return _CONTROLS.sub(replacement, _ESCAPES.sub(replacement, text))

@@ -211,19 +211,27 @@ def _live(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line(message: object, newline: str) -> str:
+    """``message`` safe to print as one terminal line: escape codes stripped, newlines (e.g. quoted
+    from a file name) shown as ``newline``."""
+    return printable(str(message)).replace("\n", newline)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # The text encoder's loader (transformers) draws its own "Loading weights" bar: not tbd's progress.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     handlers = {"think": _think, "animate": _animate, "demo": _demo}
     handler = handlers.get(args.command, getattr(args, "handler", None))
     warnings.simplefilter("default")
     format_warning = warnings.formatwarning
     # One line per warning, as the errors are (they may quote the input: escape codes stripped).
-    warnings.formatwarning = lambda message, *a, **k: f"tbd: warning: {printable(str(message))}\n"
+    warnings.formatwarning = lambda message, *a, **k: f"tbd: warning: {_one_line(message, ' ')}\n"
     try:
         with signals_interrupt(), native_logs_silenced():
             return handler(args)
     except TbdError as exc:
-        print(f"tbd: error: {printable(str(exc))}", file=sys.stderr)
+        print("tbd: error: " + _one_line(exc, "\\n"), file=sys.stderr)
         return 2
     except (Interrupted, KeyboardInterrupt) as exc:
         code = exc.exit_code if isinstance(exc, Interrupted) else 130

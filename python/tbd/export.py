@@ -23,6 +23,9 @@ from .motion import Motion
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
 CURVE_SUFFIXES = (".json", ".csv")
+_TEMP_SPARE = ".partial-XXXXXXXX"
+MAX_NAME_BYTES = 255 - len(_TEMP_SPARE) - 1 - 5
+"""The longest output file name (bytes): the temporary ``.NAME.partial-XXXXXXXX.ext`` must fit in 255."""
 _ALL_SUFFIXES = {suffix.lstrip(".") for suffix in (*VIDEO_SUFFIXES, ".gif", *CURVE_SUFFIXES)}
 FRAME_SUFFIXES = VIDEO_SUFFIXES + (".gif",)
 
@@ -45,24 +48,11 @@ def output_kind(path: str | os.PathLike[str]) -> str:
 
 def check_output_path(path: str | os.PathLike[str], *, inputs: tuple[Any, ...] = ()) -> Path:
     """Fail early, before any work, when ``path`` cannot be written or would clobber an input."""
-    out = Path(path)
-    if out.name.startswith(".") and out.suffix == "" and out.name.lower().lstrip(".") in _ALL_SUFFIXES:
-        raise OutputError(f"{out}: the file name is only an extension; give it a name, e.g. out{out.name}")
+    out = _checked_name(path)
     kind = output_kind(out)
-    parent = out.parent if str(out.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise OutputError(f"{out}: {parent} is a file, not a folder; choose a path inside a folder")
-    if not parent.is_dir():
-        raise OutputError(f"{out}: the folder {parent} does not exist; create it first or choose another path")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"{out}: the folder {parent} is not writable")
-    if out.exists() and kind != "png_dir":
-        if out.is_dir():
-            raise OutputError(f"{out} is a folder; choose a file name for the {kind} output")
-        if not out.is_file():
-            raise OutputError(f"{out} is not a regular file (a device or pipe); choose a file path")
-        if not os.access(out, os.W_OK) or not (out.stat().st_mode & 0o222):
-            raise OutputError(f"{out} is read-only; make it writable or choose another path (it was left as it is)")
+    _check_folder(out)
+    if kind != "png_dir":
+        _check_existing_file(out, kind)
     for src in inputs:
         if isinstance(src, (str, os.PathLike)) and Path(src).exists() and out.exists() and out.samefile(src):
             raise OutputError(f"{out} is one of the inputs; choose another output path so the input is kept")
@@ -74,24 +64,77 @@ def check_output_path(path: str | os.PathLike[str], *, inputs: tuple[Any, ...] =
     return out
 
 
+def check_file_output(path: str | os.PathLike[str], what: str) -> Path:
+    """``check_output_path`` for a single file of any suffix (``what`` names it in messages, e.g. an
+    exported model): a writable folder, not a folder or a read-only file in the way."""
+    out = _checked_name(path)
+    _check_folder(out)
+    _check_existing_file(out, what)
+    return out
+
+
+def _checked_name(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise OutputError(f"the output must be a path (str or os.PathLike), got {type(path).__name__}")
+    out = Path(path)
+    if out.name.startswith(".") and out.suffix == "" and out.name.lower().lstrip(".") in _ALL_SUFFIXES | {"onnx"}:
+        raise OutputError(f"{out}: the file name is only an extension; give it a name, e.g. out{out.name}")
+    if str(path) == "-":
+        raise OutputError("writing to standard output ('-') is not supported; give a file or folder name")
+    if out.name.endswith("."):
+        raise OutputError(f"{out}: the name ends with a dot; did you mean {out.name.rstrip('.')}?")
+    if len(os.fsencode(out.name)) > MAX_NAME_BYTES:
+        raise OutputError(f"{out.name[:40]}...: the file name is {len(os.fsencode(out.name))} bytes long; use at most "
+                          f"{MAX_NAME_BYTES} (tbd writes it under a slightly longer temporary name first)")
+    return out
+
+
+def _check_folder(out: Path) -> None:
+    parent = out.parent if str(out.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"{out}: {parent} is a file, not a folder; choose a path inside a folder")
+    if not parent.is_dir():
+        raise OutputError(f"{out}: the folder {parent} does not exist; create it first or choose another path")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{out}: the folder {parent} is not writable")
+
+
+def _check_existing_file(out: Path, what: str) -> None:
+    if not out.exists():
+        return
+    if out.is_dir():
+        raise OutputError(f"{out} is a folder; choose a file name for the {what} output")
+    if not out.is_file():
+        raise OutputError(f"{out} is not a regular file (a device or pipe); choose a file path")
+    if not os.access(out, os.W_OK) or not (out.stat().st_mode & 0o222):
+        raise OutputError(f"{out} is read-only; make it writable or choose another path (it was left as it is)")
+
+
 @contextlib.contextmanager
-def _atomic_path(target: Path, *, directory: bool = False) -> Iterator[Path]:
+def atomic_path(target: Path, *, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it into place only on success."""
     prefix = f".{target.name}.partial-"
-    if directory:
-        tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
-    else:
-        fd, name = tempfile.mkstemp(prefix=prefix, suffix=target.suffix, dir=target.parent)
-        os.close(fd)
-        tmp = Path(name)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+    try:
+        if directory:
+            tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; give the folder normal permissions
+        else:
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=target.suffix, dir=target.parent)
+            os.close(fd)
+            tmp = Path(name)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write in {target.parent} ({exc.strerror}); choose another folder") from exc
     try:
         yield tmp
         if directory and target.exists():
             target.rmdir()  # check_output_path allowed only an empty folder
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True) if directory else tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"{target}: writing failed ({exc.strerror or exc}); nothing was written there "
+                              "(was the folder removed, or the disk full?)") from exc
         raise
 
 
@@ -114,7 +157,7 @@ def write_video(
         raise BackendError("writing video needs PyAV: pip install 'tbd[video]'") from exc
     chunks = [frames] if isinstance(frames, np.ndarray) else frames
     n = 0
-    with _atomic_path(path) as tmp, av.open(str(tmp), mode="w") as container:
+    with atomic_path(path) as tmp, av.open(str(tmp), mode="w") as container:
         rate = Fraction(fps).limit_denominator(1001)
         video = container.add_stream("libx264", rate=rate)
         video.pix_fmt = "yuv420p"
@@ -157,7 +200,7 @@ def write_gif(path: Path, frames: np.ndarray | Iterable[np.ndarray], fps: float)
 
     chunks = [frames] if isinstance(frames, np.ndarray) else frames
     images = [Image.fromarray(f) for chunk in chunks for f in chunk]
-    with _atomic_path(path) as tmp, open(tmp, "wb") as fh:  # our handle: closed even when a signal interrupts
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:  # our handle: closed even when a signal interrupts
         images[0].save(
             fh, format="GIF", save_all=True, append_images=images[1:], duration=1000.0 / fps, loop=0
         )
@@ -168,7 +211,7 @@ def write_png_dir(path: Path, frames: np.ndarray | Iterable[np.ndarray]) -> None
     from PIL import Image
 
     chunks = [frames] if isinstance(frames, np.ndarray) else frames
-    with _atomic_path(path, directory=True) as tmp:
+    with atomic_path(path, directory=True) as tmp:
         i = 0
         for chunk in chunks:
             for frame in chunk:
@@ -181,7 +224,7 @@ def write_curves(path: Path, motion: Motion, extra: dict[str, Any] | None = None
     """Motion channels, ARKit-52 blendshape curves and viseme curves, as JSON or CSV (by suffix)."""
     blend = motion.blendshapes()
     visemes = motion.visemes()
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         if path.suffix.lower() == ".json":
             doc = {
                 "fps": motion.fps,

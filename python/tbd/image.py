@@ -54,7 +54,7 @@ def load_image(src: Any, *, size: int | None = None) -> tuple[np.ndarray, str]:
     elif isinstance(src, np.ndarray):
         name, pil = "array", Image.fromarray(_as_rgb_uint8(src))
     else:
-        raise TypeError(f"image must be a path, a PIL image or a numpy array, got {type(src).__name__}")
+        raise ImageError(f"image must be a path, a PIL image or a numpy array, got {type(src).__name__}")
     if min(pil.size) < MIN_SIDE:
         raise NoFaceError(f"{name}: the image is only {pil.width}x{pil.height} pixels; give a portrait of at least 64 px")
     if size is not None:
@@ -161,7 +161,7 @@ def _as_rgb_uint8(array: np.ndarray) -> np.ndarray:
     if array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)
     if array.ndim != 3 or array.shape[2] not in (3, 4):
-        raise ValueError(f"image array must be [H, W], [H, W, 3] or [H, W, 4], got shape {array.shape}")
+        raise ImageError(f"image array must be [H, W], [H, W, 3] or [H, W, 4], got shape {array.shape}")
     array = array[:, :, :3]
     if array.dtype == np.uint8:
         return array
@@ -169,8 +169,8 @@ def _as_rgb_uint8(array: np.ndarray) -> np.ndarray:
         return ((array.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if array.dtype.kind == "f":
         if array.size and not np.isfinite(array).all():
-            raise ValueError("float image arrays must hold finite values in 0..1")
+            raise ImageError("float image arrays must hold finite values in 0..1")
         if array.size and (array.min() < 0 or array.max() > 1):
-            raise ValueError("float image arrays must hold values in 0..1")
+            raise ImageError("float image arrays must hold values in 0..1 (divide 0..255 values by 255)")
         return (array * 255 + 0.5).astype(np.uint8)
-    raise ValueError(f"image array must be uint8, uint16 or float in 0..1, got dtype {array.dtype}")
+    raise ImageError(f"image array must be uint8, uint16 or float in 0..1, got dtype {array.dtype}")

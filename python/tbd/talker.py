@@ -93,18 +93,28 @@ class Talker:
         cache_size: int = 4,
         render_config: RenderConfig | None = None,
     ) -> None:
-        if not (isinstance(fps, (int, float)) and MIN_FPS <= fps <= MAX_FPS):
+        from .face.detect import BACKENDS as FACE_BACKENDS
+
+        numeric = isinstance(fps, (int, float, np.integer, np.floating)) and not isinstance(fps, bool)
+        if not (numeric and MIN_FPS <= fps <= MAX_FPS):
             raise OptionError(f"fps must be a number from {MIN_FPS:g} to {MAX_FPS:g}, got {fps!r}")
-        if working_size is not None and not (isinstance(working_size, int) and working_size >= 64):
+        if working_size is not None and not (_whole(working_size) and working_size >= 64):
             raise OptionError(f"working_size must be a whole number of at least 64 pixels (or None), "
                               f"got {working_size!r}")
+        if threads is not None and not (_whole(threads) and threads >= 1):
+            raise OptionError(f"threads must be a whole number of at least 1 (or None: torch's default), "
+                              f"got {threads!r}")
+        if not (_whole(cache_size) and cache_size >= 0):
+            raise OptionError(f"cache_size must be a whole number of prepared portraits, 0 or more, got {cache_size!r}")
+        if face_backend not in FACE_BACKENDS:
+            raise OptionError(f"unknown face_backend {face_backend!r}; use one of {', '.join(FACE_BACKENDS)}")
         self.generator = load_generator(generator)
         self.fps = float(fps)
         self.think_backend = think_backend
         self.face_backend = face_backend
         self.progress = progress
         self.working_size = working_size
-        self.threads = threads
+        self.threads = None if threads is None else int(threads)
         self.cache_size = int(cache_size)
         self.render_config = render_config
         self._avatars: OrderedDict[tuple, Avatar] = OrderedDict()
@@ -258,9 +268,13 @@ class Talker:
         return LiveSession(self, avatar, emotion=emotion, sample_rate=sample_rate, seed=seed, **options)
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def check_seed(seed: Any) -> int:
     """``seed`` as an int, or an OptionError: a whole number from 0 to 2**32 - 1."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= 2**32 - 1:
+    if not _whole(seed) or not 0 <= int(seed) <= 2**32 - 1:
         raise OptionError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
     return int(seed)
 

@@ -39,7 +39,7 @@ def normalise(text: str) -> str:
     """Unicode-normalise quotes, dashes and arrows to ASCII forms; drop terminal escape
     sequences, control characters and invisible format characters (zero-width joiners and
     spaces, soft hyphens: "hap\u200dpy" reads as "happy"); collapse whitespace."""
-    text = printable(text.replace("\x00", " "))
+    text = printable(text, " ")  # a control character between two words separates them
     text = unicodedata.normalize("NFKC", "".join(c for c in text if unicodedata.category(c) != "Cf"))
     for a, b in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2192", " -> "),
                  ("\u2014", " , "), ("\u2013", " , "), ("\u2026", " . ")):

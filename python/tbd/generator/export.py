@@ -31,6 +31,9 @@ def export_onnx(
     """
     import onnx
 
+    from ..export import atomic_path, check_file_output
+
+    output = check_file_output(output, "ONNX model")
     gen = generator or DiffusionGenerator(weights)
     model = gen.model
     previous = model.attention_backend
@@ -54,25 +57,26 @@ def export_onnx(
         "x": frames, "audio": frames, "positions": frames, "context": frames, "context_mask": frames, "local": frames, "glob": frames,
         "sigma": {0: "batch"}, "tokens": {0: "batch"}, "token_mask": {0: "batch"}, OUTPUT_NAME: frames,
     }
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model, example, str(output), input_names=list(INPUT_NAMES), output_names=[OUTPUT_NAME],
-                dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False, do_constant_folding=True,
-            )
-    finally:
-        model.attention_backend = previous
+    # Written under a temporary name and moved into place when complete: an interrupted export
+    # leaves the file that was there (or none), never a truncated model.
+    with atomic_path(output) as tmp:
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(
+                    model, example, str(tmp), input_names=list(INPUT_NAMES), output_names=[OUTPUT_NAME],
+                    dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False, do_constant_folding=True,
+                )
+        finally:
+            model.attention_backend = previous
 
-    proto = onnx.load(str(output))
-    texts, vectors = gen.embeddings.as_arrays()
-    meta = dataclasses.replace(gen.meta, embedding_texts=texts)
-    del proto.metadata_props[:]
-    for key, value in ((META_KEY, meta.to_json()), (EMBEDDINGS_KEY, encode_embeddings(vectors))):
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    proto.producer_name = "tbd"
-    onnx.save(proto, str(output))
+        proto = onnx.load(str(tmp))
+        texts, vectors = gen.embeddings.as_arrays()
+        meta = dataclasses.replace(gen.meta, embedding_texts=texts)
+        del proto.metadata_props[:]
+        for key, value in ((META_KEY, meta.to_json()), (EMBEDDINGS_KEY, encode_embeddings(vectors))):
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = key, value
+        proto.producer_name = "tbd"
+        onnx.save(proto, str(tmp))
     return output
