@@ -26,7 +26,8 @@ CURVE_SUFFIXES = (".json", ".csv")
 _TEMP_SPARE = ".partial-XXXXXXXX"
 MAX_NAME_BYTES = 255 - len(_TEMP_SPARE) - 1 - 5
 """The longest output file name (bytes): the temporary ``.NAME.partial-XXXXXXXX.ext`` must fit in 255."""
-_ALL_SUFFIXES = {suffix.lstrip(".") for suffix in (*VIDEO_SUFFIXES, ".gif", *CURVE_SUFFIXES)}
+_KNOWN_SUFFIXES = {suffix.lstrip(".") for suffix in (*VIDEO_SUFFIXES, ".gif", *CURVE_SUFFIXES, ".onnx")}
+"""Every suffix tbd writes (media, curves, exported models): a name that is only one of them is a mistake."""
 FRAME_SUFFIXES = VIDEO_SUFFIXES + (".gif",)
 
 
@@ -77,7 +78,7 @@ def _checked_name(path: Any) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise OutputError(f"the output must be a path (str or os.PathLike), got {type(path).__name__}")
     out = Path(path)
-    if out.name.startswith(".") and out.suffix == "" and out.name.lower().lstrip(".") in _ALL_SUFFIXES | {"onnx"}:
+    if out.name.startswith(".") and out.suffix == "" and out.name.lower().lstrip(".") in _KNOWN_SUFFIXES:
         raise OutputError(f"{out}: the file name is only an extension; give it a name, e.g. out{out.name}")
     if str(path) == "-":
         raise OutputError("writing to standard output ('-') is not supported; give a file or folder name")

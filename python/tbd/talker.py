@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 DEFAULT_WORKING_SIZE = 1024
 """Portraits whose longer side exceeds this many pixels are reduced for rendering."""
 MIN_FPS = 1.0
+"""Lowest frame rate a Talker makes (below it a clip's frames no longer follow speech)."""
 MAX_FPS = 240.0
 """Highest frame rate a Talker makes (frames are rendered one by one: more is only memory)."""
 

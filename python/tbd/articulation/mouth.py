@@ -147,6 +147,16 @@ def close_for_bilabials(values: np.ndarray, art: Articulation | None, config: Mo
     return values
 
 
+def apply_speech_rules(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray,
+                       art: Articulation | None, config: MouthConfig = MouthConfig()) -> np.ndarray:
+    """A learned mouth (DRAW's motion values ``[T, N_CHANNELS]``, batch or live) held to the rules
+    the rig's mouth follows by itself (in place; returned): closed in pauses (`close_in_pauses`),
+    the articulation's lip shapes (`shape_lips`) and its bilabial closures (`close_for_bilabials`)."""
+    close_in_pauses(values, opening, emotion_aus, config)
+    shape_lips(values, art, opening, config)
+    return close_for_bilabials(values, art, config)
+
+
 def close_in_pauses(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray,
                     config: MouthConfig = MouthConfig()) -> np.ndarray:
     """Motion values ``[T, N_CHANNELS]`` with the lips closed where speech pauses (in place; returned).

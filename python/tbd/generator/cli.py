@@ -73,7 +73,8 @@ def _corpus(args: argparse.Namespace) -> int:
         n = refresh_motion(args.output, takes=args.takes, progress=not args.quiet)
         print(f"remade the motion of {n} clips in {args.output}")
         return 0
-    cfg = CorpusConfig(n_clips=args.clips, takes=3 if args.takes is None else args.takes, split=args.split, seed=args.seed, fps=args.fps,
+    takes = 3 if args.takes is None else args.takes
+    cfg = CorpusConfig(n_clips=args.clips, takes=takes, split=args.split, seed=args.seed, fps=args.fps,
                        align=not args.no_align, festival_share=FESTIVAL_SHARE if args.festival else 0.0)
     out = make_corpus(args.output, cfg, progress=not args.quiet)
     print(f"wrote {cfg.n_clips} {cfg.split} clips x {cfg.takes} takes to {out}")

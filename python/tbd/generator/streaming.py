@@ -31,7 +31,7 @@ from .conditions import EMBED_DIM, GLOBAL_DIM, Conditions, build_conditions, loc
 from .guidance import ProgressiveGuidance, as_guidance
 from ..articulation.audio_model import default_classifier
 from ..articulation.coarticulation import N_ARTICULATION_FEATURES, from_posteriors
-from ..articulation.mouth import close_for_bilabials, close_in_pauses, loudness_opening, shape_lips
+from ..articulation.mouth import apply_speech_rules, loudness_opening
 from ..articulation.visemes import N_VISEMES
 from .rig import BlinkTrack, RigConfig, RigStream
 from .sampling import get_sampler, get_sigmas_karras
@@ -324,9 +324,7 @@ class DiffusionStream:
             fade = 1.0 - np.arange(1, len(new) + 1, dtype=np.float32) / (len(new) + 1)
             new = new + fade[:, None] * offset[None, :]
         values = clip_motion(new * self.std + self.mean)
-        close_in_pauses(values, opening, targets[known:])
-        shape_lips(values, self._block_articulation, opening)
-        values = close_for_bilabials(values, self._block_articulation)
+        values = apply_speech_rules(values, opening, targets[known:], self._block_articulation)
         new_frames = frames[known:]
         # Clean blinks from the renewal process; a plan that closes the eyes keeps them closed.
         au45 = ch.index("AU45")

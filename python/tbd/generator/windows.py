@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..articulation.coarticulation import N_ARTICULATION_FEATURES, Articulation
-from ..articulation.mouth import close_for_bilabials, close_in_pauses, loudness_opening, shape_lips
+from ..articulation.mouth import apply_speech_rules, loudness_opening
 from ..articulation.sources import from_audio
 from ..audio import AudioFeatures
 from ..errors import WeightsError
@@ -184,11 +184,8 @@ def generate(
         generated[window.start + window.known : window.stop] = new[window.known :]
 
     values = resample_time(clip_motion(generated * std + mean), n_out)
-    opening = loudness_opening(feats.loudness)
-    close_in_pauses(values, opening, plan.au_curves(n_out, feats.fps))
-    if articulation is not None and articulation.n_frames == n_out:
-        shape_lips(values, articulation, opening)
-        close_for_bilabials(values, articulation)
+    usable = articulation if articulation is not None and articulation.n_frames == n_out else None
+    apply_speech_rules(values, loudness_opening(feats.loudness), plan.au_curves(n_out, feats.fps), usable)
     return clean_blinks(values, plan, seed, feats.fps)
 
 
