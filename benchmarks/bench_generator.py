@@ -44,16 +44,18 @@ class TakeScores:
     edited: float | None
     lip_r: float
     mouth_err: float
+    accel: float
+    """Smoothness: mean |second difference| of all channels per frame (lower is smoother)."""
 
 
-def live_values(gen, plan, feats, seed: int, kind: str, guidance=None) -> np.ndarray:
+def live_values(gen, plan, feats, seed: int, kind: str, guidance=None, steps: int | None = None) -> np.ndarray:
     """Motion from a live stream fed the clip's feature rows (the plan resolved in seconds
     against the clip, as batch does)."""
     from tbd.generator.streaming import DiffusionStream, RigMotionStream, Timeline
     from tbd.plan import clip_duration
 
     timeline = Timeline(plan.in_seconds(clip_duration(feats.n_frames, feats.fps)), onset=ONSET_S)
-    stream = (DiffusionStream(gen, timeline, seed=seed, guidance=guidance) if kind == "diffusion"
+    stream = (DiffusionStream(gen, timeline, seed=seed, guidance=guidance, steps=steps) if kind == "diffusion"
               else RigMotionStream(timeline, seed=seed, fps=feats.fps))
     _, values = stream.push(feats.matrix(), final=True)
     return values
@@ -93,6 +95,7 @@ def score_take(values: np.ndarray, reference: np.ndarray, plan, loudness: np.nda
         edited=float(err[edit_cols].mean()) if edit_cols else None,
         lip_r=lip_r,
         mouth_err=float(np.abs(values[:, mouth_cols] - reference[:, mouth_cols]).mean()),
+        accel=float(np.abs(np.diff(values, 2, axis=0)).mean()) if n > 2 else float("nan"),
     )
 
 
@@ -148,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-speed", action="store_true", help="skip the real-time factor measurement")
     parser.add_argument("--onnx", action="store_true", help="also time the ONNX path")
     parser.add_argument("--live", action="store_true", help="also score the live (causal, block-wise) streams")
+    parser.add_argument("--live-steps", type=int, nargs="*", default=[],
+                        help="extra live rows with these sampler steps per block (implies --live)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--articulation", choices=("audio", "transcript"), default="audio",
@@ -177,9 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     configs += [(f"diffusion progressive t*={t}", {"guidance": "progressive", "t_star": t}) for t in args.t_star]
     configs += [(f"diffusion progressive w_l={w}", {"guidance": "progressive", "w_l": w}) for w in args.w_l]
     configs += [(f"diffusion global w_g={w}", {"guidance": "global", "w_g": w}) for w in args.w_g]
-    if args.live:
-        configs += [("rig live", {"live": "rig"}), ("diffusion live (default: 2 steps, guidance none)", {"live": "diffusion"}),
-                    ("diffusion live (2 steps, progressive)", {"live": "diffusion", "guidance": "progressive"})]
+    if args.live or args.live_steps:
+        configs += [("rig live", {"live": "rig"}), ("diffusion live (default: 1 step, guidance none)", {"live": "diffusion"}),
+                    ("diffusion live (1 step, progressive)", {"live": "diffusion", "guidance": "progressive"})]
+        configs += [(f"diffusion live ({n} steps, guidance none)", {"live": "diffusion", "steps": n}) for n in args.live_steps]
 
     from pathlib import Path
 
@@ -203,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             if name == "rig":
                 values = rig.sample(plan, feats, seed=k, articulation=art).values
             elif "live" in opts:
-                values = live_values(gen, plan, feats, k, opts["live"], opts.get("guidance"))
+                values = live_values(gen, plan, feats, k, opts["live"], opts.get("guidance"), opts.get("steps"))
             else:
                 values = gen.sample(plan, feats, seed=k, articulation=art, **opts).values
             scores[name].append(score_take(values, clip.motions[t], plan, loud, 25.0, locals_, edited))
@@ -227,11 +233,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | " + " | ".join(cells) + f" | {fmt(mean_ci([x.planned for x in s], rng))} |")
     print()
     print("## Lip-sync (r: mouth opening vs loudness, higher is better; error vs reference mouth, lower is better)")
-    print("| generator | r(AU25+AU26, loudness) | mouth error vs reference |")
-    print("|---|---|---|")
+    print("| generator | r(AU25+AU26, loudness) | mouth error vs reference | mean abs second difference (smoothness) |")
+    print("|---|---|---|---|")
     for name, _ in configs:
         s = scores[name]
-        print(f"| {name} | {fmt(mean_ci([x.lip_r for x in s], rng), 3)} | {fmt(mean_ci([x.mouth_err for x in s], rng))} |")
+        print(f"| {name} | {fmt(mean_ci([x.lip_r for x in s], rng), 3)} | {fmt(mean_ci([x.mouth_err for x in s], rng))} | "
+              f"{fmt(mean_ci([x.accel for x in s], rng))} |")
     print()
     print("## Guidance ablation on the requested local AUs (mean |AU - target| on the local tokens' channels)")
     base = "diffusion progressive"

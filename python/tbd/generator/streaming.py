@@ -5,7 +5,7 @@ the motion of the frames it can finish. ``Timeline`` is the session's plan over 
 time (emotion changes with cross-fades). Two streams:
 
 * ``DiffusionStream``: the DRAW denoiser in short blocks (``block`` frames, default 3) with
-  the previous ``context`` frames (default 16) as known context, 2 sampler steps with the
+  the previous ``context`` frames (default 16) as known context, one sampler step with the
   conditional branch (``STREAM_GUIDANCE``; progressive on request), fresh noise per block drawn from ``(seed, block index)``, so the motion depends on
   the audio and the seed, never on how the audio was chunked. A frame's block needs the
   audio of the block's last frame: the lookahead is ``block - 1`` frames plus half the
@@ -41,14 +41,15 @@ AUDIO_FEATURES = AudioFeatures.N_FEATURES
 FEATURE_LOOKAHEAD_S = (N_FFT // 2) / SAMPLE_RATE
 """Audio a frame's features need beyond the frame's midpoint (half the FFT window)."""
 
-STREAM_STEPS = 2
-"""Denoising steps per live block (batch uses the checkpoint's 16): a block starts from
-16 known frames, so few steps suffice (2 gave smoother motion and better lip sync than 4
-or 8 in our checks); see benchmarks/RESULTS.md, "Live"."""
+STREAM_STEPS = 1
+"""Denoising steps per live block (batch uses the checkpoint's 16). A block starts from 16
+known frames, so its denoiser prediction from pure noise is already the motion: on 96 held-out
+takes one step and two give the same plan error (0.0578 / 0.0576), lip sync (r 0.805) and seams,
+at half the CPU; three or more steps move less smoothly (benchmarks/RESULTS.md, "Live")."""
 
 STREAM_GUIDANCE = "none"
-"""Guidance of live blocks: the conditional branch ε(g, L) alone. With 2 steps, progressive
-guidance spends both in its global phase and loses the local AUs (error 0.14 on the requested
+"""Guidance of live blocks: the conditional branch ε(g, L) alone. With one or two steps,
+progressive guidance spends them in its global phase and loses the local AUs (error 0.14 on the requested
 AUs against 0.06, benchmarks/RESULTS.md "Live"); ``guidance="progressive"`` still works."""
 
 AU_COL = {n: i for i, n in enumerate(ch.AU_CHANNELS)}
