@@ -131,6 +131,24 @@ def test_a_learned_mouth_gets_the_articulations_rounding_and_f_v_while_speaking_
     assert np.all(out[:, ch.index("AU1")] == 0.4) and out.min() >= 0.0 and out.max() <= 1.0
 
 
+def test_a_learned_mouth_spreads_for_ee_unless_the_emotion_pouts():
+    """While speaking, pucker, funnel and stretch of a learned mouth are the articulation's, at least
+    the emotion's own: rounding the model carried into an /i/ goes, a planned pout stays."""
+    n = 10
+    values = np.zeros((n, ch.N_CHANNELS), np.float32)
+    values[:, ch.indices(("AU18", "AU22", "AU25", "AU26"))] = [0.35, 0.3, 0.5, 0.3]  # rounding blurred into /i/
+    art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[np.full(n, VISEMES.index("E"))])
+    opening = np.ones(n, np.float32)
+    out = shape_lips(values.copy(), art, opening)
+    np.testing.assert_allclose(out[:, ch.indices(("AU18", "AU22"))], 0.0, atol=1e-6)
+    assert out[:, ch.index("AU20")].min() >= SHAPES["E"]["AU20"] - 1e-6          # spread
+    emotion = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    emotion[:, AU["AU18"]] = 0.25                                                  # a pout the plan asks for
+    out = shape_lips(values.copy(), art, opening, emotion)
+    np.testing.assert_allclose(out[:, ch.index("AU18")], 0.25, atol=1e-6)
+    np.testing.assert_array_equal(out[:, ch.indices(("AU25", "AU26"))], values[:, ch.indices(("AU25", "AU26"))])
+
+
 def _pause_gaps(values: np.ndarray, loudness: np.ndarray) -> np.ndarray:
     """The rig's inner-lip gap (IOD) of each frame where the audio is silent."""
     n = min(len(values), len(loudness))

@@ -31,6 +31,10 @@ SPEECH_GATE = 0.3   # loudness (``AudioFeatures.loudness``, 0..1) below this is 
 SPEECH_RANGE = 0.4  # loudness above the gate plus this opens the mouth fully
 
 
+LIP_SHAPE_AUS = ("AU18", "AU22", "AU20")
+"""The channels that give the lips their shape in speech (pucker, funnel, stretch)."""
+
+
 def loudness_opening(loudness: np.ndarray, gate: float = SPEECH_GATE, span: float = SPEECH_RANGE) -> np.ndarray:
     """The mouth opening that loudness alone asks for, 0..1 per frame (0 in silence)."""
     return np.clip((np.asarray(loudness, np.float32) - gate) / span, 0.0, 1.0)
@@ -60,19 +64,28 @@ def _open(aus: np.ndarray, jaw: np.ndarray, lips: np.ndarray) -> None:
 
 
 def _shape_lips(aus: np.ndarray, art: Articulation, opening: np.ndarray, config: MouthConfig,
-                damp_corners: bool = True) -> None:
+                own: np.ndarray | None = None) -> None:
     """The articulation's lip shapes on AU intensities ``[T, N_AU]`` (in place), faded in with speech:
-    rounding protrudes the lips and (``damp_corners``) narrows the mouth, damping the corners' pull
-    and the press; f/v raise the lower lip under the upper teeth and hold the jaw nearly closed."""
+    rounding protrudes the lips and narrows the mouth, damping the corners' pull and the press;
+    f/v raise the lower lip under the upper teeth and hold the jaw nearly closed.
+
+    ``aus`` are the emotion's AUs (the rig), or with ``own`` (the emotion's AUs, same shape) a
+    learned mouth: its corners are not damped again (it has learned the narrowing), and while
+    speaking its lip-shape channels become the articulation's (at least the emotion's own), as
+    the rig's are: a learned mouth blurs rounding into the spread vowels next to it."""
     tg = art.targets
     speaking = np.clip(opening / config.pause_opening, 0.0, 1.0)  # 0 in silence: no shapes in pauses
-    if damp_corners:
+    if own is None:
         rounding = np.clip(np.maximum(tg[:, _T["AU18"]], tg[:, _T["AU22"]]) * speaking / 0.6, 0.0, 1.0)
         damp = 1.0 - config.rounding_damping * rounding
         for name in ("AU12L", "AU12R", "AU14L", "AU14R", "AU20", "AU23", "AU24"):
             aus[:, _AU[name]] *= damp
-    for name in ("AU18", "AU22", "AU20"):
-        aus[:, _AU[name]] = np.maximum(aus[:, _AU[name]], tg[:, _T[name]] * speaking)
+    for name in LIP_SHAPE_AUS:
+        col = _AU[name]
+        if own is None:
+            aus[:, col] = np.maximum(aus[:, col], tg[:, _T[name]] * speaking)
+        else:
+            aus[:, col] = (1 - speaking) * aus[:, col] + speaking * np.maximum(own[:, col], tg[:, _T[name]])
 
     ff = np.clip(art.weights[:, VISEME_INDEX["FF"]] * 1.5, 0.0, 1.0) * np.clip(opening / 0.05, 0, 1)
     for name in ("AU10", "AU17"):
@@ -115,19 +128,22 @@ def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
 
 
 def shape_lips(values: np.ndarray, art: Articulation | None, opening: np.ndarray,
-               config: MouthConfig = MouthConfig()) -> np.ndarray:
-    """Motion values ``[T, N_CHANNELS]`` with the lip shapes of ``art`` applied (in place; returned):
-    the lips protrude and round for /u/, /o/, /w/ and the lower lip tucks under the teeth for f/v,
-    at least as far as the rig's mouth makes them, faded in with the loudness ``opening`` [T].
-    DRAW's output goes through it, as through `close_for_bilabials`: the learned mouth rounds at
-    about a third of the rig's strength (benchmarks/RESULTS.md, "Articulation"). The corners are
-    not damped again: DRAW has learned the rig's narrowing, and a second damping would take a
-    planned smile down twice."""
+               emotion_aus: np.ndarray | None = None, config: MouthConfig = MouthConfig()) -> np.ndarray:
+    """Motion values ``[T, N_CHANNELS]`` of a learned mouth with the lip shapes of ``art`` applied
+    (in place; returned), faded in with the loudness ``opening`` [T]: while speaking, pucker,
+    funnel and stretch are the articulation's (at least the emotion's own, ``emotion_aus``
+    ``[T, N_AU]``, zeros when not given), so the lips protrude and round for /u/, /o/, /w/ and
+    spread for /i/ as the rig's do, and the lower lip tucks under the teeth for f/v. DRAW's output
+    goes through it, as through `close_for_bilabials`: on its own it rounds at a third of the
+    rig's strength and carries the rounding into the spread vowels around it (benchmarks/RESULTS.md,
+    "Articulation"). The corners are not damped again: DRAW has learned the rig's narrowing, and a
+    second damping would take a planned smile down twice."""
     if art is None:
         return values
     cols = ch.indices(ch.AU_CHANNELS)
     aus = values[:, cols]
-    _shape_lips(aus, art, np.asarray(opening, np.float32), config, damp_corners=False)
+    own = np.zeros_like(aus) if emotion_aus is None else np.asarray(emotion_aus, np.float32)
+    _shape_lips(aus, art, np.asarray(opening, np.float32), config, own=own)
     values[:, cols] = np.clip(aus, 0.0, 1.0)
     return values
 
@@ -153,7 +169,7 @@ def apply_speech_rules(values: np.ndarray, opening: np.ndarray, emotion_aus: np.
     the rig's mouth follows by itself (in place; returned): closed in pauses (`close_in_pauses`),
     the articulation's lip shapes (`shape_lips`) and its bilabial closures (`close_for_bilabials`)."""
     close_in_pauses(values, opening, emotion_aus, config)
-    shape_lips(values, art, opening, config)
+    shape_lips(values, art, opening, emotion_aus, config)
     return close_for_bilabials(values, art, config)
 
 
