@@ -114,7 +114,8 @@ def test_pauses_close_what_speech_opened_and_keep_what_the_emotion_opened():
 
 def test_a_learned_mouth_gets_the_articulations_rounding_and_f_v_while_speaking_only():
     """DRAW's output goes through `shape_lips`: a smiling learned mouth that does not round for /u/
-    rounds (its planned smile is not damped a second time), bites for /f/, and keeps its shape in a pause."""
+    rounds (its planned smile is not damped a second time, a smile it added on its own narrows), bites
+    for /f/, and keeps its shape in a pause."""
     n = 15
     values = np.zeros((n, ch.N_CHANNELS), np.float32)
     values[:, ch.indices(("AU12L", "AU12R", "AU25", "AU26"))] = [0.6, 0.6, 0.5, 0.3]
@@ -122,10 +123,14 @@ def test_a_learned_mouth_gets_the_articulations_rounding_and_f_v_while_speaking_
     visemes = np.r_[np.full(5, VISEMES.index("ou")), np.full(5, VISEMES.index("FF")), np.full(5, VISEMES.index("ou"))]
     art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[visemes])
     opening = np.r_[np.ones(10), np.zeros(5)].astype(np.float32)  # /u/, /f/ spoken, then a pause
-    out = shape_lips(values.copy(), art, opening)
+    planned = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    planned[:, [AU["AU12L"], AU["AU12R"]]] = 0.6
+    out = shape_lips(values.copy(), art, opening, planned)
     u, f, pause = slice(0, 5), slice(5, 10), slice(10, 15)
     assert out[u, ch.index("AU18")].min() >= SHAPES["ou"]["AU18"] - 1e-6 > 0.3
     assert np.all(out[:, ch.index("AU12L")] == 0.6)                            # the smile stays as planned
+    unplanned = shape_lips(values.copy(), art, opening)                         # a smile the plan did not ask for
+    assert unplanned[u, ch.index("AU12L")].max() < 0.6 and np.all(unplanned[pause, ch.index("AU12L")] == 0.6)
     assert out[f, ch.index("AU26")].max() < 0.3 and out[f, ch.index("AU17")].min() > 0.0  # the jaw holds, the lip tucks
     np.testing.assert_array_equal(out[pause], values[pause])                   # no shapes in a pause
     assert np.all(out[:, ch.index("AU1")] == 0.4) and out.min() >= 0.0 and out.max() <= 1.0

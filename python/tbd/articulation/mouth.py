@@ -70,16 +70,21 @@ def _shape_lips(aus: np.ndarray, art: Articulation, opening: np.ndarray, config:
     f/v raise the lower lip under the upper teeth and hold the jaw nearly closed.
 
     ``aus`` are the emotion's AUs (the rig), or with ``own`` (the emotion's AUs, same shape) a
-    learned mouth: its corners are not damped again (it has learned the narrowing), and while
-    speaking its lip-shape channels become the articulation's (at least the emotion's own), as
-    the rig's are: a learned mouth blurs rounding into the spread vowels next to it."""
+    learned mouth: rounding damps only what it adds to the corners beyond the emotion's own (a
+    planned smile is not taken down twice), and while speaking its lip-shape channels become the
+    articulation's (at least the emotion's own), as the rig's are: a learned mouth blurs rounding
+    into the spread vowels next to it."""
     tg = art.targets
     speaking = np.clip(opening / config.pause_opening, 0.0, 1.0)  # 0 in silence: no shapes in pauses
-    if own is None:
-        rounding = np.clip(np.maximum(tg[:, _T["AU18"]], tg[:, _T["AU22"]]) * speaking / 0.6, 0.0, 1.0)
-        damp = 1.0 - config.rounding_damping * rounding
-        for name in ("AU12L", "AU12R", "AU14L", "AU14R", "AU20", "AU23", "AU24"):
-            aus[:, _AU[name]] *= damp
+    rounding = np.clip(np.maximum(tg[:, _T["AU18"]], tg[:, _T["AU22"]]) * speaking / 0.6, 0.0, 1.0)
+    damp = 1.0 - config.rounding_damping * rounding
+    for name in ("AU12L", "AU12R", "AU14L", "AU14R", "AU20", "AU23", "AU24"):
+        col = _AU[name]
+        if own is None:
+            aus[:, col] *= damp
+        else:  # only what the learned mouth adds beyond the emotion's own pull
+            excess = np.maximum(aus[:, col] - own[:, col], 0.0)
+            aus[:, col] -= excess * (1.0 - damp)
     for name in LIP_SHAPE_AUS:
         col = _AU[name]
         if own is None:
@@ -136,8 +141,8 @@ def shape_lips(values: np.ndarray, art: Articulation | None, opening: np.ndarray
     spread for /i/ as the rig's do, and the lower lip tucks under the teeth for f/v. DRAW's output
     goes through it, as through `close_for_bilabials`: on its own it rounds at a third of the
     rig's strength and carries the rounding into the spread vowels around it (benchmarks/RESULTS.md,
-    "Articulation"). The corners are not damped again: DRAW has learned the rig's narrowing, and a
-    second damping would take a planned smile down twice."""
+    "Articulation"). Rounding narrows only what DRAW adds to the corners beyond the emotion's own: a
+    planned smile is not taken down twice (DRAW has learned part of the rig's narrowing)."""
     if art is None:
         return values
     cols = ch.indices(ch.AU_CHANNELS)
