@@ -183,8 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     configs += [(f"diffusion progressive w_l={w}", {"guidance": "progressive", "w_l": w}) for w in args.w_l]
     configs += [(f"diffusion global w_g={w}", {"guidance": "global", "w_g": w}) for w in args.w_g]
     if args.live or args.live_steps:
-        configs += [("rig live", {"live": "rig"}), ("diffusion live (default: 1 step, guidance none)", {"live": "diffusion"}),
-                    ("diffusion live (1 step, progressive)", {"live": "diffusion", "guidance": "progressive"})]
+        from tbd.generator.streaming import STREAM_STEPS
+
+        steps = f"{STREAM_STEPS} step{'s' if STREAM_STEPS > 1 else ''}"
+        configs += [("rig live", {"live": "rig"}), (f"diffusion live (default: {steps}, guidance none)", {"live": "diffusion"}),
+                    (f"diffusion live ({steps}, progressive)", {"live": "diffusion", "guidance": "progressive"})]
         configs += [(f"diffusion live ({n} steps, guidance none)", {"live": "diffusion", "steps": n}) for n in args.live_steps]
 
     from pathlib import Path
