@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 "blinks": bl.count, "blinks_asked": bl.requested_count, "blink_apex": bl.min_apex, "blink_durations": [e.duration_s for e in bl.events],
                 "flickers": bl.flickers, "identity": report.identity.median if report.identity else None,
                 "chroma": report.colour.render_max_chroma, "lip_r": report.lipsync.r if report.lipsync else None,
+                "jaw": shapes.measured.get("jawOpen"), "jaw_asked": (shapes.requested or {}).get("jawOpen"),
             }
             rows.append(row)
             resp = "-" if response is None else f"{response[0]} {row['response']:+.3f}"
@@ -205,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     v = _mean([r["lip_r"] for r in rows])
     lines.append(("lip sync r (inner-lip gap vs loudness), mean", v, f">= {t.lipsync_r:.2f}",
                   None if v is None else v >= t.lipsync_r))
+    read = [(r["jaw"], r["jaw_asked"]) for r in rows if r["jaw"] is not None and r["jaw_asked"]]
+    v = float(sum(a for a, _ in read) / sum(b for _, b in read)) if read else None
+    lines.append(("jawOpen read / asked (means over the middle, all renders)", v, "(no target)", None))
 
     print(f"\n# {len(rows)} renders in {elapsed:.0f} s")
     print("| acceptance | value | target | result |")

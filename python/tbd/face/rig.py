@@ -264,6 +264,7 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
         add("AU23", _gauss(uv, c, 0.2, 0.2), -0.03 * sign, 0.0)
         add("AU24", _gauss(uv, c, 0.2, 0.2), -0.015 * sign, 0.0)
         add("AU27", _gauss(uv, c, 0.22, 0.2), -0.05 * sign, 0.0)
+        add("AU26", _gauss(uv, c, 0.22, 0.2), -0.04 * sign, 0.0)  # the dropped jaw stretches the lips down: the corners come in
 
     # ---- lips: raise, lower, press, part ----------------------------------------------------
     upper_lift = in_mouth * (1 - below) * np.exp(-0.5 * (np.minimum(depth_below, 0) / 0.28) ** 2)

@@ -22,7 +22,7 @@ def _default_au_gain() -> dict[str, float]:
     # to the requested expression only; the portrait's own expression is undone at the rig's rate.
     return {"AU1": 1.8, "AU2": 1.6, "AU4": 3.0, "AU5": 2.6, "AU6": 2.2, "AU7": 1.6, "AU9": 3.2, "AU10": 2.6,
             "AU12L": 3.0, "AU12R": 3.0, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU18": 1.6, "AU20": 1.6, "AU22": 2.2,
-            "AU23": 1.5, "AU24": 1.5, "AU26": 1.0, "AU27": 1.0}
+            "AU23": 1.5, "AU24": 1.5, "AU26": 1.2, "AU27": 1.0}
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,11 @@ class RenderConfig:
     """Where the closing lid takes its skin colour from: this far above the open lid."""
     lid_fade: float = 0.04
     """Height over which a closing lid's top edge fades in over the open lid's lash line (at a full blink)."""
+    lid_shade: float = 0.3
+    """A closing lid is a dome over the eyeball: this much darker at its lashes than at its top (a flatter lid reads
+    as half open to a face tracker)."""
+    lid_grain: float = 0.08
+    """The closing lid keeps the texture of the skin above it, brightened or darkened by at most this share."""
 
     # ---- mouth -----------------------------------------------------------------------------
     level_corners: float = -0.01

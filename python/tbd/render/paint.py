@@ -54,10 +54,13 @@ def _edge_height(px: np.ndarray, edge: np.ndarray) -> np.ndarray:
     return np.interp(px[:, 0], edge[order, 0], edge[order, 1])
 
 
-def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, iod: float, darkness: float = 0.12) -> np.ndarray:
-    """1 on a tooth, darker on the thin gaps between neighbouring teeth."""
+def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, iod: float, darkness: float = 0.25,
+                        at_edge: np.ndarray | float = 0.0) -> np.ndarray:
+    """1 on a tooth, darker on the thin gaps between neighbouring teeth. ``at_edge`` (0..1, 1 at the biting
+    edge): the gaps open into small notches there, where the teeth's rounded corners leave the cavity showing."""
     distance = np.abs(np.abs(u)[:, None] - edges[None]).min(axis=1) * iod
-    return 1.0 - darkness * np.exp(-0.5 * (distance / max(0.006 * iod, 0.4)) ** 2)
+    width = max(0.006 * iod, 0.4) * (1.0 + 1.5 * np.asarray(at_edge))
+    return 1.0 - darkness * (1.0 + np.asarray(at_edge)) / 2.0 * np.exp(-0.5 * (distance / width) ** 2)
 
 
 def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette: Palette, teeth: Teeth,
@@ -98,7 +101,7 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     lower_cover = unit(px[:, 1] - _edge_height(px, teeth.lower_edge) + 0.5) * present
     if lower_cover.any():
         lip_shadow = (0.7 + 0.3 * unit((bottom - px[:, 1]) / shade_lip)) \
-            * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod, 0.08)
+            * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod, 0.15)
         lower_colour = palette.teeth[None] * (0.62 * lateral * lip_shadow)[:, None]  # in the upper teeth's shadow
         if source is not None:  # the portrait's own teeth are lit already: only the lip's shadow is added
             own, weight = source.sample(px - teeth.jaw_shift)
@@ -107,7 +110,8 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     upper_cover = unit(_edge_height(px, teeth.upper_edge) - px[:, 1] + 0.5) * present
     if upper_cover.any():
         lip_shadow = 0.68 + 0.32 * unit((px[:, 1] - top) / shade_lip)
-        gaps = _gaps_between_teeth(u, UPPER_TOOTH_EDGES, iod)
+        at_edge = unit(1.0 - (_edge_height(px, teeth.upper_edge) - px[:, 1]) / (0.025 * iod))
+        gaps = _gaps_between_teeth(u, UPPER_TOOTH_EDGES, iod, at_edge=at_edge)
         upper_colour = palette.teeth[None] * (lateral * lip_shadow * gaps)[:, None]
         if source is not None:
             own, weight = source.sample(px - teeth.skull_shift)
@@ -138,12 +142,14 @@ def draw_sclera(frame: np.ndarray, lid_now: np.ndarray, lid_before: np.ndarray, 
 
 
 def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lift: np.ndarray, palette: Palette,
-                cover: float = 1.0) -> None:
+                cover: float = 1.0, shade: float = 0.3, grain: float = 0.08) -> None:
     """Paint the upper lid over the part of the eye it now covers: from its open contour down to its current one.
 
     The lid takes its colour, column by column, from the skin above it in the same frame
     (``lift``: px vector from the lid to that skin), so it matches the lighting. Its top edge
-    fades in over ``cover`` px above the open contour, hiding the open lid's own lash line.
+    fades in over ``cover`` px above the open contour, hiding the open lid's own lash line. ``shade``: how much
+    darker the lid is at its lashes than at its top; ``grain``: the most that the skin's texture brightens or
+    darkens it.
     """
     polygon = np.concatenate([lid_open - [0.0, cover], lid_now[-2:0:-1]]).astype(np.float64)
     roi = pixel_box(frame, polygon)
@@ -163,7 +169,10 @@ def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, li
     # The closed lid is a dome: lit at its top, a little darker toward the lashes; a soft crease
     # remains where the open lid's edge was.
     crease = 0.1 * np.exp(-0.5 * ((px[:, 1] - top) / max(cover, 1.0)) ** 2)
-    colour *= (1.0 - 0.16 * depth ** 1.5 - crease)[:, None]
+    colour *= (1.0 - shade * depth ** 1.5 - crease)[:, None]
+    # The lid keeps the skin's grain: the texture of the skin above it, at most ``grain`` either way.
+    above = sample(frame, px + lift[None], radius=0)
+    colour *= (1.0 + np.clip((above @ LUMA) / np.maximum(colour @ LUMA, 1.0) - 1.0, -grain, grain))[:, None]
     lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) ** 0.7 * 0.95
     colour += lash[:, None] * (palette.lashes - colour)
     blend(frame, box, colour, alpha)

@@ -76,7 +76,7 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
         return grey + saturation * (colour - grey)
 
     return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
-                   lash_width=max(0.045 * interocular, 0.8), sclera=matched(_sclera(image, mesh, light)),
+                   lash_width=max(0.07 * interocular, 0.8), sclera=matched(_sclera(image, mesh, light)),
                    saturation=saturation)
 
 

@@ -481,7 +481,8 @@ class Renderer:
                     draw_sclera(frame, vertices[lids[k]], vertices[lids[k]] - lid_raise[k], self._palette)
                 if lid_cover[k] > cfg.lid_paint_min_px:
                     draw_eyelid(frame, lid_open[k], vertices[lids[k]], -cfg.lid_lift * scale * axis, self._palette,
-                                cover=max(cfg.lid_fade * scale * min(lid_cover[k] / (cfg.lid_lift * scale), 1.0), 0.5))
+                                cover=max(cfg.lid_fade * scale * min(lid_cover[k] / (cfg.lid_lift * scale), 1.0), 0.5),
+                                shade=cfg.lid_shade, grain=cfg.lid_grain)
             if gap > cfg.mouth_min_gap_px:
                 draw_mouth(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower], self._palette,
                            frame_teeth, float(mouth_opacity), self._source_teeth, float(light))
