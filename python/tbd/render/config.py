@@ -48,7 +48,7 @@ class RenderConfig:
     (not while the lips are pressed shut, see `press_closes`)."""
 
     # ---- speech mouth shapes (issue 11) ------------------------------------------------------
-    press_closes: float = 0.25
+    press_closes: float = 0.15
     """Lips pressed together (AU24) shut the mouth: a bilabial (p, b, m) closes over a slightly open jaw, as
     real lips do. The press's lead over the opening AUs (requested AU24 minus `press_vs_open` x the larger of
     AU25, AU26) at which the lips meet fully; it closes smoothly from 0. A pressed-lip emotion (anger: AU24 0.3)
