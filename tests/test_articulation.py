@@ -15,7 +15,7 @@ from tbd.articulation import (N_VISEMES, SHAPES, VISEMES, from_phones, from_post
                               speech_mouth)
 from tbd.articulation.align import Segment, pocketsphinx_available
 from tbd.articulation.audio_model import VisemeClassifier, bundled_path, default_classifier, window_inputs
-from tbd.articulation.mouth import close_in_pauses, loudness_opening, shape_lips
+from tbd.articulation.mouth import close_in_pauses, follow_aperture, loudness_opening, shape_lips
 from tbd.articulation.visemes import PHONE_TO_VISEME
 from tbd.motion import channels as ch
 
@@ -152,6 +152,22 @@ def test_a_learned_mouth_spreads_for_ee_unless_the_emotion_pouts():
     out = shape_lips(values.copy(), art, opening, emotion)
     np.testing.assert_allclose(out[:, ch.index("AU18")], 0.25, atol=1e-6)
     np.testing.assert_array_equal(out[:, ch.indices(("AU25", "AU26"))], values[:, ch.indices(("AU25", "AU26"))])
+
+
+def test_a_learned_mouth_opens_less_for_oo_than_for_aa_and_not_in_pauses():
+    """While speaking, half of a learned mouth's opening is the articulation's aperture: the same learned
+    opening narrows for /u/ and widens for /a/; in a pause (no loudness) it is left alone."""
+    n = 12
+    values = np.zeros((n, ch.N_CHANNELS), np.float32)
+    values[:, ch.indices(("AU25", "AU26"))] = [0.4, 0.35]
+    visemes = np.array([VISEMES.index("ou")] * 4 + [VISEMES.index("aa")] * 4 + [VISEMES.index("aa")] * 4)
+    art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[visemes])
+    opening = np.array([0.7] * 8 + [0.0] * 4, np.float32)
+    emotion = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    out = follow_aperture(values.copy(), opening, emotion, art)
+    jaw = out[:, ch.index("AU26")]
+    assert jaw[:4].max() < jaw[4:8].min() - 0.05
+    np.testing.assert_array_equal(out[8:], values[8:])
 
 
 def _pause_gaps(values: np.ndarray, loudness: np.ndarray) -> np.ndarray:

@@ -52,6 +52,7 @@ class MouthConfig:
     rounding_damping: float = 0.7     # how much full rounding damps AU12/AU14/AU20/AU23/AU24
     ff_jaw_damping: float = 0.8
     pause_opening: float = 0.15       # below this loudness opening speech fades out of the mouth (a pause)
+    learned_aperture_share: float = 0.5  # a learned mouth's speech opening: this share is the articulation's aperture
 
 
 def _open(aus: np.ndarray, jaw: np.ndarray, lips: np.ndarray) -> None:
@@ -171,11 +172,31 @@ def close_for_bilabials(values: np.ndarray, art: Articulation | None, config: Mo
 def apply_speech_rules(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray,
                        art: Articulation | None, config: MouthConfig = MouthConfig()) -> np.ndarray:
     """A learned mouth (DRAW's motion values ``[T, N_CHANNELS]``, batch or live) held to the rules
-    the rig's mouth follows by itself (in place; returned): closed in pauses (`close_in_pauses`),
-    the articulation's lip shapes (`shape_lips`) and its bilabial closures (`close_for_bilabials`)."""
+    the rig's mouth follows by itself (in place; returned): closed in pauses (`close_in_pauses`), half
+    the articulation's aperture (`follow_aperture`), its lip shapes (`shape_lips`) and its bilabial
+    closures (`close_for_bilabials`)."""
     close_in_pauses(values, opening, emotion_aus, config)
+    follow_aperture(values, opening, emotion_aus, art, config)
     shape_lips(values, art, opening, emotion_aus, config)
     return close_for_bilabials(values, art, config)
+
+
+def follow_aperture(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray, art: Articulation | None,
+                    config: MouthConfig = MouthConfig()) -> np.ndarray:
+    """Motion values ``[T, N_CHANNELS]`` whose speech opening (AU25-27) is held toward the articulation's
+    aperture (in place; returned): ``learned_aperture_share`` of it is what `speech_mouth` opens for this
+    loudness and viseme (narrower for /u/ and /w/, wider for /a/), the rest stays the learned mouth's. On its
+    own DRAW opens about as wide for a rounded vowel as for an open one, and follows loudness more loosely
+    than the rig it learned from (benchmarks/RESULTS.md, "Articulation")."""
+    if art is None or config.learned_aperture_share <= 0.0:
+        return values
+    cols = ch.indices(("AU25", "AU26", "AU27"))
+    aus = np.asarray(emotion_aus, np.float32)
+    target = speech_mouth(aus, opening, art, config)[:, [_AU["AU25"], _AU["AU26"], _AU["AU27"]]]
+    speaking = np.clip(np.asarray(opening, np.float32) / config.pause_opening, 0.0, 1.0)[:, None]
+    share = config.learned_aperture_share * speaking * speaking * (3.0 - 2.0 * speaking)
+    values[:, cols] += share * (target - values[:, cols])
+    return values
 
 
 def close_in_pauses(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray,
