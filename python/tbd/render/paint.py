@@ -169,10 +169,10 @@ def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, li
     # The closed lid is a dome: lit at its top, a little darker toward the lashes; a soft crease
     # remains where the open lid's edge was.
     crease = 0.1 * np.exp(-0.5 * ((px[:, 1] - top) / max(cover, 1.0)) ** 2)
-    colour *= (1.0 - shade * depth ** 1.5 - crease)[:, None]
     # The lid keeps the skin's grain: the texture of the skin above it, at most ``grain`` either way.
     above = sample(frame, px + lift[None], radius=0)
-    colour *= (1.0 + np.clip((above @ LUMA) / np.maximum(colour @ LUMA, 1.0) - 1.0, -grain, grain))[:, None]
+    texture = np.clip((above @ LUMA) / np.maximum(colour @ LUMA, 1.0) - 1.0, -grain, grain)
+    colour *= (1.0 + texture - shade * depth ** 1.5 - crease)[:, None]
     lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) ** 0.7 * 0.95
     colour += lash[:, None] * (palette.lashes - colour)
     blend(frame, box, colour, alpha)
