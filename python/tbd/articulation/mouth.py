@@ -55,6 +55,12 @@ class MouthConfig:
     learned_aperture_share: float = 0.5  # a learned mouth's speech opening: this share is the articulation's aperture
 
 
+def _speaking(opening: np.ndarray, config: MouthConfig) -> np.ndarray:
+    """How much speech rules a learned mouth [T] (0..1): 0 in a pause, 1 above ``pause_opening``, smoothly between."""
+    x = np.clip(np.asarray(opening, np.float32) / config.pause_opening, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
 def _open(aus: np.ndarray, jaw: np.ndarray, lips: np.ndarray) -> None:
     """Speech's jaw (AU26) and lip (AU25) opening on top of the emotion's own (in place), as a soft union
     ``e + s - e * s``: an open-mouthed emotion (surprise, fear) still opens further on every loud syllable
@@ -193,8 +199,7 @@ def follow_aperture(values: np.ndarray, opening: np.ndarray, emotion_aus: np.nda
     cols = ch.indices(("AU25", "AU26", "AU27"))
     aus = np.asarray(emotion_aus, np.float32)
     target = speech_mouth(aus, opening, art, config)[:, [_AU["AU25"], _AU["AU26"], _AU["AU27"]]]
-    speaking = np.clip(np.asarray(opening, np.float32) / config.pause_opening, 0.0, 1.0)[:, None]
-    share = config.learned_aperture_share * speaking * speaking * (3.0 - 2.0 * speaking)
+    share = config.learned_aperture_share * _speaking(opening, config)[:, None]
     values[:, cols] += share * (target - values[:, cols])
     return values
 
@@ -208,8 +213,7 @@ def close_in_pauses(values: np.ndarray, opening: np.ndarray, emotion_aus: np.nda
     loudness opening falls below ``pause_opening``: a learned mouth left open after a word
     closes, a surprised jaw stays dropped. The rig's mouth does this itself (`speech_mouth`);
     DRAW's output goes through it, as through `close_for_bilabials`."""
-    speaking = np.clip(np.asarray(opening, np.float32) / config.pause_opening, 0.0, 1.0)
-    speaking = speaking * speaking * (3.0 - 2.0 * speaking)
+    speaking = _speaking(opening, config)
     cols = ch.indices(("AU25", "AU26", "AU27"))
     own = np.asarray(emotion_aus, np.float32)[:, [_AU["AU25"], _AU["AU26"], _AU["AU27"]]]
     speech = np.maximum(values[:, cols] - own, 0.0)
