@@ -31,6 +31,7 @@ held-out clips (no rendering: ``--accuracy-sentences`` per voice, flite kal too)
 
 The cameraman portrait is left out: his face is turned 60-70 degrees and MediaPipe cannot read
 his mouth. The bundled portrait is left out too (it was seen in development).
+Needs the speech synthesisers on the machine: ``apt-get install espeak-ng flite``.
 Prints markdown tables; ``--json`` writes every number; ``--sheet DIR`` writes contact sheets
 of mouth crops around failing bilabials.
 """
@@ -42,6 +43,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -103,6 +105,9 @@ def synthesize(synth: str, voice: str, text: str, rng: np.random.Generator, tmp:
         v = speech.Voice(voice, int(rng.integers(140, 185)), int(rng.integers(35, 65)), 100)
         samples, rate = speech.synthesize(text, v)
         return audio.load((samples, rate))
+    if shutil.which("flite") is None:
+        raise SystemExit("bench_articulation: the flite voices need flite (apt-get install flite), "
+                         "or leave them out: a bare --flite-voices and --accuracy-sentences 0")
     path = tmp / f"flite_{voice}_{abs(hash(text)) % 10**8}.wav"
     subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(path)], check=True, capture_output=True)
     return audio.load(str(path))
@@ -302,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentences", type=int, default=2, help="sentences per voice (rendered)")
     parser.add_argument("--accuracy-sentences", type=int, default=8,
                         help="sentences per voice for the classifier accuracy (no rendering)")
-    parser.add_argument("--flite-voices", nargs="+", default=list(FLITE_VOICES))
+    parser.add_argument("--flite-voices", nargs="*", default=list(FLITE_VOICES))
     parser.add_argument("--emotions", nargs="*", default=list(EMOTION_VARIANTS),
                         help="variants rendered for the first sentence of each voice")
     parser.add_argument("--emotion-portraits", choices=("all", "rotate"), default="all",
