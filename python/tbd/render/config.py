@@ -20,7 +20,7 @@ def _default_au_gain() -> dict[str, float]:
     # (detectors read brows at about half of what is drawn). These gains bring each requested AU
     # to the strength a viewer (and an independent detector) reads as that intensity. They apply
     # to the requested expression only; the portrait's own expression is undone at the rig's rate.
-    return {"AU1": 1.8, "AU2": 1.6, "AU4": 3.0, "AU5": 2.6, "AU6": 2.2, "AU7": 1.6, "AU9": 3.2, "AU10": 2.6,
+    return {"AU1": 2.1, "AU2": 1.6, "AU4": 3.5, "AU5": 2.6, "AU6": 2.2, "AU7": 1.6, "AU9": 3.2, "AU10": 2.6,
             "AU12L": 3.0, "AU12R": 3.0, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU18": 1.6, "AU20": 1.6, "AU22": 2.2,
             "AU23": 1.5, "AU24": 1.5, "AU26": 1.2, "AU27": 1.0}
 
