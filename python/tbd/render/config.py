@@ -18,7 +18,8 @@ def _default_au_gain() -> dict[str, float]:
     # The rig's handles move landmarks by their FACS displacement at intensity 1, but a warp
     # moves skin without its bulges, so the same displacement reads weaker than on a real face
     # (detectors read brows at about half of what is drawn). These gains bring each requested AU
-    # to the strength a viewer (and an independent detector) reads as that intensity. They apply
+    # to the strength a viewer (and an independent detector) reads as that intensity. AU1 and AU4
+    # pull the inner brows against each other in fear and sadness: raise one, raise the other. They apply
     # to the requested expression only; the portrait's own expression is undone at the rig's rate.
     return {"AU1": 2.1, "AU2": 1.6, "AU4": 3.5, "AU5": 2.6, "AU6": 2.2, "AU7": 1.6, "AU9": 3.2, "AU10": 2.6,
             "AU12L": 3.0, "AU12R": 3.0, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU18": 1.6, "AU20": 1.6, "AU22": 2.2,
