@@ -24,6 +24,7 @@ from tbd.generator.conditions import (  # noqa: E402
     build_conditions,
     local_channels,
 )
+from tbd.generator.adherence import CORNER_CHANNELS, AdherenceConfig, limit_unplanned  # noqa: E402
 from tbd.generator.diffusion import DiffusionGenerator  # noqa: E402
 from tbd.generator.testing import example_plan, speechlike_features, tiny_checkpoint  # noqa: E402
 from tbd.generator.windows import plan_windows, resample_time  # noqa: E402
@@ -178,8 +179,9 @@ def test_later_windows_get_the_previous_tail_as_context(gen, monkeypatch):
     std = np.asarray(gen.meta.motion_std, np.float32)
     expected = (m.values[start : start + known] - mean) / std
     # Outputs are clipped to 0..1 after denormalising (compare inside), and the mouth's channels are
-    # edited after sampling (lip shapes with the corners they damp, bilabial closures, pauses): compare the other AUs.
-    edited = set(MOUTH_AUS) | {"AU12L", "AU12R", "AU14L", "AU14R"}
+    # edited after sampling (lip shapes with the corners they damp, bilabial closures, pauses; corner AUs
+    # the plan does not ask for are held at rest): compare the other AUs.
+    edited = set(MOUTH_AUS) | set(CORNER_CHANNELS)
     au = ch.indices([c for c in ch.AU_CHANNELS if c not in edited])
     inside = (m.values[start : start + known, au] > 0) & (m.values[start : start + known, au] < 1)
     assert inside.sum() > 10
@@ -336,3 +338,20 @@ def test_denoiser_memo_gives_the_same_output_and_stays_bounded():
         assert len(memo["sigma"]) == MEMO_ENTRIES
         other = dict(inputs, tokens=torch.randn(b, 3, cfg.token_dim))
         assert torch.equal(model(x, s, **other, memo=memo), model(x, s, **other))
+
+
+def test_limit_unplanned_caps_only_corner_aus_absent_from_the_plan():
+    rng = np.random.default_rng(0)
+    values = rng.uniform(0.0, 1.0, (37, ch.N_CHANNELS)).astype(np.float32)
+    before = values.copy()
+    aus = np.zeros((37, len(ch.AU_CHANNELS)), np.float32)
+    aus[20:, ch.AU_CHANNELS.index("AU12L")] = 0.6  # asked for only late in the clip: still asked for
+    out = limit_unplanned(values, aus, AdherenceConfig(unplanned_max=0.1))
+    assert out is values
+    for name in ("AU12R", "AU14L", "AU14R", "AU15"):
+        i = ch.index(name)
+        np.testing.assert_array_equal(values[:, i], np.minimum(before[:, i], 0.1))
+    for name in ("AU12L", "AU1", "AU4", "AU6", "AU25", "AU26", "AU18", "AU20", "AU45", "pitch", "gaze_x"):
+        np.testing.assert_array_equal(values[:, ch.index(name)], before[:, ch.index(name)])
+    with pytest.raises(ValueError, match="emotion_aus must be"):
+        limit_unplanned(values, aus[:5])

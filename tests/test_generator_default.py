@@ -11,6 +11,7 @@ pytest.importorskip("safetensors")
 import tbd  # noqa: E402
 from tbd import assets  # noqa: E402
 from tbd.audio import features, load  # noqa: E402
+from tbd.generator.adherence import CORNER_CHANNELS, AdherenceConfig  # noqa: E402
 from tbd.generator.conditions import local_channels  # noqa: E402
 from tbd.generator.diffusion import DiffusionGenerator  # noqa: E402
 from tbd.generator.rig import RigGenerator  # noqa: E402
@@ -85,3 +86,18 @@ def test_progressive_guidance_beats_global_only_on_requested_aus(gen, speech):
         global_only.append(_local_error(gen.sample(plan, speech, seed=3, guidance="global").values, plan))
     assert np.mean(progressive) < np.mean(global_only)
     assert sum(p < g for p, g in zip(progressive, global_only)) >= 3
+
+
+@pytest.mark.parametrize("text", ["surprised", "angry", "happy"])
+def test_lip_corners_the_plan_does_not_ask_for_stay_at_rest(gen, speech, text):
+    """DRAW's global-only channels used to carry corner AUs of neighbouring emotions (AU15 0.21 on
+    "surprised", 0.13 on "happy"); the corners now keep to the plan, and the planned AUs and speech stay."""
+    plan = tbd.think(text)
+    values = gen.sample(plan, speech, seed=0).values
+    planned = {c for name in plan.aus for c in ch.expand_au(name)}
+    unplanned = [n for n in CORNER_CHANNELS if n not in planned]
+    assert unplanned and values[:, ch.indices(unplanned)].max() <= AdherenceConfig().unplanned_max + 1e-6
+    asked = sorted(planned - {"AU25", "AU26", "AU27"})
+    assert values[25:, ch.indices(asked)].mean(axis=0).max() > 0.3  # the planned expression is still there
+    mouth = values[:, ch.index("AU25")] + values[:, ch.index("AU26")]
+    assert np.corrcoef(mouth, speech.loudness)[0, 1] > 0.5

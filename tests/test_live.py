@@ -12,6 +12,7 @@ import pytest
 import tbd
 from tbd import audio
 from tbd.evaluate.blinks import find_events
+from tbd.generator.adherence import CORNER_CHANNELS, AdherenceConfig
 from tbd.motion import channels as ch
 
 CHUNK_TOLERANCE = 1e-4
@@ -280,3 +281,12 @@ def test_no_seams_at_block_boundaries(talkers, speech):
     d = np.abs(np.diff(v[:, cols], axis=0))
     starts = (np.arange(1, len(v)) - 1) % session.stream.block == 0  # blocks start at frames 1, 4, 7, ...
     assert d[starts].mean() < 1.3 * d[~starts].mean()
+
+
+def test_live_lip_corners_keep_to_the_plan(talkers, speech):
+    session = talkers["default"].stream(None, emotion="angry", seed=0)
+    got = values(run(session, speech, 640))
+    planned = {c for name in tbd.think("angry").aus for c in ch.expand_au(name)}
+    unplanned = [n for n in CORNER_CHANNELS if n not in planned]
+    assert got[:, ch.indices(unplanned)].max() <= AdherenceConfig().unplanned_max + 1e-6
+    assert got[25:, ch.index("AU4")].mean() > 0.2

@@ -28,6 +28,7 @@ from ..audio import N_FFT, SAMPLE_RATE, AudioFeatures
 from ..motion import channels as ch
 from ..plan import EmotionPlan
 from .conditions import EMBED_DIM, GLOBAL_DIM, Conditions, build_conditions, local_channels, span_text
+from .adherence import limit_unplanned
 from .guidance import ProgressiveGuidance, as_guidance
 from ..articulation.audio_model import default_classifier
 from ..articulation.coarticulation import N_ARTICULATION_FEATURES, from_posteriors
@@ -326,6 +327,7 @@ class DiffusionStream:
             new = new + fade[:, None] * offset[None, :]
         values = clip_motion(new * self.std + self.mean)
         values = apply_speech_rules(values, opening, targets[known:], self._block_articulation)
+        limit_unplanned(values, targets[known:])
         new_frames = frames[known:]
         # Clean blinks from the renewal process; a plan that closes the eyes keeps them closed.
         au45 = ch.index("AU45")

@@ -23,6 +23,7 @@ from ..errors import WeightsError
 from ..motion import channels as ch
 from ..motion import Motion
 from ..plan import EmotionPlan
+from .adherence import limit_unplanned
 from .checkpoint import ModelMeta
 from .conditions import Conditions, EmbeddingTable, build_conditions, clip_global, local_targets
 from .guidance import ProgressiveGuidance, as_guidance
@@ -185,7 +186,9 @@ def generate(
 
     values = resample_time(clip_motion(generated * std + mean), n_out)
     usable = articulation if articulation is not None and articulation.n_frames == n_out else None
-    apply_speech_rules(values, loudness_opening(feats.loudness), plan.au_curves(n_out, feats.fps), usable)
+    emotion_aus = plan.au_curves(n_out, feats.fps)
+    apply_speech_rules(values, loudness_opening(feats.loudness), emotion_aus, usable)
+    limit_unplanned(values, emotion_aus)
     return clean_blinks(values, plan, seed, feats.fps)
 
 
