@@ -21,7 +21,10 @@ from tbd.generator.conditions import (  # noqa: E402
     N_TOKENS,
     TOKEN_DIM,
     EmbeddingTable,
+    EXPRESSION_CHANNELS,
     build_conditions,
+    frame_local,
+    governed_channels,
     local_channels,
 )
 from tbd.generator.adherence import CORNER_CHANNELS, AdherenceConfig, limit_unplanned  # noqa: E402
@@ -77,6 +80,35 @@ def test_neutral_plan_has_only_the_null_and_global_tokens():
     cond = build_conditions(EmotionPlan.neutral(), EmbeddingTable(enc.name, None, enc))
     assert cond.channel_mask.sum() == 0
     assert not np.any(cond.groups[cond.valid] == GROUP_LOCAL)
+
+
+def test_expression_scope_also_governs_every_expression_au_at_rest():
+    enc = get_text_encoder("hash")
+    plan = example_plan()
+    table = EmbeddingTable(enc.name, None, enc)
+    planned, expression = build_conditions(plan, table, "planned"), build_conditions(plan, table, "expression")
+    assert governed_channels(plan, "planned") == local_channels(plan)
+    governed = governed_channels(plan, "expression")
+    assert set(governed) == set(local_channels(plan)) | set(EXPRESSION_CHANNELS)
+    assert not set(governed) & {"AU25", "AU26", "AU27", "AU45", "AU18", "AU22"}  # speech and blinks stay free
+    expected_mask = np.zeros(ch.N_CHANNELS, np.float32)
+    expected_mask[ch.indices(governed)] = 1.0
+    np.testing.assert_array_equal(expression.channel_mask, expected_mask)
+    # Tokens are the same in both scopes: one per planned AU.
+    np.testing.assert_array_equal(planned.tokens, expression.tokens)
+    # The frame-aligned condition states the rest value of an AU the plan leaves out (AU4).
+    rng = np.random.default_rng(3)
+    mean = rng.uniform(0.0, 0.2, ch.N_CHANNELS).astype(np.float32)
+    std = rng.uniform(0.5, 1.5, ch.N_CHANNELS).astype(np.float32)
+    times = np.linspace(0.0, 3.0, 11)
+    local = frame_local(plan, times, 3.0, mean, std, scope="expression")
+    n_au, col = len(ch.AU_CHANNELS), ch.AU_CHANNELS.index("AU4")
+    assert "AU4" not in local_channels(plan)
+    np.testing.assert_allclose(local[:, col], (0.0 - mean[ch.index("AU4")]) / std[ch.index("AU4")], rtol=1e-6)
+    assert np.all(local[:, n_au + col] == 1.0)
+    assert not np.any(frame_local(plan, times, 3.0, mean, std, scope="planned")[:, n_au + col])
+    with pytest.raises(ValueError, match="local scope"):
+        governed_channels(plan, "everything")
 
 
 def test_embedding_table_prefers_stored_vectors_and_checks_encoder():
@@ -240,6 +272,7 @@ def test_wrong_format_channels_or_encoder_raise_weights_error(ckpt, tmp_path):
         "motion channels": dict(channels=list(ch.CHANNELS[:-2])),
         "audio features": dict(audio_features="mfcc13"),
         "unknown text encoder": dict(text_encoder="word2vec-300"),
+        "local scope 'everything'": dict(local_scope="everything"),
     }
     for i, (message, change) in enumerate(cases.items()):
         bad = _rewrite_meta(ckpt, tmp_path / f"bad{i}.safetensors", **change)

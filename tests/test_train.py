@@ -16,7 +16,13 @@ pytest.importorskip("safetensors")
 
 import tbd  # noqa: E402
 from tbd.generator.checkpoint import load_checkpoint  # noqa: E402
-from tbd.generator.conditions import GROUP_GLOBAL, GROUP_LOCAL, EmbeddingTable, build_conditions  # noqa: E402
+from tbd.generator.conditions import (  # noqa: E402
+    EXPRESSION_CHANNELS,
+    GROUP_GLOBAL,
+    GROUP_LOCAL,
+    EmbeddingTable,
+    build_conditions,
+)
 from tbd.generator.diffusion import DiffusionGenerator  # noqa: E402
 from tbd.generator.rig import RigGenerator  # noqa: E402
 from tbd.generator.testing import example_plan, speechlike_features  # noqa: E402
@@ -83,6 +89,20 @@ def test_window_sampler_batches(clips):
     assert np.abs(batch["x0"].mean()) < 1.0 and 0.2 < batch["x0"].std() < 3.0
 
 
+def test_expression_scope_states_every_expression_au_in_the_local_condition(clips):
+    enc = get_text_encoder("hash")
+    table = EmbeddingTable(enc.name, None, enc)
+    mean, std = motion_stats(clips)
+    n_au = len(ch.AU_CHANNELS)
+    expression_cols = [ch.AU_CHANNELS.index(n) for n in EXPRESSION_CHANNELS]
+    for scope in ("planned", "expression"):
+        sampler = WindowSampler(clips, table, mean, std, SamplerConfig(window=40, p_drop_local=0.0), seed=2,
+                                local_scope=scope)
+        mask = sampler.batch(8)["local"][..., n_au:]
+        stated = mask[..., expression_cols].min() == 1.0
+        assert stated == (scope == "expression")
+
+
 @pytest.mark.parametrize("p_g,p_l", [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (0.5, 0.5)])
 def test_global_and_local_tokens_drop_independently(clips, p_g, p_l):
     enc = get_text_encoder("hash")
@@ -113,6 +133,7 @@ def test_train_writes_checkpoint_state_and_log_then_resumes(clips, tmp_path):
     assert out.is_file() and state_path(out).is_file() and log_path(out).is_file()
     ckpt = load_checkpoint(out)
     assert ckpt.meta.training["step"] == 6 and ckpt.meta.training["command"] == "test"
+    assert ckpt.meta.local_scope == "expression"  # TrainConfig's default: every expression AU is stated
     assert [r["step"] for r in ckpt.meta.training["losses"]] == [2, 4, 6]
     assert not any(k.startswith("train.") for k in ckpt.tensors)  # inference file: EMA weights only
     state = load_checkpoint(state_path(out))
@@ -121,8 +142,10 @@ def test_train_writes_checkpoint_state_and_log_then_resumes(clips, tmp_path):
     assert motion.values.shape == (38, ch.N_CHANNELS)
 
     before = {k: v.clone() for k, v in state.section("train.raw").items()}
-    resumed = train(TrainConfig(data=[], out=str(out), steps=10, resume=str(out), **TINY), clips)
+    resumed = train(TrainConfig(data=[], out=str(out), steps=10, resume=str(out), local_scope="planned", **TINY),
+                    clips)
     assert resumed.steps == 10
+    assert load_checkpoint(out).meta.local_scope == "expression"  # a resumed run keeps its scope
     again = load_checkpoint(state_path(out))
     assert [r["step"] for r in again.meta.training["losses"]] == [2, 4, 6, 8, 10]
     after = again.section("train.raw")

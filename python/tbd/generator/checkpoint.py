@@ -55,6 +55,8 @@ class ModelMeta:
     channels: list[str] = field(default_factory=lambda: list(ch.CHANNELS))
     audio_features: str = AUDIO_FEATURES
     articulation: str = ""
+    local_scope: str = "planned"
+    """What the local condition governs (``conditions.LOCAL_SCOPES``); weights before draw-v5 lack the field."""
     window: int = 100
     overlap: int = 12
     sigma_min: float = 0.002
@@ -97,6 +99,11 @@ class ModelMeta:
                 f"{source}: made for audio features {self.audio_features!r}, but this tbd computes "
                 f"{AUDIO_FEATURES!r}; retrain the model on the current features"
             )
+        from .conditions import LOCAL_SCOPES
+        if self.local_scope not in LOCAL_SCOPES:
+            raise WeightsError(
+                f"{source}: local scope {self.local_scope!r} is not one this tbd knows {LOCAL_SCOPES}; "
+                "upgrade tbd or use weights made for this version")
         from ..text_encoder import HASH_NAME, MINILM_NAME
 
         if self.text_encoder not in (HASH_NAME, MINILM_NAME):

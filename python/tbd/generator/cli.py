@@ -43,6 +43,8 @@ def add_cli(subparsers: "argparse._SubParsersAction") -> None:
     p.add_argument("--p-drop-global", type=float, default=0.2, help="dropout of the global tokens g")
     p.add_argument("--p-drop-local", type=float, default=0.2, help="dropout of the local tokens L")
     p.add_argument("--text-encoder", default="auto", choices=("auto", "minilm", "hash"))
+    p.add_argument("--local-scope", default="expression", choices=("planned", "expression"),
+                   help="channels the local condition governs: the planned AUs, or also every expression AU at rest")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--save-every", type=int, default=500)
@@ -91,7 +93,7 @@ def _train(args: argparse.Namespace) -> int:
         n_heads=args.heads, text_encoder=args.text_encoder, seed=args.seed, log_every=args.log_every,
         save_every=args.save_every, max_minutes=args.max_minutes, threads=args.threads, resume=args.resume,
         sampler=SamplerConfig(p_drop_global=args.p_drop_global, p_drop_local=args.p_drop_local),
-        articulation=args.articulation, command=_train_command(args),
+        articulation=args.articulation, local_scope=args.local_scope, command=_train_command(args),
     )
     return main_from_args(cfg)
 

@@ -17,8 +17,13 @@ Tokens carry no times. The time course enters frame by frame, at absolute times 
 frame and their total intensity), so nothing depends on the clip's length and a live
 session can build the same inputs frame by frame (docs/architecture.md, "Time model").
 
-``M`` (``channel_mask``) is 1 on the motion channels the local tokens govern. This module is
-numpy only: the ONNX path builds the same tokens without torch.
+``M`` (``channel_mask``) is 1 on the motion channels the local condition governs. Which channels
+those are is the model's *local scope*: ``"planned"`` (weights before draw-v5) governs only the AUs
+the plan asks for, so every other channel follows the global emotion alone, and there a model mixes
+in the AUs of neighbouring emotions; ``"expression"`` also governs every channel only the emotion
+moves (``EXPRESSION_CHANNELS``) at the plan's value, rest included, so "this AU stays at rest" is a
+condition the model learns and the late guidance steps keep. Local *tokens* stay one per AU the plan
+asks for in both scopes. This module is numpy only: the ONNX path builds the same inputs without torch.
 """
 
 from __future__ import annotations
@@ -42,6 +47,12 @@ ACTIVE_THRESHOLD = 0.05
 """An AU is a local token when its peak target in the plan reaches this."""
 
 GROUP_NULL, GROUP_GLOBAL, GROUP_LOCAL = 0, 1, 2
+
+EXPRESSION_CHANNELS: tuple[str, ...] = (
+    "AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU12L", "AU12R", "AU14L", "AU14R", "AU15", "AU16")
+"""AUs that only the emotion moves: speech shapes AU10, AU17 and AU18-AU27, blinks drive AU45."""
+LOCAL_SCOPES: tuple[str, ...] = ("planned", "expression")
+"""What the local condition governs: the planned AUs, or those plus every expression channel."""
 
 # Token layout (offsets into one token vector).
 _TYPE = 0
@@ -200,24 +211,37 @@ def local_channels(plan: EmotionPlan) -> tuple[str, ...]:
     return tuple(n for n in ch.AU_CHANNELS if peak.get(n, 0.0) >= ACTIVE_THRESHOLD)
 
 
+def governed_channels(plan: EmotionPlan, scope: str = "planned") -> tuple[str, ...]:
+    """The AU channels the local condition and ``M`` cover under ``scope`` (``LOCAL_SCOPES``), in channel order."""
+    if scope not in LOCAL_SCOPES:
+        raise ValueError(f"local scope must be one of {LOCAL_SCOPES}, got {scope!r}")
+    names = set(local_channels(plan))
+    if scope == "expression":
+        names |= set(EXPRESSION_CHANNELS)
+    return tuple(n for n in ch.AU_CHANNELS if n in names)
+
+
 def plan_texts(plan: EmotionPlan) -> list[str]:
     """Every text ``build_conditions`` will embed for ``plan`` (to prefill a table)."""
     return [span_text(e.label) for e in plan.emotions] + [au_text(n) for n in local_channels(plan)]
 
 
 def local_targets(plan: EmotionPlan, n_frames: int, motion_mean: np.ndarray, motion_std: np.ndarray,
-                  fps: float = 25.0) -> np.ndarray:
+                  fps: float = 25.0, scope: str = "planned") -> np.ndarray:
     """``frame_local`` over the ``n_frames`` frames of a clip (normalised plan times span the clip)."""
-    return frame_local(plan, np.arange(n_frames) / float(fps), clip_duration(n_frames, fps), motion_mean, motion_std)
+    return frame_local(plan, np.arange(n_frames) / float(fps), clip_duration(n_frames, fps), motion_mean, motion_std,
+                       scope=scope)
 
 
 def frame_local(plan: EmotionPlan, times: np.ndarray, duration: float | None, motion_mean: np.ndarray,
-                motion_std: np.ndarray, targets: np.ndarray | None = None) -> np.ndarray:
+                motion_std: np.ndarray, targets: np.ndarray | None = None, scope: str = "planned",
+                names: Iterable[str] | None = None) -> np.ndarray:
     """The local condition per frame, float32 ``[len(times), 2·N_AU]``: the plan's AU targets
-    at ``times`` (seconds) on the local tokens' channels, normalised like the motion (0 on
-    other channels), then the 0/1 mask of those channels. ``targets`` (``[len(times), N_AU]``)
-    replaces the plan's own curves (a live session's cross-faded targets)."""
-    names = local_channels(plan)
+    at ``times`` (seconds) on the channels governed under ``scope``, normalised like the motion
+    (0 on other channels), then the 0/1 mask of those channels. ``targets`` (``[len(times), N_AU]``)
+    replaces the plan's own curves and ``names`` the governed channels (a live session's
+    cross-faded targets)."""
+    names = governed_channels(plan, scope) if names is None else tuple(names)
     n_au = len(ch.AU_CHANNELS)
     out = np.zeros((len(times), 2 * n_au), np.float32)
     if names:
@@ -252,8 +276,8 @@ def clip_global(plan: EmotionPlan, n_frames: int, embeddings: EmbeddingTable, fp
     return frame_global(plan, np.arange(n_frames) / float(fps), clip_duration(n_frames, fps), embeddings)
 
 
-def build_conditions(plan: EmotionPlan, embeddings: EmbeddingTable) -> Conditions:
-    """The condition tokens and channel mask of ``plan``."""
+def build_conditions(plan: EmotionPlan, embeddings: EmbeddingTable, scope: str = "planned") -> Conditions:
+    """The condition tokens of ``plan`` and its channel mask under ``scope`` (``LOCAL_SCOPES``)."""
     tokens = np.zeros((N_TOKENS, TOKEN_DIM), np.float32)
     valid = np.zeros(N_TOKENS, bool)
     groups = np.full(N_TOKENS, GROUP_NULL, np.int8)
@@ -273,6 +297,7 @@ def build_conditions(plan: EmotionPlan, embeddings: EmbeddingTable) -> Condition
 
     names = local_channels(plan)
     channel_mask = np.zeros(ch.N_CHANNELS, np.float32)
+    channel_mask[ch.indices(governed_channels(plan, scope))] = 1.0
     if names:
         peak = _peaks(plan)
         au_vectors = embeddings.matrix([au_text(n) for n in names])
@@ -283,5 +308,4 @@ def build_conditions(plan: EmotionPlan, embeddings: EmbeddingTable) -> Condition
             tokens[row, _AU + col] = 1.0
             tokens[row, _PEAK] = peak.get(name, 0.0)
             valid[row], groups[row] = True, GROUP_LOCAL
-            channel_mask[ch.index(name)] = 1.0
     return Conditions(tokens, valid, groups, channel_mask, names)

@@ -27,7 +27,7 @@ import numpy as np
 from ..audio import N_FFT, SAMPLE_RATE, AudioFeatures
 from ..motion import channels as ch
 from ..plan import EmotionPlan
-from .conditions import EMBED_DIM, GLOBAL_DIM, Conditions, build_conditions, local_channels, span_text
+from .conditions import EMBED_DIM, GLOBAL_DIM, Conditions, build_conditions, frame_local, governed_channels, span_text
 from .adherence import limit_unplanned
 from .guidance import ProgressiveGuidance, as_guidance
 from ..articulation.audio_model import default_classifier
@@ -148,12 +148,13 @@ class Timeline:
     def arousal_at(self, t: float) -> float:
         return float(self.mood(np.array([t]))[1][0])
 
-    def active_local_channels(self, times: np.ndarray) -> tuple[str, ...]:
+    def active_local_channels(self, times: np.ndarray, scope: str = "planned") -> tuple[str, ...]:
+        """The channels the local condition governs at ``times``: those of every plan cross-faded in."""
         w = self.weights(times)
         names = set()
         for i, seg in enumerate(self.segments):
             if w[:, i].any():
-                names |= set(local_channels(seg.plan))
+                names |= set(governed_channels(seg.plan, scope))
         return tuple(n for n in ch.AU_CHANNELS if n in names)
 
     def glob(self, times: np.ndarray, embeddings: Any) -> np.ndarray:
@@ -226,7 +227,7 @@ class DiffusionStream:
     def _conditions(self, plan: EmotionPlan) -> Conditions:
         key = id(plan)
         if key not in self._cond_cache:  # keeps the plan too, so its id is not reused
-            self._cond_cache = {key: (plan, build_conditions(plan, self.gen.embeddings))}
+            self._cond_cache = {key: (plan, build_conditions(plan, self.gen.embeddings, self.meta.local_scope))}
         return self._cond_cache[key][1]
 
     def gate(self, frames: np.ndarray, values: np.ndarray) -> None:
@@ -287,13 +288,8 @@ class DiffusionStream:
             branches, keep_local, keep_global = branches[2:], [True], [True]
         # Frame-aligned conditions from the timeline (cross-faded across emotion changes).
         targets = self.timeline.targets(times)
-        local = np.zeros((len(frames), 2 * len(ch.AU_CHANNELS)), np.float32)
-        names = self.timeline.active_local_channels(times)
-        if names:
-            cols = [AU_COL[n] for n in names]
-            mcols = ch.indices(names)
-            local[:, cols] = (targets[:, cols] - self.mean[mcols]) / self.std[mcols]
-            local[:, [len(ch.AU_CHANNELS) + c for c in cols]] = 1.0
+        names = self.timeline.active_local_channels(times, self.meta.local_scope)
+        local = frame_local(plan, times, None, self.mean, self.std, targets=targets, names=names)
         glob = self.timeline.glob(times, self.gen.embeddings)
         generated = np.zeros((len(frames), ch.N_CHANNELS), np.float32)
         if known:

@@ -150,12 +150,12 @@ def generate(
     n = max(1, int(round(n_out * meta.fps / feats.fps)))
     audio = resample_time(audio, n)
 
-    conditions = build_conditions(plan, embeddings)
+    conditions = build_conditions(plan, embeddings, meta.local_scope)
     branches = conditions.branch_masks()
     keep_local, keep_global = [False, False, True], [False, True, True]
     if guidance.single_branch:
         branches, keep_local, keep_global = branches[2:], [True], [True]
-    local = local_targets(plan, n, meta.motion_mean, meta.motion_std, meta.fps)
+    local = local_targets(plan, n, meta.motion_mean, meta.motion_std, meta.fps, meta.local_scope)
     glob = clip_global(plan, n, embeddings, meta.fps)
     mask = backend.asarray(conditions.channel_mask)
     sigmas = get_sigmas_karras(steps, meta.sigma_min, meta.sigma_max)

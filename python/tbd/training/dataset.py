@@ -138,6 +138,7 @@ class WindowSampler:
         config: SamplerConfig = SamplerConfig(),
         seed: int = 0,
         articulation: bool = False,
+        local_scope: str = "planned",
     ) -> None:
         if not clips:
             raise DataError("no training clips")
@@ -146,6 +147,7 @@ class WindowSampler:
         self.mean, self.std = mean.astype(np.float32), std.astype(np.float32)
         self.config = config
         self.articulation = articulation  # append an articulation to the audio rows
+        self.local_scope = local_scope
         self.rng = np.random.default_rng(seed)
         lengths = np.array([c.n_frames for c in clips], dtype=np.float64)
         self._weights = lengths / lengths.sum()
@@ -190,7 +192,7 @@ class WindowSampler:
             context_mask[:known] = 1.0
             loss_mask = np.zeros(length, np.float32)
             loss_mask[known:span] = 1.0
-            cond = build_conditions(clip.plans[take], self.embeddings)
+            cond = build_conditions(clip.plans[take], self.embeddings, self.local_scope)
             keep_global = rng.random() >= cfg.p_drop_global
             keep_local = rng.random() >= cfg.p_drop_local
             out["x0"].append(x0)
@@ -198,7 +200,7 @@ class WindowSampler:
             out["positions"].append(positions.astype(np.float32))
             out["context"].append(x0 * context_mask[:, None])
             out["context_mask"].append(context_mask)
-            local = local_targets(clip.plans[take], n, self.mean, self.std)[start : start + span] * float(keep_local)
+            local = local_targets(clip.plans[take], n, self.mean, self.std, scope=self.local_scope)[start : start + span] * float(keep_local)
             out["local"].append(local)
             glob = clip_global(clip.plans[take], n, self.embeddings)[start : start + span] * float(keep_global)
             out["glob"].append(glob)

@@ -71,6 +71,8 @@ class TrainConfig:
     threads: int | None = None
     articulation: bool = True
     """Condition on the utterance's articulation (visemes) when the data has it."""
+    local_scope: str = "expression"
+    """What the local condition governs (``tbd.generator.conditions.LOCAL_SCOPES``)."""
     command: str = ""
 
     def model_config(self, n_audio: int) -> DenoiserConfig:
@@ -246,7 +248,9 @@ def train(cfg: TrainConfig, clips: list[Clip] | None = None) -> TrainResult:
         start_step = int(meta.training.get("step", 0))
         history = list(meta.training.get("losses", []))
         elapsed_before = float(meta.training.get("elapsed_s", 0.0))
+        local_scope = meta.local_scope
     else:
+        local_scope = cfg.local_scope
         encoder = get_text_encoder(cfg.text_encoder)
         mean, std = motion_stats(clips)
         torch.manual_seed(cfg.seed)
@@ -274,12 +278,14 @@ def train(cfg: TrainConfig, clips: list[Clip] | None = None) -> TrainResult:
         _restore_optimizer(opt, model, resume_ckpt.tensors)
 
     sampler = WindowSampler(clips, embeddings, mean, std, dataclasses.replace(cfg.sampler, window=cfg.window),
-                            seed=cfg.seed * 1000 + rank + 7919 * start_step, articulation=articulation)
+                            seed=cfg.seed * 1000 + rank + 7919 * start_step, articulation=articulation,
+                            local_scope=local_scope)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank + 7919 * start_step + 1)
 
     meta = ModelMeta(
         config=model_cfg.to_dict(), text_encoder=encoder.name, motion_mean=mean.tolist(), motion_std=std.tolist(),
         window=cfg.window, overlap=cfg.overlap, articulation=ARTICULATION_FEATURES if articulation else "",
+        local_scope=local_scope,
     )
     logfile = log_path(cfg.out)
     running, step, loss_value = [], start_step, float("nan")
