@@ -87,7 +87,9 @@ def test_long_clips_get_the_same_features_and_visemes_in_blocks(monkeypatch):
     monkeypatch.setattr(audio_model, "POSTERIOR_BLOCK", 29)
     blocked = audio.features(sound)
     assert blocked.n_frames == whole.n_frames > 37 * 4
-    np.testing.assert_array_equal(blocked.matrix(), whole.matrix())
+    # Blocks of another length may take another SIMD/FFT path: the same values to float32 rounding
+    # (a clean CI venv differed by 1-2 ulp on 0.4 % of the elements), never a block seam.
+    np.testing.assert_allclose(blocked.matrix(), whole.matrix(), rtol=0, atol=1e-6)
     # (a short last block takes the small-row product: the same sums in another order)
     np.testing.assert_allclose(model.posteriors(blocked.matrix()), whole_visemes, rtol=0, atol=1e-6)
     part = model.posteriors(whole.matrix(), available=150, first=11, count=120)  # a live block's call, in blocks
