@@ -128,12 +128,12 @@ def test_global_and_local_tokens_drop_independently(clips, p_g, p_l):
 
 def test_train_writes_checkpoint_state_and_log_then_resumes(clips, tmp_path):
     out = tmp_path / "draw.safetensors"
-    first = train(TrainConfig(data=[], out=str(out), steps=6, command="test", **TINY), clips)
+    first = train(TrainConfig(data=[], out=str(out), steps=6, command="test", local_scope="expression", **TINY), clips)
     assert first.steps == 6 and np.isfinite(first.final_loss)
     assert out.is_file() and state_path(out).is_file() and log_path(out).is_file()
     ckpt = load_checkpoint(out)
     assert ckpt.meta.training["step"] == 6 and ckpt.meta.training["command"] == "test"
-    assert ckpt.meta.local_scope == "expression"  # TrainConfig's default: every expression AU is stated
+    assert ckpt.meta.local_scope == "expression"  # the scope is stored with the weights
     assert [r["step"] for r in ckpt.meta.training["losses"]] == [2, 4, 6]
     assert not any(k.startswith("train.") for k in ckpt.tensors)  # inference file: EMA weights only
     state = load_checkpoint(state_path(out))

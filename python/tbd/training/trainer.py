@@ -71,8 +71,9 @@ class TrainConfig:
     threads: int | None = None
     articulation: bool = True
     """Condition on the utterance's articulation (visemes) when the data has it."""
-    local_scope: str = "expression"
-    """What the local condition governs (``tbd.generator.conditions.LOCAL_SCOPES``)."""
+    local_scope: str = "planned"
+    """What the local condition governs (``tbd.generator.conditions.LOCAL_SCOPES``): "planned" as the bundled
+    draw-v4 was trained; "expression" keeps DRAW to the plan but renders less emotion today (RESULTS, draw-v5)."""
     command: str = ""
 
     def model_config(self, n_audio: int) -> DenoiserConfig:
