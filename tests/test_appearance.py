@@ -115,10 +115,12 @@ def test_black_and_white_portrait_stays_black_and_white(portrait):
 
 def test_gains_saturate_and_invert():
     cfg = RenderConfig()
-    gains = cfg.gains(ch.AU_CHANNELS)
+    gains, ceilings = cfg.gains(ch.AU_CHANNELS), cfg.ceilings(ch.AU_CHANNELS)
+    assert ceilings[ch.index("AU12L")] == cfg.au_max_drawn["AU12L"] != cfg.max_drawn
+    assert ceilings[ch.index("AU4")] == cfg.max_drawn
     requested = np.linspace(0, 1, 11, dtype=np.float32)[:, None].repeat(len(gains), axis=1)
-    drawn = cfg.drawn(requested, gains)
-    assert (np.diff(drawn, axis=0) >= 0).all() and drawn.max() <= cfg.max_drawn
-    small = cfg.drawn(np.full(len(gains), 0.01, np.float32), gains)
+    drawn = cfg.drawn(requested, gains, ceilings)
+    assert (np.diff(drawn, axis=0) >= 0).all() and (drawn <= ceilings).all()
+    small = cfg.drawn(np.full(len(gains), 0.01, np.float32), gains, ceilings)
     np.testing.assert_allclose(small, 0.01 * gains, rtol=1e-3)  # the gain is the slope at rest
-    np.testing.assert_allclose(cfg.requested(drawn, gains), requested, atol=1e-4)
+    np.testing.assert_allclose(cfg.requested(drawn, gains, ceilings), requested, atol=1e-4)

@@ -87,6 +87,22 @@ def test_lip_corners_move_as_far_as_a_real_smile_or_frown(neutral, bases):
         assert np.abs(other).max() < 0.01  # one side's smile leaves the other corner
 
 
+def test_a_dropped_jaw_opens_a_lens_not_a_box(neutral, bases):
+    """The lower lip's inner edge drops most mid-mouth and tapers toward the corners (tied to the upper lip),
+    while the chin below drops evenly: an open mouth reads as speech, not as a square grimace."""
+    basis = bases[0]
+    inner = np.array(R.lips_inner_lower)
+    inner = inner[np.argsort(neutral[inner, 0])]
+    drop = basis[AU_INDEX["AU26"], inner, 1]
+    middle = len(inner) // 2
+    assert drop[middle] > 0.2
+    assert np.all(np.diff(drop[:middle + 1]) > 0) and np.all(np.diff(drop[middle:]) < 0)  # tapers both ways
+    assert max(drop[1], drop[-2]) < 0.65 * drop[middle] and max(drop[0], drop[-1]) < 0.3 * drop[middle]
+    below = neutral[inner[middle]] + [0.0, 0.35]  # the chin under the mouth drops with the jaw
+    chin = int(np.argmin(np.linalg.norm(neutral[:468] - below, axis=1)))
+    assert basis[AU_INDEX["AU26"], chin, 1] > 0.8 * drop[middle]
+
+
 @pytest.mark.parametrize("name, least", [("AU23", 0.4), ("AU24", 0.65)])
 def test_lip_tightener_and_pressor_narrow_the_red_of_the_lips(neutral, bases, name, least):
     basis = bases[0][AU_INDEX[name]]

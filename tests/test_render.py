@@ -94,10 +94,11 @@ def test_open_mouth_is_seen_open(scene):
 def test_a_dropped_jaw_reads_as_an_open_jaw_not_a_wider_mouth(scene):
     # The jaw turns down and stretches the lips down: the corners come in instead of the mouth widening into a
     # grimace (before the corners came in, the detector read jawOpen 0.08-0.12 here, and a smile on other faces).
+    # The opening tapers to the corners (a lens, not a box): MediaPipe reads it 0.12 here, 0.13 as a box.
     _, _, renderer = scene
     rest = _seen(renderer.render_frame(motion_vector()))
     dropped = _seen(renderer.render_frame(motion_vector(AU25=0.5, AU26=0.8)))
-    assert dropped.blendshapes["jawOpen"] > rest.blendshapes["jawOpen"] + 0.13
+    assert dropped.blendshapes["jawOpen"] > rest.blendshapes["jawOpen"] + 0.11
     smile = [(f.blendshapes["mouthSmileLeft"] + f.blendshapes["mouthSmileRight"]) / 2 for f in (rest, dropped)]
     assert smile[1] < smile[0] + 0.1
 

@@ -31,6 +31,8 @@ LIP_OPENING = {"AU25": 0.08, "AU26": 0.26, "AU27": 0.45}
 """Inner-lip gap at the mouth centre (IOD units) that each opening AU adds at intensity 1."""
 JAW_DROP = {"AU26": 0.95 * LIP_OPENING["AU26"], "AU27": 0.95 * LIP_OPENING["AU27"]}
 """How far the jaw (lower teeth, chin) drops at intensity 1 (IOD units); the lower lip adds the rest."""
+JAW_CORNER_SHARE = 0.1
+"""Share of the jaw's drop that the lower lip's inner edge takes at the mouth corners (1 mid-mouth)."""
 EYE_CLOSURE_LINE = 0.05
 """Where closed lids meet, as a fraction of the way from the lower to the upper lid."""
 LIP_EVERSION = {"AU18": 0.15, "AU22": 0.3}
@@ -304,7 +306,11 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
     jaw_lateral = np.clip(1.0 - ((u - m.centre[0]) / 1.0) ** 2, 0.0, 1.0) ** 0.7
     beside = _smoothstep((v - m.midline(u) + 0.25) / 0.4)  # cheeks beside the mouth: a smooth ramp
     jaw = jaw_lateral * (in_mouth * below + (1 - in_mouth) * beside) * jaw_follow
-    jaw_profile = np.where(in_mouth * below > 0, 0.45 + 0.55 * opening_profile, 1.0)
+    # The lower lip's inner edge drops most mid-mouth and hardly at the corners (the commissures are tied to
+    # the upper lip), so the opening is a lens, not a box; the chin below drops more evenly.
+    chin_profile = 0.45 + 0.55 * opening_profile
+    lens_profile = JAW_CORNER_SHARE + (1.0 - JAW_CORNER_SHARE) * opening_profile
+    jaw_profile = np.where(in_mouth * below > 0, chin_profile + band_lo * (lens_profile - chin_profile), 1.0)
     for name in ("AU26", "AU27"):
         opening = LIP_OPENING[name]
         add(name, jaw * jaw_profile, 0.0, JAW_DROP[name])

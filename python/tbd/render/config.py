@@ -22,7 +22,7 @@ def _default_au_gain() -> dict[str, float]:
     # pull the inner brows against each other in fear and sadness: raise one, raise the other. They apply
     # to the requested expression only; the portrait's own expression is undone at the rig's rate.
     return {"AU1": 2.1, "AU2": 1.6, "AU4": 3.5, "AU5": 2.6, "AU6": 2.2, "AU7": 1.6, "AU9": 3.2, "AU10": 2.6,
-            "AU12L": 3.0, "AU12R": 3.0, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU18": 1.6, "AU20": 1.6, "AU22": 2.2,
+            "AU12L": 4.5, "AU12R": 4.5, "AU15": 2.4, "AU16": 1.4, "AU17": 1.8, "AU18": 1.6, "AU20": 1.6, "AU22": 2.2,
             "AU23": 1.5, "AU24": 1.5, "AU26": 1.2, "AU27": 1.0}
 
 
@@ -41,10 +41,13 @@ class RenderConfig:
     max_drawn: float = 1.8
     """Gains saturate (tanh) toward this many times the rig's displacement at intensity 1: strong
     requests stay anatomically possible."""
+    au_max_drawn: dict[str, float] = field(default_factory=lambda: {"AU12L": 2.6, "AU12R": 2.6})
+    """Channels whose saturation differs from `max_drawn`. Lip corners have the widest travel on a real face:
+    a broad smile pulls them up and back about twice as far as the rig's unit displacement."""
 
     smile_squint_share: float = 1.0
     """Of the AU6 added that way, this share is taken off the portrait's AU7 (the detector saw the same narrowing)."""
-    smile_parts_lips: float = 1.5
+    smile_parts_lips: float = 3.0
     """A broad smile stretches the lips apart: AU25 is drawn at least this share of the weaker requested AU12
     (not while the lips are pressed shut, see `press_closes`)."""
 
@@ -174,11 +177,15 @@ class RenderConfig:
     def gains(self, channels: Sequence[str]) -> np.ndarray:
         return np.array([self.gain(name) for name in channels], np.float32)
 
-    def drawn(self, requested: np.ndarray, gains: np.ndarray) -> np.ndarray:
-        """Rig weights for requested AU intensities [..., n]: slope ``gains`` at 0, saturating at `max_drawn`."""
-        return (self.max_drawn * np.tanh(requested * gains / self.max_drawn)).astype(np.float32)
+    def ceilings(self, channels: Sequence[str]) -> np.ndarray:
+        """Each channel's saturation (`au_max_drawn`, else `max_drawn`)."""
+        return np.array([self.au_max_drawn.get(name, self.max_drawn) for name in channels], np.float32)
 
-    def requested(self, drawn: np.ndarray, gains: np.ndarray) -> np.ndarray:
+    def drawn(self, requested: np.ndarray, gains: np.ndarray, ceilings: np.ndarray) -> np.ndarray:
+        """Rig weights for requested AU intensities [..., n]: slope ``gains`` at 0, saturating at ``ceilings``."""
+        return (ceilings * np.tanh(requested * gains / ceilings)).astype(np.float32)
+
+    def requested(self, drawn: np.ndarray, gains: np.ndarray, ceilings: np.ndarray) -> np.ndarray:
         """The inverse of `drawn` (intensities that draw rig weights ``drawn``, clipped to 0..1)."""
-        ratio = np.clip(np.asarray(drawn, np.float64) / self.max_drawn, 0.0, 0.999)
-        return np.clip(self.max_drawn * np.arctanh(ratio) / gains, 0.0, 1.0).astype(np.float32)
+        ratio = np.clip(np.asarray(drawn, np.float64) / ceilings, 0.0, 0.999)
+        return np.clip(ceilings * np.arctanh(ratio) / gains, 0.0, 1.0).astype(np.float32)

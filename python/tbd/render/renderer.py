@@ -65,6 +65,7 @@ class Renderer:
         self.config = config or RenderConfig()
         cfg = self.config
         self._gain = cfg.gains(ch.AU_CHANNELS)
+        self._ceiling = cfg.ceilings(ch.AU_CHANNELS)
         self.chunk = int(chunk)
         self.mesh: WarpMesh = build_mesh(face)
         source = np.zeros(ch.N_CHANNELS, dtype=np.float32)
@@ -78,7 +79,7 @@ class Renderer:
         source[ch.index("AU7")] = max(source[ch.index("AU7")] - cfg.smile_squint_share * inferred, 0.0)
         self._source_aus = source[_AU].astype(np.float64)
         self.source_values = source.copy()
-        self.source_values[_AU] = cfg.requested(source[_AU], self._gain)
+        self.source_values[_AU] = cfg.requested(source[_AU], self._gain, self._ceiling)
         """Motion values [n_channels] that reproduce the portrait's own expression."""
         self._source_weights = np.concatenate([self._source_aus, interaction_weights(self._source_aus)])
         self._basis = self._pixel_basis()  # [N_AU + n_interactions, V * 2]
@@ -324,7 +325,7 @@ class Renderer:
         aus = self._requested(values)
         closure = self._press_closure(values)
         tuck = self._tuck_weight(aus)
-        drawn = self.config.drawn(aus, self._gain)  # as strong as a viewer reads it; the portrait's own is undone as it is
+        drawn = self.config.drawn(aus, self._gain, self._ceiling)  # as strong as a viewer reads it; the portrait's own is undone as it is
         delta = np.concatenate([drawn, interaction_weights(drawn)], axis=1) - self._source_weights
         gaze = np.clip(values[:, _GAZE], -1.0, 1.0)
         V = len(self.mesh.vertices)
