@@ -156,8 +156,10 @@ class RenderConfig:
     protruded lips (o, u, w) the teeth stand back in the mouth's shadow."""
 
     # ---- teeth, relative to the relaxed upper lip ------------------------------------------
-    upper_teeth_drop: float = 0.03
-    """The upper incisors' edge shows about 2 mm below the relaxed upper lip."""
+    upper_teeth_drop: float = 0.0
+    """How far the upper incisors' edge shows below the relaxed upper lip when the portrait shows no teeth of its
+    own (a portrait that does sets it). Resting display falls from about 3 mm in young adults to none in old age;
+    none is the safe guess: a band of upper teeth in a speaking mouth reads as bared teeth (FER: anger)."""
     upper_teeth_arc: float = 0.035
     """How far the upper edge curves up toward the sides."""
     lower_teeth_arc: float = 0.02

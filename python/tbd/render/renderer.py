@@ -220,8 +220,8 @@ class Renderer:
     def _teeth_at_rest(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(upper edge [K, 2], lower edge with the jaw closed [K, 2], centre [2]) in px, from the relaxed lip line.
 
-        Where the portrait shows its teeth further down than the usual 2 mm below the relaxed
-        upper lip, its own upper teeth say where their edge is (at least).
+        Where the portrait shows its teeth further down than `RenderConfig.upper_teeth_drop` below the
+        relaxed upper lip, its own upper teeth say where their edge is (at least).
         """
         frame, cfg = self.mesh.frame, self.config
         line = frame.to_face(self._rest_lip)
