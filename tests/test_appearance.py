@@ -124,3 +124,17 @@ def test_gains_saturate_and_invert():
     small = cfg.drawn(np.full(len(gains), 0.01, np.float32), gains, ceilings)
     np.testing.assert_allclose(small, 0.01 * gains, rtol=1e-3)  # the gain is the slope at rest
     np.testing.assert_allclose(cfg.requested(drawn, gains, ceilings), requested, atol=1e-4)
+
+
+def test_the_lowered_brows_shadow_fades_out_beyond_the_eyes(portrait, found):
+    """AU4's shadow on the upper lid has no hard edge at the eye's ends (it read as a grey box over each eye)."""
+    appearance = Renderer(portrait, found)._appearance
+    shadow = appearance.maps[DRAWN.index("AU4")]
+    y0, _, x0, _ = appearance.box
+    for side, brow in (("right", R.brow_right), ("left", R.brow_left)):
+        lid, brow_points = found.mesh[list(R.eye(side)[0])], found.mesh[list(brow)]
+        row = int(round((brow_points[:, 1].max() + lid[:, 1].min()) / 2)) - y0  # between the brow and the lid
+        profile = shadow[row, int(lid[:, 0].min()) - 4 - x0:int(lid[:, 0].max()) + 5 - x0]
+        depth = -profile.min()
+        assert depth > 0.02  # the shadow is there...
+        assert np.abs(np.diff(profile)).max() < 0.6 * depth  # ...and fades in and out over a few pixels

@@ -130,3 +130,16 @@ def test_symmetric_actions_are_mirror_images(neutral, bases):
 def test_au_basis_is_the_linear_part_of_rig_basis(neutral, bases):
     np.testing.assert_array_equal(au_basis(neutral, n_mesh=468), bases[0])
     assert bases[1].shape == (len(INTERACTIONS), len(neutral), 2)
+
+
+def test_the_grief_brow_leaves_the_hairline_where_it_is(neutral, bases):
+    """AU1 with AU4 raises the inner brow ends; the forehead above bunches instead of being dragged up with
+    them (dragged, the hairline dipped into a notch over the nose)."""
+    basis, interaction = bases
+    aus = np.zeros(len(AU_CHANNELS))
+    aus[AU_INDEX["AU1"]], aus[AU_INDEX["AU4"]] = 0.66, 0.47
+    moved = np.einsum("a,apc->pc", aus, basis) + np.einsum("k,kpc->pc", interaction_weights(aus), interaction)
+    inner = _brow_ends(neutral, R.brow_right)[0] + _brow_ends(neutral, R.brow_left)[0]
+    forehead_top = 10  # MediaPipe's topmost midline point, near the hairline
+    assert neutral[inner, 1].mean() - neutral[forehead_top, 1] > 0.5  # well above the brows
+    assert moved[forehead_top, 1] > 0.15 * moved[inner, 1].mean()  # rises less than a sixth as far

@@ -31,6 +31,12 @@ LIP_OPENING = {"AU25": 0.08, "AU26": 0.26, "AU27": 0.45}
 """Inner-lip gap at the mouth centre (IOD units) that each opening AU adds at intensity 1."""
 JAW_DROP = {"AU26": 0.95 * LIP_OPENING["AU26"], "AU27": 0.95 * LIP_OPENING["AU27"]}
 """How far the jaw (lower teeth, chin) drops at intensity 1 (IOD units); the lower lip adds the rest."""
+GRIEF_RISE = 0.28
+"""AU1 with AU4 (the grief brow): how far the inner brow ends rise at intensity 1 beyond the sum of the two (IOD
+units): together they rise further than with AU1 alone and are drawn in, the oblique brow of sadness and fear."""
+GRIEF_REACH = 0.3
+"""How far up the forehead (a Gaussian's width, IOD) that extra rise carries. The brows' own reach (0.4) dragged
+the hairline into a notch over the nose; much less than the rise itself would fold the skin over."""
 JAW_CORNER_SHARE = 0.1
 """Share of the jaw's drop that the lower lip's inner edge takes at the mouth corners (1 mid-mouth)."""
 EYE_CLOSURE_LINE = 0.05
@@ -140,13 +146,13 @@ def eye_closure(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return lower + EYE_CLOSURE_LINE * (upper - lower)
 
 
-def _brow_field(uv: np.ndarray, brow: tuple[int, ...],
-                upper_lid: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, float]:
+def _brow_field(uv: np.ndarray, brow: tuple[int, ...], upper_lid: tuple[int, ...],
+                reach_above: float = 0.4) -> tuple[np.ndarray, np.ndarray, float]:
     """How points ``uv`` [P, 2] move with one brow: (t [P], weight [P], toward-nose sign of u).
 
     ``t`` is the place along the brow (0 at its inner end, 1 at its outer end). ``weight`` is 1 on
-    the brow, falls off slowly over the forehead above it, linearly to 0 at the upper lid below it
-    (the lid margin and the eye are the eye AUs' business) and smoothly beyond the brow's ends.
+    the brow, falls off over the forehead above it (a Gaussian ``reach_above`` IOD wide), linearly to 0 at the
+    upper lid below it (the lid margin and the eye are the eye AUs' business) and smoothly beyond the brow's ends.
     ``brow`` lists the brow's upper row and then its lower row, each along the brow (in either direction).
     """
     half = len(brow) // 2
@@ -163,7 +169,7 @@ def _brow_field(uv: np.ndarray, brow: tuple[int, ...],
     centre = np.interp(a, along, line)
     bottom = np.interp(a, along, lower_row[:, 1])
     lid_v = np.interp(a, side * lid[lid_order, 0], lid[lid_order, 1])
-    above = np.exp(-0.5 * (np.minimum(uv[:, 1] - centre, 0.0) / 0.4) ** 2)
+    above = np.exp(-0.5 * (np.minimum(uv[:, 1] - centre, 0.0) / reach_above) ** 2)
     below = np.clip((lid_v - uv[:, 1]) / np.maximum(lid_v - bottom, 0.05), 0.0, 1.0)
     vertical = np.where(uv[:, 1] <= bottom, above, below)
     # The brow's hairs reach past its outermost landmark: the temple follows further than the glabella.
@@ -333,7 +339,9 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
         add("AU4", weight, 0.07 * toward_nose * inner ** 1.5, 0.13 - 0.08 * t)
         add("AU9", weight, 0.015 * toward_nose * inner ** 2, 0.04 * inner ** 2)
         add("AU6", weight, 0.0, 0.02 * outer)
-        interaction[0, :, 1] += weight * -0.28 * inner ** 2  # AU1 with AU4: the inner ends rise (the grief brow)
+        # AU1 with AU4: the inner ends rise (the grief brow); the forehead above bunches rather than following.
+        grief = _brow_field(uv, brow, upper, reach_above=GRIEF_REACH)[1]
+        interaction[0, :, 1] += grief * -GRIEF_RISE * inner ** 2
 
     # ---- eyes ------------------------------------------------------------------------------
     for side in ("right", "left"):

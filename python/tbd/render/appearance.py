@@ -218,9 +218,11 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
         lid = fuv[list(upper)]
         top = np.interp(uv[:, 0], *_sorted(brow[:, 0], brow[:, 1]))
         lid_v = np.interp(uv[:, 0], *_sorted(lid[:, 0], lid[:, 1]))
-        inside = (uv[:, 0] > lid[:, 0].min()) & (uv[:, 0] < lid[:, 0].max())
+        # Across the eye's width, fading in over its ends (a hard edge there reads as a grey box over the lid).
+        inside = np.clip(np.minimum(uv[:, 0] - lid[:, 0].min(), lid[:, 0].max() - uv[:, 0]) / 0.08, 0.0, 1.0)
+        inside = inside * inside * (3.0 - 2.0 * inside)
         between = np.clip((uv[:, 1] - top) / np.maximum(lid_v - top, 0.02), 0, 1)
-        maps["AU4"] += -0.5 * inside * np.sin(np.pi * between) * (between < 0.8)  # the shadow under the brow
+        maps["AU4"] += -0.5 * inside * np.sin(np.pi * np.clip(between / 0.8, 0, 1))  # the shadow under the brow
     masks["glabella"] = _blob(uv, np.array([0.0, mid_v]), 0.2, 0.15)
 
     # Eyes: crow's feet fanning out of the outer corners, the lower-lid bulge and the furrow under it.
