@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 "portrait": name, "emotion": emotion, "grey": report.colour.source_is_grey,
                 "fer": fer.label, "fer_score": fer.score, "fer_ok": fer.correct,
                 "response": None if response is None else shapes.responses[response[0]],
+                "upper_lip": shapes.responses.get("mouthUpperUp"),
                 "smile": float(np.mean([shapes.measured["mouthSmileLeft"], shapes.measured["mouthSmileRight"]])),
                 "blinks": bl.count, "blinks_asked": bl.requested_count, "blink_apex": bl.min_apex, "blink_durations": [e.duration_s for e in bl.events],
                 "flickers": bl.flickers, "identity": report.identity.median if report.identity else None,
@@ -185,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         v = _mean(diffs)
         lines.append(("mouthSmile happy - sad, mean", v, f">= {t.smile_happy_minus_sad:.2f}",
                       v >= t.smile_happy_minus_sad))
+    if "disgusted" in emotions:  # MediaPipe's noseSneer reads near 0 on real faces too (mediapipe issue 4450)
+        v = _mean([r["upper_lip"] for r in rows if r["emotion"] == "disgusted"])
+        lines.append(("mouthUpperUp(disgusted) - neutral, mean (AU10; beside noseSneer)", v, "(no target)", None))
     apexes = [r["blink_apex"] for r in rows if r["blink_apex"] is not None]
     v = min(apexes) if apexes else None
     lines.append(("every blink apex eyeBlink (min)", v, f">= {t.blink_apex:.2f}", None if v is None else v >= t.blink_apex))

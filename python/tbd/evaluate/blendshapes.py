@@ -19,6 +19,7 @@ RESPONSES: dict[str, tuple[str, ...]] = {
     "eyeWide": ("eyeWideLeft", "eyeWideRight"),            # surprised, afraid (AU5)
     "mouthFrown": ("mouthFrownLeft", "mouthFrownRight"),   # sad (AU15)
     "noseSneer": ("noseSneerLeft", "noseSneerRight"),      # disgusted (AU9)
+    "mouthUpperUp": ("mouthUpperUpLeft", "mouthUpperUpRight"),  # disgusted (AU10; MediaPipe's noseSneer stays near 0)
     "browInnerUp": ("browInnerUp",),                       # afraid, sad (AU1)
     "mouthSmile": ("mouthSmileLeft", "mouthSmileRight"),   # happy (AU12)
     "cheekSquint": ("cheekSquintLeft", "cheekSquintRight"),  # happy (AU6)
