@@ -273,3 +273,22 @@ def test_fer_preprocessing_is_fers_own(monkeypatch, astronaut, hopper, renders):
     finally:
         for name in [m for m in sys.modules if m == "fer" or m.startswith("fer.")]:
             sys.modules.pop(name)
+
+
+def test_the_apex_check_reads_the_motions_blinks_and_the_count_check_the_rest():
+    """A closure the motion never asked for (a downward glance reads as a shallow one) is not a blink that
+    failed to close: it fails the count check, and the apex check reads each of the motion's own blinks."""
+    fps = 25.0
+    asked = np.zeros(100)
+    asked[20:25] = [0.3, 0.8, 1.0, 0.8, 0.3]  # the one blink in the motion
+    curve = np.full(100, 0.05)
+    curve[20:25] = [0.2, 0.5, 0.62, 0.45, 0.15]  # read closed at 0.62
+    curve[70:76] = [0.15, 0.22, 0.24, 0.23, 0.2, 0.1]  # a glance down: read as a shallow closure
+    curve[90:] = np.nan  # the face was lost at the end
+    result = blinks(curve, fps, requested_au45=asked)
+    assert result.count == 2 and result.requested_count == 1 and not result.checks["count"]
+    assert result.requested_apexes == [pytest.approx(0.62)]
+    assert result.min_apex == pytest.approx(0.62) and result.checks["apex"]
+    curve[20:25] *= 0.6  # the motion's blink half closed: the apex check fails
+    assert not blinks(curve, fps, requested_au45=asked).checks["apex"]
+    assert not blinks(curve, fps).checks["apex"]  # without the motion, every event seen counts

@@ -40,10 +40,11 @@ class BlinkResult:
     events: list[BlinkEvent]
     count: int
     open_level: float
-    min_apex: float | None
+    min_apex: float | None               # over the motion's blinks when known (else over the events seen)
     flickers: int
     requested_count: int | None          # blinks in the motion that drove the render (AU45), when known
     checks: dict[str, bool] = field(default_factory=dict)
+    requested_apexes: list[float] | None = None  # the closure read at each of the motion's blinks
 
 
 def find_events(curve: np.ndarray, fps: float, config: BlinkConfig = BlinkConfig(),
@@ -85,10 +86,17 @@ def blinks(curve: np.ndarray, fps: float, *, requested_au45: np.ndarray | None =
     events, level = find_events(curve, fps, config)
     apexes = [e.apex for e in events]
     flickers = sum(1 for a, b in zip(events, events[1:]) if (b.apex_frame - a.apex_frame) / fps < config.flicker_s)
-    requested = None
+    requested, at_asked = None, None
     if requested_au45 is not None:
         asked, _ = find_events(np.asarray(requested_au45, np.float64), fps, BlinkConfig(rise=0.3), open_level=0.0)
         requested = len(asked)
+        # The apex check is about the motion's blinks: how far each one reads closed (within a frame or two of
+        # it). A closure the motion did not ask for (a downward glance, a squint) fails the count check instead.
+        # Blinks where no face was seen are left out (nothing was read there).
+        x = np.asarray(curve, np.float64)
+        windows = [x[max(e.start - 2, 0):e.end + 3] for e in asked]
+        at_asked = [round(float(np.nanmax(w)), 5) for w in windows if np.isfinite(w).any()]
+        apexes = at_asked
     checks = {
         "apex": all(a >= config.min_apex for a in apexes),
         "duration": all(config.min_duration_s <= e.duration_s <= config.max_duration_s for e in events),
@@ -97,4 +105,4 @@ def blinks(curve: np.ndarray, fps: float, *, requested_au45: np.ndarray | None =
     if requested is not None:
         checks["count"] = len(events) == requested
     return BlinkResult(events, len(events), round(level, 5), min(apexes) if apexes else None, flickers,
-                       requested, checks)
+                       requested, checks, at_asked)

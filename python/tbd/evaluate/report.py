@@ -119,7 +119,8 @@ def format_table(report: EvalReport) -> str:
         bl = report.blinks
         durations = ", ".join(f"{e.duration_s * 1000:.0f}" for e in bl.events)
         asked = "" if bl.requested_count is None else f" (motion asked {bl.requested_count})"
-        lines.append(f"  blinks       {bl.count}{asked}; min apex {_f(bl.min_apex, '{:.2f}')}; "
+        where = "" if bl.requested_apexes is None else " at the motion's blinks"
+        lines.append(f"  blinks       {bl.count}{asked}; min apex{where} {_f(bl.min_apex, '{:.2f}')}; "
                      f"durations ms [{durations}]; flickers {bl.flickers}")
     if report.identity is not None:
         idn = report.identity
