@@ -87,6 +87,9 @@ def test_arkit_speech_shapes():
     # f/v: the lower lip rolls in under the raised upper lip, not down.
     assert s["mouthRollLower"][FF] > 0.5 and s["mouthUpperUpLeft"][FF] > 0.3
     assert s["mouthLowerDownLeft"][FF] < 0.02 and s["mouthRollLower"][FF] > 2 * s["mouthRollLower"][PP]
+    # The same AU10 and AU17 beside a wrinkled nose are disgust: the lower lip is not rolled in.
+    disgust = tbd.motion.to_arkit(_au_frames({"AU9": 0.56, "AU10": 0.35, "AU15": 0.21, "AU17": 0.21}))
+    assert disgust["mouthRollLower"][0] == 0 and disgust["noseSneerLeft"][0] > 0.5
     # Rounded against spread.
     assert s["mouthPucker"][OU] > 0.6 and s["mouthFunnel"][OU] > 0.4
     assert s["mouthPucker"][IH] == 0 and s["mouthStretchLeft"][IH] > 0.4 and s["mouthStretchLeft"][OU] == 0

@@ -324,3 +324,15 @@ def test_dlib_faces_frown_and_turn_down_too(portrait):
     inner = [np.array(measure.brow_height(f, "inner")) for f in (neutral, frown)]
     assert np.all(inner[1] < inner[0] - 0.03)
     assert np.all(np.array(measure.lip_corner_height(frown)) < np.array(measure.lip_corner_height(neutral)) - 0.025)
+
+
+def test_disgust_raises_the_upper_lip_without_the_f_v_tuck(scene):
+    """AU10 with AU17 is f/v's lower lip tucked under the upper teeth, and also disgust's raised upper lip over a
+    pushed-up chin; the nose wrinkler (AU9) tells them apart: a disgusted lower lip stays out."""
+    image, found, renderer = scene
+    never_tucks = Renderer(image, found, config=RenderConfig(tuck_full=1e9))
+    lower = renderer.mesh.lips_lower
+    disgust = motion_vector(AU9=0.56, AU10=0.35, AU15=0.21, AU17=0.21)[None]  # "disgusted" at intensity 0.7
+    fv = motion_vector(AU10=0.35, AU17=0.3, AU25=0.25, AU26=0.05)[None]  # the FF viseme
+    np.testing.assert_allclose(renderer.vertices(disgust)[0, lower], never_tucks.vertices(disgust)[0, lower], atol=1e-3)
+    assert np.abs(renderer.vertices(fv)[0, lower] - never_tucks.vertices(fv)[0, lower]).max() > 0.5  # px

@@ -77,9 +77,10 @@ _SOURCES: tuple[str, ...] = ch.AU_CHANNELS + ("gaze_x+", "gaze_x-", "gaze_y+", "
 PRESS_CLOSES = 0.25
 """Lips pressed (AU24) shut the mouth once AU24 leads the larger of AU25/AU26 by this much (as
 `RenderConfig.press_closes`): ``mouthClose`` then takes back all of jawOpen's parting of the lips."""
-TUCK_FULL, TUCK_JAW = 0.3, 0.3
+TUCK_FULL, TUCK_JAW, TUCK_NOSE = 0.3, 0.3, 0.15
 """The lower lip tucks fully under the upper teeth at min(AU10, AU17) = TUCK_FULL, not at all once
-AU26 + AU27 reach TUCK_JAW (as `RenderConfig.tuck_full`, ``tuck_jaw``)."""
+AU26 + AU27 reach TUCK_JAW, nor once AU9 reaches TUCK_NOSE: with a wrinkled nose, AU10 with AU17 is disgust,
+not f/v (as `RenderConfig.tuck_full`, ``tuck_jaw``, ``tuck_nose``)."""
 TUCK_ROLL = 0.7
 """``mouthRollLower`` of a full tuck (ARKit's f/v pose rolls the lower lip in about this far)."""
 
@@ -125,9 +126,10 @@ def lip_closure(aus: np.ndarray) -> np.ndarray:
 
 def lip_tuck(aus: np.ndarray) -> np.ndarray:
     """How far the lower lip tucks under the upper teeth [T] (0..1) for AU intensities [T, n_AU]."""
-    a = {name: aus[:, ch.AU_CHANNELS.index(name)] for name in ("AU10", "AU17", "AU26", "AU27")}
+    a = {name: aus[:, ch.AU_CHANNELS.index(name)] for name in ("AU9", "AU10", "AU17", "AU26", "AU27")}
     both = np.clip(np.minimum(a["AU10"], a["AU17"]) / TUCK_FULL, 0.0, 1.0)
-    return (both * np.clip(1.0 - (a["AU26"] + a["AU27"]) / TUCK_JAW, 0.0, 1.0)).astype(np.float32)
+    return (both * np.clip(1.0 - (a["AU26"] + a["AU27"]) / TUCK_JAW, 0.0, 1.0)
+            * np.clip(1.0 - a["AU9"] / TUCK_NOSE, 0.0, 1.0)).astype(np.float32)
 
 
 def _speech_terms(aus: np.ndarray, out: np.ndarray) -> None:

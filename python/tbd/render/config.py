@@ -68,6 +68,9 @@ class RenderConfig:
     proportion to the smaller of the requested AU10 and AU17, completely at this much."""
     tuck_jaw: float = 0.3
     """...and less as the jaw opens: not at all at AU26 + AU27 of this much."""
+    tuck_nose: float = 0.15
+    """...and not at all once the nose wrinkles (AU9) this much: an upper lip raised with the chin (AU10 + AU17)
+    beside a wrinkled nose is disgust, whose lower lip is pushed up and out, not tucked under the teeth as for f, v."""
     tuck_overlap: float = 0.012
     """The tucked lower lip's inner edge sits this far above the upper incisors' edge (IOD): it is behind them."""
     tuck_reach: float = 0.06

@@ -378,11 +378,14 @@ class Renderer:
         dst[:, lo] -= ((1.0 - cfg.press_upper_share) * close)[..., None] * axis
 
     def _tuck_weight(self, aus: np.ndarray) -> np.ndarray:
-        """How far the lower lip tucks under the upper incisors [F] (0..1): AU10 with AU17, the jaw nearly closed."""
+        """How far the lower lip tucks under the upper incisors [F] (0..1): AU10 with AU17, the jaw nearly closed and
+        the nose smooth (with AU9 the same AUs are disgust)."""
         cfg = self.config
         both = np.minimum(aus[:, AU_INDEX["AU10"]], aus[:, AU_INDEX["AU17"]])
         jaw = aus[:, AU_INDEX["AU26"]] + aus[:, AU_INDEX["AU27"]]
-        return (np.clip(both / cfg.tuck_full, 0.0, 1.0) * np.clip(1.0 - jaw / cfg.tuck_jaw, 0.0, 1.0)).astype(np.float32)
+        nose = aus[:, AU_INDEX["AU9"]]
+        return (np.clip(both / cfg.tuck_full, 0.0, 1.0) * np.clip(1.0 - jaw / cfg.tuck_jaw, 0.0, 1.0)
+                * np.clip(1.0 - nose / cfg.tuck_nose, 0.0, 1.0)).astype(np.float32)
 
     def _tuck_lower_lip(self, dst: np.ndarray, tuck: np.ndarray) -> None:
         """The lower lip rolls in under the upper incisors: its red narrows (`tuck_roll`) and its inner edge
