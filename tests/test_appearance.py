@@ -138,3 +138,16 @@ def test_the_lowered_brows_shadow_fades_out_beyond_the_eyes(portrait, found):
         depth = -profile.min()
         assert depth > 0.02  # the shadow is there...
         assert np.abs(np.diff(profile)).max() < 0.6 * depth  # ...and fades in and out over a few pixels
+
+
+def test_the_lip_corner_depressor_leaves_no_dark_spot_at_the_corners(portrait, found):
+    """AU15 shades the skin bunched below each corner; a crease drawn at the commissure itself was squeezed into a
+    dark dot there (by the corner's own descent, and on a smiling portrait by the smile being undone)."""
+    appearance = Renderer(portrait, found)._appearance
+    shade = appearance.maps[DRAWN.index("AU15")]
+    y0, _, x0, _ = appearance.box
+    ys, xs = np.mgrid[y0:y0 + shade.shape[0], x0:x0 + shade.shape[1]]
+    for corner in (R.lips_outer_upper[0], R.lips_outer_upper[-1]):
+        near = np.hypot(xs - found.mesh[corner][0], ys - found.mesh[corner][1]) < 0.06 * found.interocular
+        assert shade.min() < -0.1  # the bunched skin's shadow is drawn...
+        assert shade[near].min() > -0.15  # ...but the commissure stays as it is

@@ -274,10 +274,9 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
         maps[f"AU12{suffix}"] = profile * own_side + 0.8 * cheek * config.bulge_light / config.crease_depth
         maps["AU10"] += 0.8 * profile * (t < 0.7) * own_side
         maps[f"AU14{suffix}"] = -0.8 * _blob(uv, corner + [out_dir * 0.06, 0.0], 0.025, 0.035)
+        # The skin bunched below the depressed corner. No crease at the commissure itself: a corner pulled down
+        # (and one of a smile undone) squeezes the skin there, and a line drawn on it shrinks into a dark dot.
         maps["AU15"] += -0.6 * _blob(uv, corner + [out_dir * 0.01, 0.09], 0.05, 0.05)
-        # The depressed corner's own shadow: a short crease running down and out of the commissure.
-        maps["AU15"] += 0.9 * ink * _line(uv, np.array([corner + [out_dir * 0.005, 0.005], corner + [out_dir * 0.04, 0.1]]),
-                                          fine * 1.6, 0.5)
         at_corner = _blob(uv, corner + [out_dir * 0.05, -0.02], 0.07, 0.06)  # the crease at a smile's corner
         masks["fold"] = np.maximum(masks["fold"], np.maximum.reduce(
             [np.exp(-0.5 * (d / (3 * fold)) ** 2) * (t > 0.02), cheek, at_corner]) * own_side)
