@@ -124,12 +124,13 @@ def lip_closure(aus: np.ndarray) -> np.ndarray:
     return _smoothstep((a["AU24"] - np.maximum(a["AU25"], a["AU26"])) / PRESS_CLOSES).astype(np.float32)
 
 
-def lip_tuck(aus: np.ndarray) -> np.ndarray:
-    """How far the lower lip tucks under the upper teeth [T] (0..1) for AU intensities [T, n_AU]."""
+def lip_tuck(aus: np.ndarray, full: float = TUCK_FULL, jaw: float = TUCK_JAW, nose: float = TUCK_NOSE) -> np.ndarray:
+    """How far the lower lip tucks under the upper teeth [T] (0..1) for AU intensities [T, n_AU] (the renderer
+    passes its `RenderConfig.tuck_full`, ``tuck_jaw`` and ``tuck_nose``)."""
     a = {name: aus[:, ch.AU_CHANNELS.index(name)] for name in ("AU9", "AU10", "AU17", "AU26", "AU27")}
-    both = np.clip(np.minimum(a["AU10"], a["AU17"]) / TUCK_FULL, 0.0, 1.0)
-    return (both * np.clip(1.0 - (a["AU26"] + a["AU27"]) / TUCK_JAW, 0.0, 1.0)
-            * np.clip(1.0 - a["AU9"] / TUCK_NOSE, 0.0, 1.0)).astype(np.float32)
+    both = np.clip(np.minimum(a["AU10"], a["AU17"]) / full, 0.0, 1.0)
+    return (both * np.clip(1.0 - (a["AU26"] + a["AU27"]) / jaw, 0.0, 1.0)
+            * np.clip(1.0 - a["AU9"] / nose, 0.0, 1.0)).astype(np.float32)
 
 
 def _speech_terms(aus: np.ndarray, out: np.ndarray) -> None:

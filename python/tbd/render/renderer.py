@@ -29,6 +29,7 @@ from ..face.rig import (AU_INDEX, INTERACTIONS, JAW_DROP, LIP_OPENING, N_AU, eye
 from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..motion import Motion
 from ..motion import channels as ch
+from ..motion.arkit import lip_tuck
 from .paint import Teeth, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_mouth, draw_sclera
 from .portrait import clean_lip_line, find_source_teeth, make_palette
 from .appearance import build_appearance
@@ -381,11 +382,7 @@ class Renderer:
         """How far the lower lip tucks under the upper incisors [F] (0..1): AU10 with AU17, the jaw nearly closed and
         the nose smooth (with AU9 the same AUs are disgust)."""
         cfg = self.config
-        both = np.minimum(aus[:, AU_INDEX["AU10"]], aus[:, AU_INDEX["AU17"]])
-        jaw = aus[:, AU_INDEX["AU26"]] + aus[:, AU_INDEX["AU27"]]
-        nose = aus[:, AU_INDEX["AU9"]]
-        return (np.clip(both / cfg.tuck_full, 0.0, 1.0) * np.clip(1.0 - jaw / cfg.tuck_jaw, 0.0, 1.0)
-                * np.clip(1.0 - nose / cfg.tuck_nose, 0.0, 1.0)).astype(np.float32)
+        return lip_tuck(aus, cfg.tuck_full, cfg.tuck_jaw, cfg.tuck_nose)
 
     def _tuck_lower_lip(self, dst: np.ndarray, tuck: np.ndarray) -> None:
         """The lower lip rolls in under the upper incisors: its red narrows (`tuck_roll`) and its inner edge
