@@ -1,9 +1,9 @@
 """Before/after contact sheet of the seven basic emotions on development portraits (issue 9).
 
-    python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR]
+    python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR] [--silent]
 
-For each portrait: the rig's motion for the bundled speech and each emotion; the frame at 60 % of
-the clip is rendered by this tree's renderer ("after") and, with ``--before-tree`` (a checkout of
+For each portrait: the rig's motion for the bundled speech (``--silent``: two seconds of silence, so the
+expression shows on a closed mouth) and each emotion; the frame at 60 % of the clip is rendered by this tree's renderer ("after") and, with ``--before-tree`` (a checkout of
 an earlier commit, e.g. ``git worktree add /tmp/old 43924ab`` with its ``tbd/_C*.so`` copied in),
 by that tree's renderer ("before"), in a subprocess so that the two packages never mix. Cells are
 cropped to the face and labelled.
@@ -35,6 +35,7 @@ from tbd import assets, face
 from tbd.render import Renderer
 import portraits as portrait_set
 emotions = sys.argv[5].split(",")
+speech = (np.zeros(32000, np.float32), 16000) if sys.argv[6] == "silent" else assets.speech_path()
 talker = tbd.Talker("rig", progress=False)
 found = {p.name: p for p in portrait_set.portraits(256)}
 cells, boxes = [], []
@@ -47,7 +48,7 @@ for name in names:
     boxes.append([max(int(x0 - m), 0), max(int(y0 - 1.6 * m), 0), min(int(x1 + m), image.shape[1]), min(int(y1 + m), image.shape[0])])
     row = []
     for emotion in emotions:
-        motion = talker.motion(assets.speech_path(), emotion, seed=0)
+        motion = talker.motion(speech, emotion, seed=0)
         row.append(renderer.render_frame(motion.values[int(0.6 * motion.n_frames)]))
     cells.append(np.stack(row))
 np.savez(out, cells=np.stack(cells), boxes=np.array(boxes))
@@ -55,9 +56,10 @@ print("tbd from", tbd.__file__)
 """
 
 
-def render(tree: str, out: Path, portraits: list[str], emotions: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def render(tree: str, out: Path, portraits: list[str], emotions: list[str],
+           silent: bool = False) -> tuple[np.ndarray, np.ndarray]:
     subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
-                    str(HERE.parent / "benchmarks"), ",".join(emotions)], check=True)
+                    str(HERE.parent / "benchmarks"), ",".join(emotions), "silent" if silent else "speech"], check=True)
     data = np.load(out)
     return data["cells"], data["boxes"]
 
@@ -68,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before-tree", default=None, help="checkout of the earlier commit to compare with")
     parser.add_argument("--portraits", nargs="+", default=list(PORTRAITS))
     parser.add_argument("--cell", type=int, default=112, help="cell width in px")
+    parser.add_argument("--silent", action="store_true", help="two seconds of silence instead of the bundled speech")
     args = parser.parse_args(argv)
     from PIL import Image, ImageDraw
 
@@ -75,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[tuple[str, np.ndarray, np.ndarray]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        after = render("-", Path(tmp) / "after.npz", args.portraits, list(EMOTIONS))
-        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, list(EMOTIONS)) \
+        after = render("-", Path(tmp) / "after.npz", args.portraits, list(EMOTIONS), args.silent)
+        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, list(EMOTIONS), args.silent) \
             if args.before_tree else None
     for k, name in enumerate(args.portraits):
         if before is not None:
