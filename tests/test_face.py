@@ -158,6 +158,35 @@ def test_estimate_aus_inverts_the_basis(truth):
             assert abs(got[name] - value) < 0.2, (name, got[name], value)
 
 
+def test_a_turned_face_keeps_its_height_scale():
+    """A face turned by ``yaw`` looks narrower, not smaller: its frame measures the face from the front, so the rig
+    moves it as far up and down as the frontal face and sideways by the foreshortening (cos yaw)."""
+    yaw, scale = 0.8, 60.0
+    frontal = _neutral_pixels(scale)
+    centre = FaceFrame.from_mesh(frontal).origin
+    turned = frontal.copy()
+    turned[:, 0] = centre[0] + (frontal[:, 0] - centre[0]) * np.cos(yaw)
+    flat, upright = FaceFrame.from_mesh(turned), FaceFrame.from_mesh(turned, yaw)
+    assert upright.scale == pytest.approx(scale, rel=1e-6) and upright.across == pytest.approx(np.cos(yaw))
+    assert flat.scale == pytest.approx(scale * np.cos(yaw), rel=1e-6) and flat.across == 1.0
+    np.testing.assert_allclose(upright.to_face(turned), FaceFrame.from_mesh(frontal).to_face(frontal), atol=1e-9)
+    np.testing.assert_allclose(upright.to_image(upright.to_face(turned)), turned, atol=1e-9)
+    np.testing.assert_allclose(upright.vectors_to_image(np.array([[0.1, 0.2]])), [[0.1 * scale * np.cos(yaw), 0.2 * scale]],
+                               atol=1e-9)
+    assert FaceFrame.from_mesh(turned, 1.5).across == pytest.approx(0.4)  # near profile: a bounded stretch
+
+
+def test_the_renderer_measures_a_turned_face_from_the_front(mp_face):
+    import dataclasses
+
+    from tbd.render.mesh import build_mesh
+
+    frontal = build_mesh(mp_face).frame
+    turned = build_mesh(dataclasses.replace(mp_face, pose={**mp_face.pose, "yaw": 0.6})).frame
+    assert turned.across == pytest.approx(np.cos(0.6)) and frontal.across == pytest.approx(np.cos(mp_face.pose["yaw"]))
+    assert turned.scale == pytest.approx(frontal.scale * frontal.across / np.cos(0.6), rel=1e-6)
+
+
 @pytest.mark.parametrize("angles", [(0.2, 0.0, 0.0), (0.0, 0.3, 0.0), (0.0, 0.0, -0.25), (-0.1, -0.2, 0.15)])
 def test_pose_conventions_round_trip(angles):
     pitch, yaw, roll = angles

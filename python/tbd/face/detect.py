@@ -38,11 +38,12 @@ def _from_mediapipe(raw: _mediapipe.RawFace, size: tuple[int, int], source: str,
     points = raw.points[:, :2]
     x0, y0 = points.min(axis=0)
     x1, y1 = points.max(axis=0)
+    pose = pose_from_matrix(raw.matrix)
     aus = aus_from_blendshapes(raw.blendshapes)
-    aus.update(opening_aus(inner_lip_gap(points), raw.blendshapes.get("jawOpen", 0.0)))
+    aus.update(opening_aus(inner_lip_gap(points, pose["yaw"]), raw.blendshapes.get("jawOpen", 0.0)))
     return FaceModel(
         landmarks=points, backend="mediapipe", bbox=(float(x0), float(y0), float(x1), float(y1)), image_size=size,
-        mesh=points, depth=relative_depth(raw.points[:, 2]), pose=pose_from_matrix(raw.matrix),
+        mesh=points, depth=relative_depth(raw.points[:, 2]), pose=pose,
         source_aus=aus, blendshapes=dict(raw.blendshapes), source=source, n_faces=n_faces,
     )
 
@@ -89,7 +90,7 @@ def _from_dlib(raw: _dlib.RawFace, image: np.ndarray, source: str, n_faces: int)
     mesh = np.concatenate([mesh468, iris])
     eye_depth = [depth468[list(MEDIAPIPE_REGIONS.eye(side)[0])].mean() for side in ("right", "left")]
     depth = np.concatenate([depth468, np.repeat(np.asarray(eye_depth, np.float32), 5)])
-    aus = readable_expression(mesh)
+    aus = readable_expression(mesh, pose["yaw"])
     return FaceModel(
         landmarks=raw.points, backend="dlib", bbox=tuple(float(v) for v in raw.box), image_size=image.shape[:2],
         mesh=mesh, depth=depth, pose=pose, source_aus=aus, blendshapes=None, source=source, n_faces=n_faces,

@@ -58,9 +58,9 @@ def aus_from_blendshapes(shapes: dict[str, float]) -> dict[str, float]:
     return {k: float(np.clip(v, 0.0, 1.0)) for k, v in au.items()}
 
 
-def inner_lip_gap(mesh: np.ndarray) -> float:
-    """Inner-lip gap at the mouth centre in IOD units, from mesh points [>=468, 2] px."""
-    frame = FaceFrame.from_mesh(mesh)
+def inner_lip_gap(mesh: np.ndarray, yaw: float = 0.0) -> float:
+    """Inner-lip gap at the mouth centre in IOD units, from mesh points [>=468, 2] px of a face turned by ``yaw``."""
+    frame = FaceFrame.from_mesh(mesh, yaw)
     up, lo = R.lips_inner_upper, R.lips_inner_lower
     mid = len(up) // 2
     columns = slice(mid - 1, mid + 2)
@@ -110,18 +110,19 @@ _WEIGHTED = {
 RIDGE = 0.1
 """Ridge weight relative to how much each AU moves the fitted points (keeps correlated AUs apart)."""
 
-def estimate_aus_from_mesh(mesh: np.ndarray, observed: np.ndarray | None = None) -> dict[str, float]:
+def estimate_aus_from_mesh(mesh: np.ndarray, observed: np.ndarray | None = None, yaw: float = 0.0) -> dict[str, float]:
     """AU intensities explaining mesh points [>=468, 2] px as the neutral face plus rig displacements.
 
     The lip parting (AU25/26/27) is read from the inner-lip gap directly. The other AUs come
     from a ridge-regularised least-squares fit, bounded to 0..1, of the basis to the remaining
     difference, in which the mouth may also shift, scale and turn freely as a whole: mouths
     differ in size and place from face to face, while expressions change their shape.
-    ``observed`` restricts the fit to the mesh indices a backend really measured (dlib: 68).
+    ``observed`` restricts the fit to the mesh indices a backend really measured (dlib: 68); ``yaw``
+    is the face's turn (`FaceFrame.from_mesh`).
     """
     mesh = np.asarray(mesh, np.float64)[:468]
     neutral = _neutral_uv()
-    uv = FaceFrame.from_mesh(mesh).to_face(mesh)
+    uv = FaceFrame.from_mesh(mesh, yaw).to_face(mesh)
     # Similarity-align the neutral face on points no AU moves much, then compare.
     stable = list(MESH_STABLE)
     a, b = neutral[stable], uv[stable]
@@ -139,7 +140,7 @@ def estimate_aus_from_mesh(mesh: np.ndarray, observed: np.ndarray | None = None)
     weights = np.sqrt(np.array([_WEIGHTED[i] for i in indices]))[:, None]
     basis = au_basis(aligned, n_mesh=468)[:, indices]  # [n_au, K, 2]
     values = np.zeros(len(AU_CHANNELS))
-    for name, value in opening_aus(inner_lip_gap(mesh)).items():
+    for name, value in opening_aus(inner_lip_gap(mesh, yaw)).items():
         values[AU_INDEX[name]] = value
     fixed = np.isin(np.arange(len(AU_CHANNELS)), [AU_INDEX[n] for n in LIP_OPENING])
     residual = uv[indices] - aligned[indices] - np.einsum("a,akc->kc", values, basis)
@@ -155,7 +156,7 @@ def estimate_aus_from_mesh(mesh: np.ndarray, observed: np.ndarray | None = None)
 def estimate_aus(face) -> dict[str, float]:
     """AU intensities (0..1) of a `FaceModel` from its landmarks alone (NNLS through the rig's basis)."""
     observed = None if face.backend == "mediapipe" else DLIB_TO_MESH
-    return estimate_aus_from_mesh(face.mesh, observed)
+    return estimate_aus_from_mesh(face.mesh, observed, face.pose.get("yaw", 0.0))
 
 
 READABLE_AUS = ("AU12L", "AU12R", "AU15", "AU45")
@@ -164,16 +165,17 @@ lips' centre, lids closing. (Brow height, eye size and mouth width vary as much 
 as expressions move them.)"""
 
 
-def readable_expression(mesh: np.ndarray) -> dict[str, float]:
+def readable_expression(mesh: np.ndarray, yaw: float = 0.0) -> dict[str, float]:
     """The portrait's own expression from landmarks alone, limited to what a still image shows reliably.
 
     Solves the basis in reverse (bounded non-negative least squares) on shape measures that
     do not depend on the face's build: each lip corner's height relative to the lips' centre and
     each eye's lid gaps, compared with the neutral face. Lip parting comes from the lip gap.
-    Used as the source expression when no blendshape model is available (the dlib backend).
+    Used as the source expression when no blendshape model is available (the dlib backend). ``yaw`` is
+    the face's turn (`FaceFrame.from_mesh`).
     """
     mesh = np.asarray(mesh, np.float64)[:468]
-    uv = FaceFrame.from_mesh(mesh).to_face(mesh)
+    uv = FaceFrame.from_mesh(mesh, yaw).to_face(mesh)
     neutral = np.array(_neutral_uv())
     basis = au_basis(neutral, n_mesh=468)
     corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1], R.lips_inner_upper[0], R.lips_inner_upper[-1]]
@@ -186,7 +188,7 @@ def readable_expression(mesh: np.ndarray) -> dict[str, float]:
                 for up, lo in (R.eye("right"), R.eye("left"))]
         return np.concatenate([heights, *gaps], axis=-1)
 
-    opening = opening_aus(inner_lip_gap(mesh))
+    opening = opening_aus(inner_lip_gap(mesh, yaw))
     fixed = np.zeros(len(AU_CHANNELS))
     for name, value in opening.items():
         fixed[AU_INDEX[name]] = value

@@ -49,38 +49,56 @@ ROUND_OPENING = {"AU18": 0.06, "AU22": 0.06}
 much (IOD at intensity 1) while the middle stays open, so an open mouth reads round rather than a slit."""
 
 
+MIN_ACROSS = 0.4
+"""Least foreshortening `FaceFrame` allows a turned face's width (cos of about 66 degrees of yaw): beyond it a
+yaw estimate is too uncertain to stretch the face's height scale by more than 2.5 times its eye distance."""
+
+
 @dataclass(frozen=True)
 class FaceFrame:
-    """Similarity frame of a face in an image: ``origin`` px, unit ``axes`` [2, 2] (u, v rows), ``scale`` px per IOD."""
+    """Frame of a face in an image: ``origin`` px (between the eyes), unit ``axes`` [2, 2] (u across the eyes, v
+    down the face), ``scale`` px per IOD down the face, and ``across`` the foreshortening of its width (about
+    cos(yaw): 1 for a frontal face). Face coordinates are those of the face seen from the front: a turned face
+    keeps its height while its width, and every sideways movement, shrinks by ``across``."""
 
     origin: np.ndarray
     axes: np.ndarray
     scale: float
+    across: float = 1.0
 
     @classmethod
-    def from_mesh(cls, mesh: np.ndarray) -> "FaceFrame":
-        """The frame of mesh points [>=468, 2] (px): eye centres from the eye corners."""
+    def from_mesh(cls, mesh: np.ndarray, yaw: float = 0.0) -> "FaceFrame":
+        """The frame of mesh points [>=468, 2] (px): eye centres from the eye corners. ``yaw`` (radians, the
+        face's `FaceModel.pose`) says how much the eye distance is foreshortened: the projected distance
+        alone would make a turned face's expressions as much smaller as its eyes look closer together."""
         right = mesh[[R.eye_right_upper[0], R.eye_right_upper[-1]]].mean(axis=0)
         left = mesh[[R.eye_left_upper[0], R.eye_left_upper[-1]]].mean(axis=0)
         across = left - right
-        scale = float(np.hypot(*across))
-        if not scale > 1e-6:
+        projected = float(np.hypot(*across))
+        if not projected > 1e-6:
             raise ValueError("degenerate face: both eyes at the same place")
-        u = across / scale
+        u = across / projected
         v = np.array([-u[1], u[0]])
-        return cls(((left + right) / 2).astype(np.float64), np.stack([u, v]), scale)
+        foreshortening = float(np.clip(np.cos(yaw), MIN_ACROSS, 1.0))
+        return cls(((left + right) / 2).astype(np.float64), np.stack([u, v]), projected / foreshortening,
+                   foreshortening)
+
+    @property
+    def _px(self) -> np.ndarray:
+        """Pixels per face unit along u and v."""
+        return np.array([self.scale * self.across, self.scale])
 
     def to_face(self, points: np.ndarray) -> np.ndarray:
         """Pixel points [..., 2] -> face coordinates [..., 2]."""
-        return ((np.asarray(points, np.float64) - self.origin) @ self.axes.T) / self.scale
+        return ((np.asarray(points, np.float64) - self.origin) @ self.axes.T) / self._px
 
     def to_image(self, uv: np.ndarray) -> np.ndarray:
         """Face coordinates [..., 2] -> pixel points."""
-        return np.asarray(uv, np.float64) * self.scale @ self.axes + self.origin
+        return (np.asarray(uv, np.float64) * self._px) @ self.axes + self.origin
 
     def vectors_to_image(self, duv: np.ndarray) -> np.ndarray:
         """Face-coordinate displacements [..., 2] -> pixel displacements."""
-        return np.asarray(duv, np.float64) * self.scale @ self.axes
+        return (np.asarray(duv, np.float64) * self._px) @ self.axes
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:

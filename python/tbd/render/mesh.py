@@ -69,7 +69,7 @@ def signed_areas(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 def build_mesh(face: FaceModel) -> WarpMesh:
     """The warp mesh for ``face`` (precomputed once per face)."""
     points = face.mesh[:N_FACE].astype(np.float64)
-    frame = FaceFrame.from_mesh(face.mesh)
+    frame = FaceFrame.from_mesh(face.mesh, face.pose.get("yaw", 0.0))
     vertices = [points]
     depth = [face.depth[:N_FACE].astype(np.float64)]
     triangles = [canonical_mesh().triangles.astype(np.int64)]

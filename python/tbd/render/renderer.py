@@ -243,7 +243,8 @@ class Renderer:
         lip = self.mesh.vertices[self.mesh.lips_upper].astype(np.float64)
         centre_x = float(rest[len(rest) // 2, 0])
         drops = []
-        for x in np.arange(np.floor(centre_x - 0.15 * frame.scale), np.ceil(centre_x + 0.15 * frame.scale) + 1):
+        half = 0.15 * frame.scale * frame.across
+        for x in np.arange(np.floor(centre_x - half), np.ceil(centre_x + half) + 1):
             column = int(x - teeth.origin[0])
             if not 0 <= column < teeth.weight.shape[1]:
                 continue
