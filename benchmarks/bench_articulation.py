@@ -32,6 +32,9 @@ held-out clips (no rendering: ``--accuracy-sentences`` per voice, flite kal too)
 The cameraman portrait is left out: his face is turned 60-70 degrees and MediaPipe cannot read
 his mouth. The bundled portrait is left out too (it was seen in development).
 Needs the speech synthesisers on the machine: ``apt-get install espeak-ng flite``.
+``--seeds 0 1 2`` renders everything once per generator seed (the head's motion differs from seed to
+seed, and MediaPipe's pucker and funnel read lower on a lowered chin: one seed moves rounding by
++-0.05); ``--still-head`` holds the head still, to compare the lips alone.
 Prints markdown tables; ``--json`` writes every number; ``--sheet DIR`` writes contact sheets
 of mouth crops around failing bilabials.
 """
@@ -319,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=1000, help="sentence seed of the first clip")
     parser.add_argument("--quick", action="store_true",
                         help="one sentence of one espeak and one flite voice, hopper and astronaut, happy only")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="generator seeds (default: --seed alone); every render is made once per seed")
+    parser.add_argument("--still-head", action="store_true",
+                        help="hold the head still (pose channels 0) in every render: the lips alone, without the "
+                             "head motion whose pitch MediaPipe's pucker and funnel follow")
     parser.add_argument("--json", type=Path, default=None, help="write every number here")
     parser.add_argument("--sheet", type=Path, default=None, help="write contact sheets of failing bilabials here")
     args = parser.parse_args(argv)
@@ -328,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     import tbd
     from tbd.articulation.align import Aligner
     from tbd.evaluate.track import track
+    from tbd.motion import channels as ch
     from tbd.training import speech
 
     if "cameraman" in args.portraits:
@@ -353,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"# generators {args.generator}; portraits {args.portraits} (cameraman left out: turned 60-70 degrees, "
           f"MediaPipe cannot read his mouth); voices {voices}; {args.sentences} sentences each; "
-          f"emotion variants {args.emotions}", flush=True)
+          f"emotion variants {args.emotions}; generator seeds {args.seeds or [args.seed]}"
+          f"{'; head held still' if args.still_head else ''}", flush=True)
 
     started = time.perf_counter()
     aligner = Aligner()
@@ -369,19 +379,23 @@ def main(argv: list[str] | None = None) -> int:
     for k, c in enumerate(firsts):
         on = args.portraits if args.emotion_portraits == "all" else [args.portraits[k % len(args.portraits)]]
         jobs += [(c, p, e, s) for e in args.emotions for p in on for s in args.sources]
+    seeds = args.seeds or [args.seed]
+    jobs = [job + (seed,) for seed in seeds for job in jobs]
 
     renders: list[dict] = []
     sheet_cells, sheet_labels, sheet_rows, sheet_seen = [], [], [], set()
     for spec in args.generator:
         talker = talker_for(spec)
         t0 = time.perf_counter()
-        for j, (clip, pname, emotion, source) in enumerate(jobs):
-            anim = talker.animate(everything[pname].image, clip.sound, emotion, seed=args.seed,
+        for j, (clip, pname, emotion, source, seed) in enumerate(jobs):
+            anim = talker.animate(everything[pname].image, clip.sound, emotion, seed=seed,
                                   transcript=clip.text if source == "transcript" else None, size=args.size)
+            if args.still_head:
+                anim.motion.values[:, ch.indices(ch.POSE_CHANNELS)] = 0.0
             frames = anim.frames
             tr = track(frames)
             m = measure(clip, tr, anim.motion, talker.fps, t)
-            m.update({"generator": spec, "clip": clip.key, "synth": clip.synth, "voice": clip.voice,
+            m.update({"generator": spec, "seed": seed, "clip": clip.key, "synth": clip.synth, "voice": clip.voice,
                       "text": clip.text, "portrait": pname, "emotion": emotion, "source": source})
             renders.append(m)
             fails = [b for b in m["bilabials"] if b["closed"] is False]

@@ -15,7 +15,7 @@ from tbd.articulation import (N_VISEMES, SHAPES, VISEMES, from_phones, from_post
                               speech_mouth)
 from tbd.articulation.align import Segment, pocketsphinx_available
 from tbd.articulation.audio_model import VisemeClassifier, bundled_path, default_classifier, window_inputs
-from tbd.articulation.mouth import close_in_pauses, follow_aperture, loudness_opening, shape_lips
+from tbd.articulation.mouth import MouthConfig, close_in_pauses, follow_aperture, loudness_opening, shape_lips
 from tbd.articulation.visemes import PHONE_TO_VISEME
 from tbd.motion import channels as ch
 
@@ -168,6 +168,25 @@ def test_a_learned_mouth_opens_less_for_oo_than_for_aa_and_not_in_pauses():
     jaw = out[:, ch.index("AU26")]
     assert jaw[:4].max() < jaw[4:8].min() - 0.05
     np.testing.assert_array_equal(out[8:], values[8:])
+
+
+def test_a_learned_mouth_parts_and_presses_its_lips_as_the_articulation_says():
+    """While speaking, a learned mouth's lip parting (AU25) and press (AU24) are the articulation's: a press left
+    over between bilabials lets go on a vowel, the lips press at /m/; in a pause both are left alone."""
+    n = 12
+    values = np.zeros((n, ch.N_CHANNELS), np.float32)
+    values[:, ch.indices(("AU24", "AU25", "AU26"))] = [0.2, 0.3, 0.35]
+    visemes = np.array([VISEMES.index("aa")] * 4 + [VISEMES.index("PP")] * 4 + [VISEMES.index("aa")] * 4)
+    art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[visemes])
+    opening = np.array([0.7] * 8 + [0.0] * 4, np.float32)
+    emotion = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    out = follow_aperture(values.copy(), opening, emotion, art)
+    press, lips = out[:, ch.index("AU24")], out[:, ch.index("AU25")]
+    assert press[:4].max() < 0.02 and press[4:8].min() > 0.3
+    assert lips[:4].min() > 0.5 > lips[4:8].max()
+    np.testing.assert_array_equal(out[8:], values[8:])
+    half = follow_aperture(values.copy(), opening, emotion, art, MouthConfig(learned_lips_share=0.5))
+    np.testing.assert_allclose(half[:8, ch.index("AU24")], (values[:8, ch.index("AU24")] + press[:8]) / 2, atol=1e-6)
 
 
 def _pause_gaps(values: np.ndarray, loudness: np.ndarray) -> np.ndarray:

@@ -52,7 +52,8 @@ class MouthConfig:
     rounding_damping: float = 0.7     # how much full rounding damps AU12/AU14/AU20/AU23/AU24
     ff_jaw_damping: float = 0.8
     pause_opening: float = 0.15       # below this loudness opening speech fades out of the mouth (a pause)
-    learned_aperture_share: float = 0.5  # a learned mouth's speech opening: this share is the articulation's aperture
+    learned_aperture_share: float = 0.5  # a learned mouth's jaw (AU26, AU27) while speaking: this share is the articulation's
+    learned_lips_share: float = 1.0   # a learned mouth's lip parting and press (AU25, AU24) while speaking: the articulation's
 
 
 def _speaking(opening: np.ndarray, config: MouthConfig) -> np.ndarray:
@@ -189,17 +190,22 @@ def apply_speech_rules(values: np.ndarray, opening: np.ndarray, emotion_aus: np.
 
 def follow_aperture(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray, art: Articulation | None,
                     config: MouthConfig = MouthConfig()) -> np.ndarray:
-    """Motion values ``[T, N_CHANNELS]`` whose speech opening (AU25-27) is held toward the articulation's
-    aperture (in place; returned): ``learned_aperture_share`` of it is what `speech_mouth` opens for this
-    loudness and viseme (narrower for /u/ and /w/, wider for /a/), the rest stays the learned mouth's. On its
-    own DRAW opens about as wide for a rounded vowel as for an open one, and follows loudness more loosely
-    than the rig it learned from (benchmarks/RESULTS.md, "Articulation")."""
-    if art is None or config.learned_aperture_share <= 0.0:
+    """Motion values ``[T, N_CHANNELS]`` whose speech opening is held toward the articulation's aperture (in place;
+    returned): while speaking, ``learned_aperture_share`` of the jaw (AU26, AU27) and ``learned_lips_share`` of the
+    lips' parting and press (AU25, AU24) are what `speech_mouth` makes of this loudness and viseme (narrower for
+    /u/ and /w/, wider for /a/, pressed only at p/b/m); the rest stays the learned mouth's. On its own DRAW opens
+    about as wide for a rounded vowel as for an open one, follows loudness more loosely than the rig it learned
+    from, and keeps its lips a little pressed between the bilabials (benchmarks/RESULTS.md, "Articulation")."""
+    if art is None:
         return values
-    cols = ch.indices(("AU25", "AU26", "AU27"))
-    aus = np.asarray(emotion_aus, np.float32)
-    target = speech_mouth(aus, opening, art, config)[:, [_AU["AU25"], _AU["AU26"], _AU["AU27"]]]
-    share = config.learned_aperture_share * _speaking(opening, config)[:, None]
+    names = ("AU24", "AU25", "AU26", "AU27")
+    shares = np.array([config.learned_lips_share, config.learned_lips_share,
+                       config.learned_aperture_share, config.learned_aperture_share], np.float32)
+    if not shares.any():
+        return values
+    cols = ch.indices(names)
+    target = speech_mouth(np.asarray(emotion_aus, np.float32), opening, art, config)[:, [_AU[n] for n in names]]
+    share = shares[None, :] * _speaking(opening, config)[:, None]
     values[:, cols] += share * (target - values[:, cols])
     return values
 
