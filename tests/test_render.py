@@ -336,3 +336,22 @@ def test_disgust_raises_the_upper_lip_without_the_f_v_tuck(scene):
     fv = motion_vector(AU10=0.35, AU17=0.3, AU25=0.25, AU26=0.05)[None]  # the FF viseme
     np.testing.assert_allclose(renderer.vertices(disgust)[0, lower], never_tucks.vertices(disgust)[0, lower], atol=1e-3)
     assert np.abs(renderer.vertices(fv)[0, lower] - never_tucks.vertices(fv)[0, lower]).max() > 0.5  # px
+
+
+def test_a_band_between_folded_contours_is_the_part_visible_between_both():
+    """The far half of a turned face's lips folds back over itself: the opening between the inner-lip contours is
+    where both lips leave it open (lowest upper-lip crossing, highest lower-lip crossing), not a zigzag."""
+    from tbd.render.pixels import band
+
+    frame = np.zeros((40, 60, 3), np.uint8)
+    # The upper contour runs right, folds back to x=20 and right again; the lower one is straight.
+    top = np.array([[10, 20], [30, 18], [20, 24], [50, 20]], np.float64)
+    bottom = np.array([[10, 20], [30, 30], [50, 20]], np.float64)
+    _, px, y_top, y_bottom, _, alpha = band(frame, top, bottom)
+    # Inside the fold the upper lip's lowest crossing bounds the opening (the third segment's, by hand).
+    for x, lowest in ((22.0, 24 - 4 * 2 / 30), (25.0, 24 - 4 * 5 / 30)):
+        np.testing.assert_allclose(y_top[px[:, 0] == x], lowest)
+    monotone = np.array([[10, 20], [30, 18], [50, 20]], np.float64)
+    _, px2, y_top2, _, _, _ = band(frame, monotone, bottom)
+    np.testing.assert_allclose(y_top2, np.interp(px2[:, 0], monotone[:, 0], monotone[:, 1]))
+    assert alpha.max() > 0.99 and np.all(y_bottom >= 20 - 1e-9)

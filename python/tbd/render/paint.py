@@ -27,7 +27,8 @@ class Teeth:
 
     ``upper_edge``/``lower_edge`` [K, 2] run across the mouth; ``centre`` is the point between
     the upper central incisors' edges, ``across`` the unit vector along the teeth, ``iod`` the
-    face's size unit in px (tooth widths are in IOD units).
+    face's size unit in px (tooth widths are in IOD units), ``foreshortening`` how much narrower a turned
+    face's teeth look (`FaceFrame.across`).
     """
 
     upper_edge: np.ndarray
@@ -39,6 +40,7 @@ class Teeth:
     """How far the upper teeth moved from their place in the portrait (px): the head's turn."""
     jaw_shift: np.ndarray = field(default_factory=lambda: np.zeros(2))
     """How far the lower teeth moved from their place in the portrait (px): the turn and the jaw."""
+    foreshortening: float = 1.0
 
 
 # Tooth boundaries as seen from the front, |u| from the midline (IOD units): central and lateral
@@ -54,12 +56,13 @@ def _edge_height(px: np.ndarray, edge: np.ndarray) -> np.ndarray:
     return np.interp(px[:, 0], edge[order, 0], edge[order, 1])
 
 
-def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, iod: float, darkness: float = 0.25,
+def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, width_px: float, darkness: float = 0.25,
                         at_edge: np.ndarray | float = 0.0) -> np.ndarray:
     """1 on a tooth, darker on the thin gaps between neighbouring teeth. ``at_edge`` (0..1, 1 at the biting
-    edge): the gaps open into small notches there, where the teeth's rounded corners leave the cavity showing."""
-    distance = np.abs(np.abs(u)[:, None] - edges[None]).min(axis=1) * iod
-    width = max(0.006 * iod, 0.4) * (1.0 + 1.5 * np.asarray(at_edge))
+    edge): the gaps open into small notches there, where the teeth's rounded corners leave the cavity showing.
+    ``width_px``: px per IOD across the mouth."""
+    distance = np.abs(np.abs(u)[:, None] - edges[None]).min(axis=1) * width_px
+    width = max(0.006 * width_px, 0.4) * (1.0 + 1.5 * np.asarray(at_edge))
     return 1.0 - darkness * (1.0 + np.asarray(at_edge)) / 2.0 * np.exp(-0.5 * (distance / width) ** 2)
 
 
@@ -86,10 +89,10 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     if not inside.any():
         return
     px, top, bottom, alpha = px[inside], top[inside], bottom[inside], alpha[inside]
-    iod = teeth.iod
+    iod, width_px = teeth.iod, teeth.iod * teeth.foreshortening
     gap = np.maximum(bottom - top, 1e-3)
     down = unit((px[:, 1] - top) / gap)
-    u = ((px - teeth.centre) @ teeth.across) / iod
+    u = ((px - teeth.centre) @ teeth.across) / width_px
     sideways = unit(np.abs(u) / TEETH_HALF_WIDTH)
     colour = palette.cavity[None] * ((0.5 + 0.5 * down) * (1.0 - 0.5 * sideways ** 2))[:, None]
     tongue = unit((down - 0.45) / 0.35) * unit(1.0 - (u / 0.32) ** 2) * unit((gap / iod - 0.1) / 0.1)
@@ -101,7 +104,7 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     lower_cover = unit(px[:, 1] - _edge_height(px, teeth.lower_edge) + 0.5) * present
     if lower_cover.any():
         lip_shadow = (0.7 + 0.3 * unit((bottom - px[:, 1]) / shade_lip)) \
-            * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, iod, 0.15)
+            * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, width_px, 0.15)
         lower_colour = palette.teeth[None] * (0.62 * lateral * lip_shadow)[:, None]  # in the upper teeth's shadow
         if source is not None:  # the portrait's own teeth are lit already: only the lip's shadow is added
             own, weight = source.sample(px - teeth.jaw_shift)
@@ -111,7 +114,7 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     if upper_cover.any():
         lip_shadow = 0.68 + 0.32 * unit((px[:, 1] - top) / shade_lip)
         at_edge = unit(1.0 - (_edge_height(px, teeth.upper_edge) - px[:, 1]) / (0.025 * iod))
-        gaps = _gaps_between_teeth(u, UPPER_TOOTH_EDGES, iod, at_edge=at_edge)
+        gaps = _gaps_between_teeth(u, UPPER_TOOTH_EDGES, width_px, at_edge=at_edge)
         upper_colour = palette.teeth[None] * (lateral * lip_shadow * gaps)[:, None]
         if source is not None:
             own, weight = source.sample(px - teeth.skull_shift)

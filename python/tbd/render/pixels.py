@@ -48,12 +48,28 @@ def pixel_box(frame: np.ndarray, polygon: np.ndarray):
     return (slice(y0, y1 + 1), slice(x0, x1 + 1)), np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64)
 
 
+def _envelope(x: np.ndarray, contour: np.ndarray, lowest: bool) -> np.ndarray:
+    """Height of ``contour`` [K, 2] at each x [P]: where it folds back over itself (the far half of a turned
+    face's lips, seen edge-on) the lowest of its crossings (``lowest``) or the highest, so that a band between
+    two contours is the part visible between both; plain interpolation there zigzags between the folds."""
+    a, b = contour[:-1].astype(np.float64), contour[1:].astype(np.float64)
+    lo, hi = np.minimum(a[:, 0], b[:, 0]), np.maximum(a[:, 0], b[:, 0])
+    if np.all(np.diff(contour[:, 0]) > 0) or np.all(np.diff(contour[:, 0]) < 0):  # no fold: plain interpolation
+        o = np.argsort(contour[:, 0])
+        return np.interp(x, contour[o, 0], contour[o, 1])
+    t = (x[:, None] - a[None, :, 0]) / np.where(hi > lo, b[:, 0] - a[:, 0], 1.0)[None]
+    y = a[None, :, 1] + np.clip(t, 0.0, 1.0) * (b - a)[None, :, 1]
+    covered = (x[:, None] >= lo[None]) & (x[:, None] <= hi[None])
+    y = np.where(covered, y, -np.inf if lowest else np.inf)
+    y = y.max(axis=1) if lowest else y.min(axis=1)
+    o = np.argsort(contour[:, 0])
+    return np.where(np.isfinite(y), y, np.interp(x, contour[o, 0], contour[o, 1]))
+
+
 def between(px: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each pixel: the top and bottom contour heights at its x, and its place across (-1..1)."""
-    o = np.argsort(top[:, 0])
-    y_top = np.interp(px[:, 0], top[o, 0], top[o, 1])
-    o = np.argsort(bottom[:, 0])
-    y_bottom = np.interp(px[:, 0], bottom[o, 0], bottom[o, 1])
+    y_top = _envelope(px[:, 0], top, lowest=True)
+    y_bottom = _envelope(px[:, 0], bottom, lowest=False)
     left, right = float(top[0, 0]), float(top[-1, 0])
     across = (px[:, 0] - (left + right) / 2) / max(abs(right - left) / 2, 1.0)
     return y_top, y_bottom, across

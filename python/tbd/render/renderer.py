@@ -279,7 +279,7 @@ class Renderer:
         for drop, shift in zip(jaw, lip_shift.astype(np.float64)):
             skull = shift[middle]
             teeth.append(Teeth(upper + shift, lower + shift + drop * frame.axes[1], centre + skull, frame.axes[0],
-                               frame.scale, skull, skull + (drop - jaw_source) * frame.axes[1]))
+                               frame.scale, skull, skull + (drop - jaw_source) * frame.axes[1], frame.across))
         return teeth
 
     def _gaze_basis(self) -> np.ndarray:
