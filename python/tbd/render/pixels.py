@@ -52,18 +52,19 @@ def _envelope(x: np.ndarray, contour: np.ndarray, lowest: bool) -> np.ndarray:
     """Height of ``contour`` [K, 2] at each x [P]: where it folds back over itself (the far half of a turned
     face's lips, seen edge-on) the lowest of its crossings (``lowest``) or the highest, so that a band between
     two contours is the part visible between both; plain interpolation there zigzags between the folds."""
+    order = np.argsort(contour[:, 0])
+    plain = np.interp(x, contour[order, 0], contour[order, 1])
+    steps = np.diff(contour[:, 0])
+    if np.all(steps > 0) or np.all(steps < 0):  # no fold
+        return plain
     a, b = contour[:-1].astype(np.float64), contour[1:].astype(np.float64)
     lo, hi = np.minimum(a[:, 0], b[:, 0]), np.maximum(a[:, 0], b[:, 0])
-    if np.all(np.diff(contour[:, 0]) > 0) or np.all(np.diff(contour[:, 0]) < 0):  # no fold: plain interpolation
-        o = np.argsort(contour[:, 0])
-        return np.interp(x, contour[o, 0], contour[o, 1])
-    t = (x[:, None] - a[None, :, 0]) / np.where(hi > lo, b[:, 0] - a[:, 0], 1.0)[None]
-    y = a[None, :, 1] + np.clip(t, 0.0, 1.0) * (b - a)[None, :, 1]
+    t = np.clip((x[:, None] - a[None, :, 0]) / np.where(hi > lo, b[:, 0] - a[:, 0], 1.0)[None], 0.0, 1.0)
+    y = a[None, :, 1] + t * (b - a)[None, :, 1]  # [P, K - 1]: each segment's height at each x
     covered = (x[:, None] >= lo[None]) & (x[:, None] <= hi[None])
     y = np.where(covered, y, -np.inf if lowest else np.inf)
     y = y.max(axis=1) if lowest else y.min(axis=1)
-    o = np.argsort(contour[:, 0])
-    return np.where(np.isfinite(y), y, np.interp(x, contour[o, 0], contour[o, 1]))
+    return np.where(np.isfinite(y), y, plain)
 
 
 def between(px: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
