@@ -355,3 +355,20 @@ def test_a_band_between_folded_contours_is_the_part_visible_between_both():
     _, px2, y_top2, _, _, _ = band(frame, monotone, bottom)
     np.testing.assert_allclose(y_top2, np.interp(px2[:, 0], monotone[:, 0], monotone[:, 1]))
     assert alpha.max() > 0.99 and np.all(y_bottom >= 20 - 1e-9)
+
+
+def test_a_smile_parts_the_lips_only_while_the_motion_opens_them(scene):
+    """A broad smile stretches an open mouth wider, but where the motion closes the mouth (a learned mouth at a
+    p/b/m, without pressing) the smiling lips still meet; `smile_parting_opening` = 0 restores the old rule."""
+    from tbd.face.rig import AU_INDEX
+
+    image, found, renderer = scene
+    closed = renderer._requested(motion_vector(AU12=0.8)[None])[0]
+    speaking = renderer._requested(motion_vector(AU12=0.8, AU25=0.2, AU26=0.2)[None])[0]
+    assert closed[AU_INDEX["AU25"]] == 0.0
+    assert speaking[AU_INDEX["AU25"]] == pytest.approx(3.0 * 0.8)  # smile_parts_lips x AU12: the smile's parting
+    old = Renderer(image, found, config=RenderConfig(smile_parting_opening=0.0))
+    assert old._requested(motion_vector(AU12=0.8)[None])[0][AU_INDEX["AU25"]] == pytest.approx(3.0 * 0.8)
+    shut = measure.mouth_opening(_seen(renderer.render_frame(motion_vector(AU12=0.8))))
+    parted = measure.mouth_opening(_seen(old.render_frame(motion_vector(AU12=0.8))))
+    assert shut < 0.7 * parted, (shut, parted)

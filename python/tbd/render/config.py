@@ -50,6 +50,10 @@ class RenderConfig:
     smile_parts_lips: float = 3.0
     """A broad smile stretches the lips apart: AU25 is drawn at least this share of the weaker requested AU12
     (not while the lips are pressed shut, see `press_closes`)."""
+    smile_parting_opening: float = 0.3
+    """That parting fades out as the motion's own opening (AU25 + AU26) falls below this, so a smiling speaker's
+    lips still meet between syllables and at p/b/m they were not pressed for (a learned mouth closes without
+    pressing); 0 parts a smile's lips whatever the motion asks."""
 
     # ---- speech mouth shapes (issue 11) ------------------------------------------------------
     press_closes: float = 0.15

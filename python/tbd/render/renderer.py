@@ -351,10 +351,14 @@ class Renderer:
 
     def _requested(self, values: np.ndarray) -> np.ndarray:
         """The AU intensities [F, n_AU] to draw for motion values [F, n_channels] (a broad smile parts the lips,
-        unless they are pressed together)."""
+        unless they are pressed together or the motion closes the mouth)."""
+        cfg = self.config
         aus = np.clip(np.asarray(values, np.float32)[:, _AU], 0.0, 1.0)
         smile = np.minimum(aus[:, AU_INDEX["AU12L"]], aus[:, AU_INDEX["AU12R"]])
-        parted = self.config.smile_parts_lips * smile * (1.0 - self._press_closure(values))
+        parted = cfg.smile_parts_lips * smile * (1.0 - self._press_closure(values))
+        if cfg.smile_parting_opening > 0:
+            opening = aus[:, AU_INDEX["AU25"]] + aus[:, AU_INDEX["AU26"]]
+            parted = parted * np.clip(opening / cfg.smile_parting_opening, 0.0, 1.0)
         aus[:, AU_INDEX["AU25"]] = np.maximum(aus[:, AU_INDEX["AU25"]], parted)
         return aus
 
