@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..motion.arkit import TUCK_FULL, TUCK_JAW, TUCK_NOSE
+
 
 def _default_au_gain() -> dict[str, float]:
     # The rig's handles move landmarks by their FACS displacement at intensity 1, but a warp
@@ -67,12 +69,13 @@ class RenderConfig:
     """The most gap (IOD) that pressed lips close by stretching (beyond it the jaw is simply too open)."""
     press_upper_share: float = 0.35
     """Of the gap that pressed lips close, the upper lip covers this share and the lower lip the rest."""
-    tuck_full: float = 0.3
+    tuck_full: float = TUCK_FULL
     """The lower lip tucks up under the upper incisors (f, v; FACS AU10 with AU17, ARKit mouthRollLower) in
-    proportion to the smaller of the requested AU10 and AU17, completely at this much."""
-    tuck_jaw: float = 0.3
+    proportion to the smaller of the requested AU10 and AU17, completely at this much (defaults: the ARKit export's,
+    `tbd.motion.arkit`, so the rig's mouthRollLower and the pixels agree)."""
+    tuck_jaw: float = TUCK_JAW
     """...and less as the jaw opens: not at all at AU26 + AU27 of this much."""
-    tuck_nose: float = 0.15
+    tuck_nose: float = TUCK_NOSE
     """...and not at all once the nose wrinkles (AU9) this much: an upper lip raised with the chin (AU10 + AU17)
     beside a wrinkled nose is disgust, whose lower lip is pushed up and out, not tucked under the teeth as for f, v."""
     tuck_overlap: float = 0.012
