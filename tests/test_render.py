@@ -372,3 +372,28 @@ def test_a_smile_parts_the_lips_only_while_the_motion_opens_them(scene):
     shut = measure.mouth_opening(_seen(renderer.render_frame(motion_vector(AU12=0.8))))
     parted = measure.mouth_opening(_seen(old.render_frame(motion_vector(AU12=0.8))))
     assert shut < 0.7 * parted, (shut, parted)
+
+
+def test_closed_lid_takes_skin_not_the_shadow_above_it():
+    """A lid that closes under a dark band (a glasses frame, a deep-set eye's shadow) is painted in the
+    skin's colour from below the eye, not the band's: a closed eye must not read as a grey patch."""
+    from tbd.render.paint import draw_eyelid
+    from tbd.render.portrait import Palette
+
+    skin, band, eye = np.array([205.0, 160.0, 140.0]), np.array([45.0, 40.0, 40.0]), np.array([60.0, 50.0, 45.0])
+    frame = np.empty((80, 120, 3), np.uint8)
+    frame[:] = skin
+    frame[14:30] = band  # dark from 10 to 26 px above the lid
+    xs = np.linspace(30.0, 90.0, 9)
+    arc = 6.0 * (1.0 - ((xs - 60.0) / 30.0) ** 2)
+    lid_open, lower = np.stack([xs, 40.0 - arc], 1), np.stack([xs, 46.0 + 0.5 * arc], 1)
+    for x, top, bottom in zip(xs, lid_open[:, 1], lower[:, 1]):
+        frame[int(top) + 1:int(bottom), int(x) - 4:int(x) + 4] = eye
+    closed = lower - [0.0, 1.0]
+    palette = Palette(cavity=np.zeros(3), tongue=np.zeros(3), teeth=np.full(3, 230.0), lashes=np.full(3, 30.0),
+                      lash_width=1.5)
+    painted = frame.copy()
+    draw_eyelid(painted, lid_open, closed, lower, np.array([0.0, -16.0]), palette, cover=1.0, shade=0.0, grain=0.0)
+    lid = painted[38:42, 45:76].reshape(-1, 3).astype(np.float64)  # the middle of the lid, above the lash line
+    assert np.all(np.abs(lid.mean(axis=0) - skin) < 20), lid.mean(axis=0)
+    assert not np.array_equal(painted[38:42, 45:76], frame[38:42, 45:76])  # the eye there was painted over

@@ -144,12 +144,13 @@ def draw_sclera(frame: np.ndarray, lid_now: np.ndarray, lid_before: np.ndarray, 
     blend(frame, region, palette.sclera[None] * shade[:, None], alpha * 0.95)
 
 
-def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lift: np.ndarray, palette: Palette,
-                cover: float = 1.0, shade: float = 0.3, grain: float = 0.08) -> None:
+def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lower_lid: np.ndarray, lift: np.ndarray,
+                palette: Palette, cover: float = 1.0, shade: float = 0.3, grain: float = 0.08) -> None:
     """Paint the upper lid over the part of the eye it now covers: from its open contour down to its current one.
 
-    The lid takes its colour, column by column, from the skin above it in the same frame
-    (``lift``: px vector from the lid to that skin), so it matches the lighting. Its top edge
+    The lid takes its colour, column by column, from the skin above it or below the lower lid ``lower_lid`` [K, 2]
+    in the same frame (``lift``: px vector from a lid to that skin), whichever is brighter, so it matches the
+    lighting without taking on the shadow of a deep-set eye, a brow or a glasses frame. Its top edge
     fades in over ``cover`` px above the open contour, hiding the open lid's own lash line. ``shade``: how much
     darker the lid is at its lashes than at its top; ``grain``: the most that the skin's texture brightens or
     darkens it.
@@ -165,17 +166,16 @@ def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, li
                                           float(polygon[:, 0].max())) * np.clip((px[:, 1] - top + cover) / cover, 0, 1))
     if not alpha.any():
         return
-    skin = _lid_skin(frame, lid_open, lift)
+    skin_above, skin_below = _lid_skin(frame, lid_open, lift), _lid_skin(frame, lower_lid, -lift)
+    skin = np.where(((skin_below @ LUMA) > (skin_above @ LUMA))[:, None], skin_below, skin_above)
     order = np.argsort(lid_open[:, 0])
     colour = np.stack([np.interp(px[:, 0], lid_open[order, 0], skin[order, c]) for c in range(3)], axis=1)
     depth = np.clip((px[:, 1] - top) / np.maximum(bottom - top, 1e-3), 0.0, 1.0)
-    # The closed lid is a dome: lit at its top, a little darker toward the lashes; a soft crease
-    # remains where the open lid's edge was.
-    crease = 0.1 * np.exp(-0.5 * ((px[:, 1] - top) / max(cover, 1.0)) ** 2)
+    # The closed lid is a dome: lit at its top, a little darker toward the lashes.
     # The lid keeps the skin's grain: the texture of the skin above it, at most ``grain`` either way.
     above = sample(frame, px + lift[None], radius=0)
     texture = np.clip((above @ LUMA) / np.maximum(colour @ LUMA, 1.0) - 1.0, -grain, grain)
-    colour *= (1.0 + texture - shade * depth ** 1.5 - crease)[:, None]
+    colour *= (1.0 + texture - shade * depth ** 1.5)[:, None]
     lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) ** 0.7 * 0.95
     colour += lash[:, None] * (palette.lashes - colour)
     blend(frame, box, colour, alpha)

@@ -454,6 +454,7 @@ class Renderer:
         gaps = self._centre_gap(dst)
         scale = self.mesh.frame.scale
         lids = [eye.rows[0] for eye in self.mesh.eyes]
+        lower_lids = [eye.rows[-1] for eye in self.mesh.eyes]
         axis = self.mesh.frame.axes[1].astype(np.float32)
         covered = ((dst[:, lids] - open_lids) @ axis).max(axis=2)  # [F, 2] how far each lid came down, px
         # How far AU5 raised each upper lid beyond the portrait's own (px vectors [F, 2, cols, 2]).
@@ -486,7 +487,8 @@ class Renderer:
                 if white[k] > cfg.sclera_min_px and lid_cover[k] < cfg.lid_paint_min_px:
                     draw_sclera(frame, vertices[lids[k]], vertices[lids[k]] - lid_raise[k], self._palette)
                 if lid_cover[k] > cfg.lid_paint_min_px:
-                    draw_eyelid(frame, lid_open[k], vertices[lids[k]], -cfg.lid_lift * scale * axis, self._palette,
+                    draw_eyelid(frame, lid_open[k], vertices[lids[k]], vertices[lower_lids[k]],
+                                -cfg.lid_lift * scale * axis, self._palette,
                                 cover=max(cfg.lid_fade * scale * min(lid_cover[k] / (cfg.lid_lift * scale), 1.0), 0.5),
                                 shade=cfg.lid_shade, grain=cfg.lid_grain)
             if gap > cfg.mouth_min_gap_px:
