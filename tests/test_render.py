@@ -397,3 +397,28 @@ def test_closed_lid_takes_skin_not_the_shadow_above_it():
     lid = painted[38:42, 45:76].reshape(-1, 3).astype(np.float64)  # the middle of the lid, above the lash line
     assert np.all(np.abs(lid.mean(axis=0) - skin) < 20), lid.mean(axis=0)
     assert not np.array_equal(painted[38:42, 45:76], frame[38:42, 45:76])  # the eye there was painted over
+
+
+@pytest.mark.parametrize("guard", [True, False])
+def test_a_lowered_brow_does_not_fold_the_skin_over_the_lids(scene, guard):
+    """AU4 at full strength (with AU7, as in anger) squeezes the skin between brow and lid but never turns a
+    triangle of it over: a fold there tears glasses frames and lashes into dotted lines. Without the guard
+    (``lid_skin_min_share`` = 0) the same brows do fold the skin, so the check can fail."""
+    image, found, renderer = scene
+    if not guard:
+        renderer = Renderer(image, found, config=RenderConfig(lid_skin_min_share=0.0))
+    mesh = renderer.mesh
+    dst = renderer.vertices(motion_vector(AU4=1.0, AU7=0.6, AU5=0.3)[None])[0]
+    near_eyes = np.zeros(len(mesh.vertices), bool)
+    for eye in mesh.eyes:
+        lid = mesh.vertices[eye.rows[0]]
+        box_low, box_high = lid.min(0) - [0.3 * found.interocular, 0.45 * found.interocular], lid.max(0) + [
+            0.3 * found.interocular, 0.0]
+        near_eyes |= np.all((mesh.vertices >= box_low) & (mesh.vertices <= box_high), axis=1)
+    band = near_eyes[mesh.triangles].all(axis=1)
+    before, after = (signed_areas(v, mesh.triangles[band]) for v in (mesh.vertices, dst))
+    flipped = int(np.sum(np.sign(before) != np.sign(after)) - np.sum(np.abs(before) < 1e-6))
+    if guard:
+        assert flipped == 0
+    else:
+        assert flipped > 0

@@ -118,6 +118,13 @@ class RenderConfig:
     """Iris travel at |gaze| = 1: fraction of the eye's width (x) and of its opening (y)."""
     skin_follow: float = 0.3
     """How far the skin above an upper lid follows it in a blink (the lid unfolds, the brow stays)."""
+    lid_skin_min_share: float = 0.25
+    """The skin between a brow and its upper lid keeps at least about this share of its height however far the
+    brow is drawn down (AU4 at full gain would fold it over the lid, tearing glasses frames and lashes); the
+    squeeze eases in from twice this share."""
+    lid_skin_margin: float = 0.2
+    """How far beyond an eye's corners (IOD) that skin reaches: the inner end of a lowered brow stays above the
+    inner corner of the eye."""
     blink_overlap: float = 0.15
     """A shut upper lid ends this share of the eye's open height below the closure line: its lashes rest over
     the lower lid, as in a real blink (lids that only touch read as half closed to a face tracker)."""

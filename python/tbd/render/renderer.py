@@ -101,6 +101,7 @@ class Renderer:
             image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth)
         self._teeth_rest = self._teeth_at_rest()
         self._tuck_follow, self._tuck_roll = self._tuck_fields()
+        self._lid_skin = self._lid_skin_band()
         self._blink_source = float(min(self._source_aus[_BLINK], cfg.max_source_blink))
 
     # ---- precomputation ------------------------------------------------------------------
@@ -258,6 +259,44 @@ class Renderer:
             drops.append((bottom - np.interp(x, rest[:, 0], rest[:, 1])) / frame.scale)
         return float(np.median(drops)) if len(drops) >= 3 else 0.0
 
+    def _lid_skin_band(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Per eye, the vertices above its upper lid and below the brow, each with the lid point beneath it
+        (two lid vertices [n, 2] and the weight of the second [n]) and its height above that point [n] (px)."""
+        frame, verts = self.mesh.frame, self.mesh.vertices.astype(np.float64)
+        uv = frame.to_face(verts)
+        margin = self.config.lid_skin_margin
+        bands = []
+        for eye in self.mesh.eyes:
+            lid = eye.rows[0]
+            order = np.argsort(uv[lid, 0])
+            lid = lid[order]
+            place = np.interp(uv[:, 0], uv[lid, 0], np.arange(len(lid), dtype=np.float64))
+            k = np.minimum(place.astype(np.int64), len(lid) - 2)
+            weight = place - k
+            under = (1 - weight)[:, None] * verts[lid[k]] + weight[:, None] * verts[lid[k + 1]]
+            height = (under - verts) @ frame.axes[1]
+            # Beyond the eye's corners (the inner brow end over the canthus) the corner is the floor.
+            span = (uv[:, 0] >= uv[lid[0], 0] - margin) & (uv[:, 0] <= uv[lid[-1], 0] + margin)
+            band = span & (height > 0.5) & (height < 0.6 * frame.scale)
+            band[eye.rows.ravel()] = False
+            index = np.flatnonzero(band)
+            bands.append((index, np.stack([lid[k[index]], lid[k[index] + 1]], 1), weight[index], height[index]))
+        return bands
+
+    def _keep_lid_skin(self, dst: np.ndarray) -> None:
+        """Push back up (in place) the skin that a lowered brow squeezes onto an upper lid [F, V, 2]: each band
+        vertex keeps ``lid_skin_min_share`` of its height above the lid at least, eased in from twice that, so
+        a column of skin is squeezed evenly and never folds over the lid."""
+        k = self.config.lid_skin_min_share
+        if k <= 0:
+            return
+        axis = self.mesh.frame.axes[1]
+        for index, pair, weight, rest in self._lid_skin:
+            under = (1 - weight)[None, :, None] * dst[:, pair[:, 0]] + weight[None, :, None] * dst[:, pair[:, 1]]
+            share = ((under - dst[:, index]) @ axis) / rest  # [F, n] the height left, as a share of the rest
+            eased = np.where(share >= 2 * k, share, k + k * np.exp(np.minimum(share - 2 * k, 0.0) / k))
+            dst[:, index] -= ((eased - share) * rest)[..., None] * axis
+
     def _tuck_fields(self) -> tuple[np.ndarray, np.ndarray]:
         """`lower_lip_tuck`'s fields on the warp mesh: (follow [V], roll [V, 2] px at tuck_roll)."""
         frame, V = self.mesh.frame, len(self.mesh.vertices)
@@ -341,6 +380,7 @@ class Renderer:
         lids = [eye.rows[0] for eye in self.mesh.eyes]
         open_lids = dst[:, lids]
         self._close_eyes(dst, aus[:, _BLINK])
+        self._keep_lid_skin(dst)
         lid_shift = open_lids - dst[:, lids]
         lips = np.concatenate([self.mesh.lips_upper, self.mesh.lips_lower])
         mouth_change = np.linalg.norm(dst[:, lips] - self.mesh.vertices[lips], axis=2).max(axis=1)
