@@ -144,6 +144,18 @@ def test_blink_events_apex_duration_and_flicker():
     assert not result.checks["duration"]  # 40 ms closures are too short
 
 
+def test_a_squint_held_for_seconds_is_not_a_blink():
+    """A smile narrows the eyes for seconds (the tracker reads eyeBlink ~0.2 on small faces): the open
+    level follows it, so only the blink on top of it is an event, with its half height measured from there."""
+    fps = 25.0
+    curve = np.full(200, 0.05)
+    curve[50:150] = 0.25                        # four seconds of squint
+    curve[100:105] = [0.4, 0.7, 0.8, 0.6, 0.35]  # one blink during it
+    events, _ = find_events(curve, fps)
+    assert [e.apex_frame for e in events] == [102]
+    assert events[0].duration_s == pytest.approx(3 / fps)
+
+
 def test_lip_sync_finds_the_lag_and_r():
     rate, fps = 16000, 25.0
     samples = syllables(3.0, rate)

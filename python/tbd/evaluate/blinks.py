@@ -1,7 +1,9 @@
 """Blink events from MediaPipe's eyeBlink blendshapes: how many, how far the lids close, how long.
 
-The eye-closure curve is the mean of eyeBlinkLeft and eyeBlinkRight. Its open-eye level is a
-low percentile over the clip; an event is a run of frames more than ``rise`` above it. The
+The eye-closure curve is the mean of eyeBlinkLeft and eyeBlinkRight. Its open-eye level is the
+median over the ``baseline_s`` around each frame (an expression that narrows the eyes for a
+while, a smile's squint, moves it; a blink, shorter than half of that, does not); an event is a run
+of frames more than ``rise`` above it. The
 event's apex is its highest value, its duration the time it stays above half-way between the
 open level and the apex (full width at half maximum). Two apexes closer than ``flicker_s``
 (closed, open, closed again) are a flicker.
@@ -12,13 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.ndimage import percentile_filter
 
 
 @dataclass(frozen=True)
 class BlinkConfig:
     """Event detection and the acceptance bounds the checks use."""
 
-    open_percentile: float = 20.0
+    open_percentile: float = 50.0  # the median: a step into a squint moves it at once, a blink (< 20 % of it) not
+    baseline_s: float = 2.0        # the open level is local: this percentile over this window
     rise: float = 0.15
     min_apex: float = 0.5          # acceptance: every blink closes the lids at least this far
     min_duration_s: float = 0.10
@@ -49,15 +53,20 @@ class BlinkResult:
 
 def find_events(curve: np.ndarray, fps: float, config: BlinkConfig = BlinkConfig(),
                 open_level: float | None = None) -> tuple[list[BlinkEvent], float]:
-    """Blink events in an eye-closure curve [T] (NaN frames are filled from their neighbours)."""
+    """Blink events in an eye-closure curve [T] (NaN frames are filled from their neighbours), and the
+    open level (the clip's median of the local one, or ``open_level`` when given: then it is used throughout)."""
     x = np.asarray(curve, np.float64)
     ok = np.isfinite(x)
     if not ok.any():
         return [], float("nan")
     if not ok.all():
         x = np.interp(np.arange(len(x)), np.flatnonzero(ok), x[ok])
-    level = float(np.percentile(x, config.open_percentile)) if open_level is None else open_level
-    above = x > level + config.rise
+    if open_level is None:
+        window = max(int(round(config.baseline_s * fps)), 1)
+        local = percentile_filter(x, config.open_percentile, size=window, mode="nearest")
+    else:
+        local = np.full(len(x), float(open_level))
+    above = x > local + config.rise
     events = []
     i = 0
     while i < len(x):
@@ -69,7 +78,7 @@ def find_events(curve: np.ndarray, fps: float, config: BlinkConfig = BlinkConfig
             j += 1
         apex_frame = i + int(np.argmax(x[i:j + 1]))
         apex = float(x[apex_frame])
-        half = (level + apex) / 2
+        half = (local[apex_frame] + apex) / 2
         start, end = apex_frame, apex_frame
         while start > 0 and x[start - 1] > half:
             start -= 1
@@ -77,7 +86,7 @@ def find_events(curve: np.ndarray, fps: float, config: BlinkConfig = BlinkConfig
             end += 1
         events.append(BlinkEvent(start, end, apex_frame, round(apex, 5), round((end - start + 1) / fps, 5)))
         i = j + 1
-    return events, level
+    return events, float(np.median(local))
 
 
 def blinks(curve: np.ndarray, fps: float, *, requested_au45: np.ndarray | None = None,
