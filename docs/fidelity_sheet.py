@@ -1,12 +1,13 @@
 """Before/after contact sheet of the seven basic emotions on development portraits (issue 9).
 
-    python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR] [--silent]
+    python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR] [--silent | --eyes]
 
 For each portrait: the rig's motion for the bundled speech (``--silent``: two seconds of silence, so the
 expression shows on a closed mouth) and each emotion; the frame at 60 % of the clip is rendered by this tree's renderer ("after") and, with ``--before-tree`` (a checkout of
 an earlier commit, e.g. ``git worktree add /tmp/old 43924ab`` with its ``tbd/_C*.so`` copied in),
 by that tree's renderer ("before"), in a subprocess so that the two packages never mix. Cells are
-cropped to the face and labelled.
+cropped to the face and labelled. ``--eyes``: the eyes only, on a closed mouth, for a few expressions and a
+blink (the neutral motion with AU45 = 1).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised", "afraid", "disgusted")
+EYE_COLUMNS = ("neutral", "blink", "angry", "sad", "afraid")
 PORTRAITS = ("hopper", "astronaut")
 HERE = Path(__file__).resolve().parent
 _RENDER = r"""
@@ -35,7 +37,8 @@ from tbd import assets, face
 from tbd.render import Renderer
 import portraits as portrait_set
 emotions = sys.argv[5].split(",")
-speech = (np.zeros(32000, np.float32), 16000) if sys.argv[6] == "silent" else assets.speech_path()
+mode = sys.argv[6]
+speech = assets.speech_path() if mode == "speech" else (np.zeros(32000, np.float32), 16000)
 talker = tbd.Talker("rig", progress=False)
 found = {p.name: p for p in portrait_set.portraits(256)}
 cells, boxes = [], []
@@ -45,11 +48,18 @@ for name in names:
     renderer = Renderer(image, model)
     x0, y0, x1, y1 = model.bbox
     m = 0.18 * (x1 - x0)
+    if mode == "eyes":
+        centre = (model.mesh[33] + model.mesh[263]) / 2
+        w = 0.8 * float(np.linalg.norm(model.mesh[33] - model.mesh[263]))
+        x0, y0, x1, y1, m = centre[0] - w, centre[1] - 0.45 * w, centre[0] + w, centre[1] + 0.3 * w, 0.0
     boxes.append([max(int(x0 - m), 0), max(int(y0 - 1.6 * m), 0), min(int(x1 + m), image.shape[1]), min(int(y1 + m), image.shape[0])])
     row = []
     for emotion in emotions:
-        motion = talker.motion(speech, emotion, seed=0)
-        row.append(renderer.render_frame(motion.values[int(0.6 * motion.n_frames)]))
+        motion = talker.motion(speech, "neutral" if emotion == "blink" else emotion, seed=0)
+        values = motion.values[int(0.6 * motion.n_frames)].copy()
+        if emotion == "blink":
+            values[tbd.motion.channels.index("AU45")] = 1.0
+        row.append(renderer.render_frame(values))
     cells.append(np.stack(row))
 np.savez(out, cells=np.stack(cells), boxes=np.array(boxes))
 print("tbd from", tbd.__file__)
@@ -57,9 +67,11 @@ print("tbd from", tbd.__file__)
 
 
 def render(tree: str, out: Path, portraits: list[str], emotions: list[str],
-           silent: bool = False) -> tuple[np.ndarray, np.ndarray]:
+           mode: str = "speech") -> tuple[np.ndarray, np.ndarray]:
+    """Cells [portraits, emotions, H, W, 3] and crop boxes rendered by ``tree`` ("-": this one); ``mode``:
+    "speech", "silent" or "eyes"."""
     subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
-                    str(HERE.parent / "benchmarks"), ",".join(emotions), "silent" if silent else "speech"], check=True)
+                    str(HERE.parent / "benchmarks"), ",".join(emotions), mode], check=True)
     data = np.load(out)
     return data["cells"], data["boxes"]
 
@@ -71,15 +83,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--portraits", nargs="+", default=list(PORTRAITS))
     parser.add_argument("--cell", type=int, default=112, help="cell width in px")
     parser.add_argument("--silent", action="store_true", help="two seconds of silence instead of the bundled speech")
+    parser.add_argument("--eyes", action="store_true", help="the eyes only, closed mouth, a blink and a few emotions")
     args = parser.parse_args(argv)
+    mode = "eyes" if args.eyes else "silent" if args.silent else "speech"
+    columns = list(EYE_COLUMNS if args.eyes else EMOTIONS)
     from PIL import Image, ImageDraw
 
     import tempfile
 
     rows: list[tuple[str, np.ndarray, np.ndarray]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        after = render("-", Path(tmp) / "after.npz", args.portraits, list(EMOTIONS), args.silent)
-        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, list(EMOTIONS), args.silent) \
+        after = render("-", Path(tmp) / "after.npz", args.portraits, columns, mode)
+        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, columns, mode) \
             if args.before_tree else None
     for k, name in enumerate(args.portraits):
         if before is not None:
@@ -89,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     cell_w = args.cell
     cell_h = int(round(cell_w * (y1 - y0) / (x1 - x0)))
     label_w, head_h = 80, 16
-    sheet = Image.new("RGB", (label_w + cell_w * len(EMOTIONS), head_h + cell_h * len(rows)), "white")
+    sheet = Image.new("RGB", (label_w + cell_w * len(columns), head_h + cell_h * len(rows)), "white")
     draw = ImageDraw.Draw(sheet)
-    for j, emotion in enumerate(EMOTIONS):
+    for j, emotion in enumerate(columns):
         draw.text((label_w + j * cell_w + 4, 2), emotion, fill="black")
     for i, (label, cells, box) in enumerate(rows):
         draw.text((4, head_h + i * cell_h + 4), label, fill="black")
