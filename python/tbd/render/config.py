@@ -122,6 +122,9 @@ class RenderConfig:
     """The skin between a brow and its upper lid keeps at least about this share of its height however far the
     brow is drawn down (AU4 at full gain would fold it over the lid, tearing glasses frames and lashes); the
     squeeze eases in from twice this share."""
+    lid_skin_reach: float = 0.6
+    """How far above an upper lid (IOD) that skin is kept from folding: past the brows, whose pull reaches about
+    this far."""
     lid_skin_margin: float = 0.2
     """How far beyond an eye's corners (IOD) that skin reaches: the inner end of a lowered brow stays above the
     inner corner of the eye."""

@@ -259,12 +259,13 @@ class Renderer:
             drops.append((bottom - np.interp(x, rest[:, 0], rest[:, 1])) / frame.scale)
         return float(np.median(drops)) if len(drops) >= 3 else 0.0
 
-    def _lid_skin_band(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        """Per eye, the vertices above its upper lid and below the brow, each with the lid point beneath it
-        (two lid vertices [n, 2] and the weight of the second [n]) and its height above that point [n] (px)."""
+    def _lid_skin_band(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Per eye, the vertices above its upper lid up to ``lid_skin_reach`` (vertex indices [n]), each with the lid
+        point beneath it (two lid vertices [n, 2] and the weight of the second [n]) and its height above that point
+        [n] (px)."""
         frame, verts = self.mesh.frame, self.mesh.vertices.astype(np.float64)
         uv = frame.to_face(verts)
-        margin = self.config.lid_skin_margin
+        margin, reach = self.config.lid_skin_margin, self.config.lid_skin_reach * frame.scale
         bands = []
         for eye in self.mesh.eyes:
             lid = eye.rows[0]
@@ -277,7 +278,7 @@ class Renderer:
             height = (under - verts) @ frame.axes[1]
             # Beyond the eye's corners (the inner brow end over the canthus) the corner is the floor.
             span = (uv[:, 0] >= uv[lid[0], 0] - margin) & (uv[:, 0] <= uv[lid[-1], 0] + margin)
-            band = span & (height > 0.5) & (height < 0.6 * frame.scale)
+            band = span & (height > 0.5) & (height < reach)
             band[eye.rows.ravel()] = False
             index = np.flatnonzero(band)
             bands.append((index, np.stack([lid[k[index]], lid[k[index] + 1]], 1), weight[index], height[index]))
