@@ -52,7 +52,7 @@ class MouthConfig:
     rounding_damping: float = 0.7     # how much full rounding damps AU12/AU14/AU20/AU23/AU24
     ff_jaw_damping: float = 0.8
     pause_opening: float = 0.15       # below this loudness opening speech fades out of the mouth (a pause)
-    learned_aperture_share: float = 0.5  # a learned mouth's jaw (AU26, AU27) while speaking: this share is the articulation's
+    learned_aperture_share: float = 0.75  # a learned mouth's jaw (AU26, AU27) while speaking: this share is the articulation's (0.5 trailed the rig on rounding)
     learned_lips_share: float = 1.0   # a learned mouth's lip parting and press (AU25, AU24) while speaking: the articulation's
 
 
