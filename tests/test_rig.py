@@ -5,6 +5,7 @@ import numpy as np
 import tbd
 from tbd import audio
 from tbd.generator import RigGenerator
+from tbd.generator.rig import RigConfig
 from tbd.motion import CHANNELS, channels as ch
 
 from .conftest import syllables
@@ -66,3 +67,27 @@ def test_head_motion_is_small_and_alive():
     pose = motion.values[:, ch.indices(ch.POSE_CHANNELS)]
     assert np.abs(pose).max() < 0.3  # radians: no wild turns
     assert pose.std(axis=0).min() > 1e-3
+
+
+def _voice_with_a_stop(rate: int = 16000) -> np.ndarray:
+    """One second of a steady voiced sound with a 60-ms silence in its middle (a stop's closure)."""
+    t = np.arange(rate) / rate
+    voice = 0.3 * sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 12))
+    voice[int(0.5 * rate): int(0.56 * rate)] = 0.0
+    return voice.astype(np.float32)
+
+
+def test_a_stops_short_silence_closes_the_lips_batch_and_live():
+    samples = _voice_with_a_stop()
+    feats = audio.features(audio.load((samples, 16000)), fps=25)
+    dip = int(np.argmin(feats.loudness[5:-5])) + 5
+    assert feats.loudness[dip] < 0.5 * np.median(feats.loudness)
+    keeps = RigGenerator().sample(tbd.EmotionPlan.neutral(), feats, seed=0)
+    fills = RigGenerator(RigConfig(mouth_keeps_dips=False)).sample(tbd.EmotionPlan.neutral(), feats, seed=0)
+    around = keeps.channel("AU25")[[dip - 3, dip + 3]]
+    assert keeps.channel("AU25")[dip] < 0.25 * around.min(), (keeps.channel("AU25")[dip], around)
+    assert fills.channel("AU25")[dip] > 2 * keeps.channel("AU25")[dip]  # Gaussian smoothing alone fills the dip
+    session = tbd.Talker("rig", progress=False).stream(None, emotion="neutral", seed=0)
+    frames = [f for i in range(0, len(samples), 640) for f in session.push(samples[i:i + 640])] + session.flush()
+    live = np.stack([f.values for f in frames])[:, CHANNELS.index("AU25")]
+    assert live[dip] < 0.25 * live[[dip - 3, dip + 3]].min()

@@ -30,6 +30,7 @@ class RigConfig:
     speech_gate: float = SPEECH_GATE  # loudness below this is silence (mouth closed)
     speech_range: float = SPEECH_RANGE  # loudness above gate + range opens the mouth fully
     mouth_smooth_s: float = 0.03      # smoothing of the mouth opening (co-articulation)
+    mouth_keeps_dips: bool = True     # the smoothed opening never exceeds a frame's own: a stop's short silence closes the lips
     onset_s: float = 0.35             # ramp of the emotion from a neutral start
     blink_interval_s: float = 3.4     # mean time between blinks (~17.6 per minute)
     blink_min_interval_s: float = 1.0
@@ -83,11 +84,16 @@ class RigGenerator:
 
     # --- parts -------------------------------------------------------------------
     def mouth_opening(self, feats: AudioFeatures) -> np.ndarray:
-        """Mouth opening 0..1 per frame from loudness: zero in silence, smooth in speech."""
+        """Mouth opening 0..1 per frame from loudness: zero in silence, smooth in speech, and never above the
+        frame's own opening (``mouth_keeps_dips``): at 25 fps a p/b closure is often a single quiet frame, which
+        smoothing alone filled in, so the rig missed the bilabials its audio classifier did not hear."""
         cfg = self.config
         raw = loudness_opening(feats.loudness, cfg.speech_gate, cfg.speech_range)
         sigma = cfg.mouth_smooth_s * feats.fps
-        return gaussian_filter1d(raw, sigma, mode="nearest") if sigma > 0.3 else raw
+        if sigma <= 0.3:
+            return raw
+        smooth = gaussian_filter1d(raw, sigma, mode="nearest")
+        return np.minimum(smooth, raw) if cfg.mouth_keeps_dips else smooth
 
     def _emotion_aus(self, plan: EmotionPlan, n: int, fps: float, rng: np.random.Generator) -> np.ndarray:
         aus = plan.au_curves(n)
@@ -289,6 +295,8 @@ class RigStream:
         if len(padded) < need:
             padded = np.concatenate([padded, np.full(need - len(padded), padded[-1])])
         opening = np.array([padded[i : i + 2 * self.LOOKAHEAD + 1] @ self._mouth_kernel for i in range(n)])
+        if cfg.mouth_keeps_dips:
+            opening = np.minimum(opening, padded[self.LOOKAHEAD : self.LOOKAHEAD + n])
         self._remember(self.mouth_raw(loudness))
 
         values = np.zeros((n, ch.N_CHANNELS), np.float32)
