@@ -15,7 +15,8 @@ from tbd.articulation import (N_VISEMES, SHAPES, VISEMES, from_phones, from_post
                               speech_mouth)
 from tbd.articulation.align import Segment, pocketsphinx_available
 from tbd.articulation.audio_model import VisemeClassifier, bundled_path, default_classifier, window_inputs
-from tbd.articulation.mouth import MouthConfig, close_in_pauses, follow_aperture, loudness_opening, shape_lips
+from tbd.articulation.mouth import (MouthConfig, apply_speech_rules, close_in_pauses, follow_aperture, loudness_opening,
+                                   shape_lips, speech_mouth)
 from tbd.articulation.visemes import PHONE_TO_VISEME
 from tbd.motion import channels as ch
 
@@ -136,6 +137,23 @@ def test_a_learned_mouth_gets_the_articulations_rounding_and_f_v_while_speaking_
     assert np.all(out[:, ch.index("AU1")] == 0.4) and out.min() >= 0.0 and out.max() <= 1.0
 
 
+def test_a_learned_mouth_held_to_the_articulation_gets_f_v_once():
+    """With the whole aperture the articulation's, a learned mouth's lips and jaw are the rig's
+    (`speech_mouth`) even next to an /f/: its lip parting and jaw hold are not applied twice."""
+    n = 6
+    weights = np.zeros((n, N_VISEMES), np.float32)
+    weights[:, VISEMES.index("FF")], weights[:, VISEMES.index("aa")] = 0.35, 0.65  # an /a/ coarticulated with /f/
+    art = from_posteriors(weights)
+    opening, emotion = np.ones(n, np.float32), np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    config = MouthConfig(learned_aperture_share=1.0, learned_lips_share=1.0)
+    values = np.zeros((n, ch.N_CHANNELS), np.float32)
+    values[:, ch.indices(("AU25", "AU26"))] = [0.9, 0.6]
+    out = apply_speech_rules(values, opening, emotion, art, config)
+    rig = speech_mouth(emotion, opening, art, config)
+    for name in ("AU25", "AU26"):
+        np.testing.assert_allclose(out[:, ch.index(name)], rig[:, AU[name]], atol=1e-6)
+
+
 def test_a_learned_mouth_spreads_for_ee_unless_the_emotion_pouts():
     """While speaking, pucker, funnel and stretch of a learned mouth are the articulation's, at least
     the emotion's own: rounding the model carried into an /i/ goes, a planned pout stays."""
@@ -155,7 +173,7 @@ def test_a_learned_mouth_spreads_for_ee_unless_the_emotion_pouts():
 
 
 def test_a_learned_mouth_opens_less_for_oo_than_for_aa_and_not_in_pauses():
-    """While speaking, half of a learned mouth's opening is the articulation's aperture: the same learned
+    """While speaking, a learned mouth's opening is the articulation's aperture: the same learned
     opening narrows for /u/ and widens for /a/; in a pause (no loudness) it is left alone."""
     n = 12
     values = np.zeros((n, ch.N_CHANNELS), np.float32)

@@ -52,7 +52,7 @@ class MouthConfig:
     rounding_damping: float = 0.7     # how much full rounding damps AU12/AU14/AU20/AU23/AU24
     ff_jaw_damping: float = 0.8
     pause_opening: float = 0.15       # below this loudness opening speech fades out of the mouth (a pause)
-    learned_aperture_share: float = 0.75  # a learned mouth's jaw (AU26, AU27) while speaking: this share is the articulation's (0.5 trailed the rig on rounding)
+    learned_aperture_share: float = 1.0   # a learned mouth's jaw (AU26, AU27) while speaking: this share is the articulation's
     learned_lips_share: float = 1.0   # a learned mouth's lip parting and press (AU25, AU24) while speaking: the articulation's
 
 
@@ -72,7 +72,7 @@ def _open(aus: np.ndarray, jaw: np.ndarray, lips: np.ndarray) -> None:
 
 
 def _shape_lips(aus: np.ndarray, art: Articulation, opening: np.ndarray, config: MouthConfig,
-                own: np.ndarray | None = None) -> None:
+                own: np.ndarray | None = None, ff_aperture: bool = True) -> None:
     """The articulation's lip shapes on AU intensities ``[T, N_AU]`` (in place), faded in with speech:
     rounding protrudes the lips and narrows the mouth, damping the corners' pull and the press;
     f/v raise the lower lip under the upper teeth and hold the jaw nearly closed.
@@ -81,7 +81,8 @@ def _shape_lips(aus: np.ndarray, art: Articulation, opening: np.ndarray, config:
     learned mouth: rounding damps only what it adds to the corners beyond the emotion's own (a
     planned smile is not taken down twice), and while speaking its lip-shape channels become the
     articulation's (at least the emotion's own), as the rig's are: a learned mouth blurs rounding
-    into the spread vowels next to it."""
+    into the spread vowels next to it. ``ff_aperture=False`` leaves the lip parting and jaw (AU25,
+    AU26) to the caller, for an aperture that gets f/v's once elsewhere."""
     tg = art.targets
     speaking = np.clip(opening / config.pause_opening, 0.0, 1.0)  # 0 in silence: no shapes in pauses
     rounding = np.clip(np.maximum(tg[:, _T["AU18"]], tg[:, _T["AU22"]]) * speaking / 0.6, 0.0, 1.0)
@@ -103,15 +104,17 @@ def _shape_lips(aus: np.ndarray, art: Articulation, opening: np.ndarray, config:
     ff = np.clip(art.weights[:, VISEME_INDEX["FF"]] * 1.5, 0.0, 1.0) * np.clip(opening / 0.05, 0, 1)
     for name in ("AU10", "AU17"):
         aus[:, _AU[name]] = np.maximum(aus[:, _AU[name]], SHAPES["FF"][name] * ff)
-    aus[:, _AU["AU25"]] = aus[:, _AU["AU25"]] * (1 - ff) + SHAPES["FF"]["AU25"] * ff
-    aus[:, _AU["AU26"]] *= 1.0 - config.ff_jaw_damping * ff
+    if ff_aperture:
+        aus[:, _AU["AU25"]] = aus[:, _AU["AU25"]] * (1 - ff) + SHAPES["FF"]["AU25"] * ff
+        aus[:, _AU["AU26"]] *= 1.0 - config.ff_jaw_damping * ff
 
 
 def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
-                 config: MouthConfig = MouthConfig()) -> np.ndarray:
+                 config: MouthConfig = MouthConfig(), *, ff_aperture: bool = True) -> np.ndarray:
     """AU intensities ``[T, N_AU]`` (a new array) with speech applied to ``aus`` (the emotion's
     AUs, same shape). ``opening`` is the loudness-driven opening 0..1 per frame; without an
-    articulation the mouth follows loudness alone."""
+    articulation the mouth follows loudness alone. ``ff_aperture=False`` leaves out f/v's held
+    jaw and lip parting (`follow_aperture`'s target: `shape_lips` adds them to the blend once)."""
     out = np.array(aus, dtype=np.float32, copy=True)
     opening = np.asarray(opening, np.float32)
     jaw = config.jaw_gain * opening
@@ -130,7 +133,7 @@ def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
     _open(out, jaw, lips)
     out[:, _AU["AU27"]] = np.maximum(out[:, _AU["AU27"]], tg[:, _T["AU27"]] * speaking)
 
-    _shape_lips(out, art, opening, config)
+    _shape_lips(out, art, opening, config, ff_aperture=ff_aperture)
 
     # Bilabials: lips meet over any expression, and press.
     c = art.closure
@@ -179,9 +182,10 @@ def close_for_bilabials(values: np.ndarray, art: Articulation | None, config: Mo
 def apply_speech_rules(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray,
                        art: Articulation | None, config: MouthConfig = MouthConfig()) -> np.ndarray:
     """A learned mouth (DRAW's motion values ``[T, N_CHANNELS]``, batch or live) held to the rules
-    the rig's mouth follows by itself (in place; returned): closed in pauses (`close_in_pauses`), half
-    the articulation's aperture (`follow_aperture`), its lip shapes (`shape_lips`) and its bilabial
-    closures (`close_for_bilabials`)."""
+    the rig's mouth follows by itself (in place; returned): closed in pauses (`close_in_pauses`), the
+    articulation's aperture while speaking (`follow_aperture`), its lip shapes (`shape_lips`) and its
+    bilabial closures (`close_for_bilabials`). What stays DRAW's own: the mouth as speech fades in and
+    out of a pause, and every channel but the opening's (expression, head, gaze, blinks)."""
     close_in_pauses(values, opening, emotion_aus, config)
     follow_aperture(values, opening, emotion_aus, art, config)
     shape_lips(values, art, opening, emotion_aus, config)
@@ -204,7 +208,9 @@ def follow_aperture(values: np.ndarray, opening: np.ndarray, emotion_aus: np.nda
     if not shares.any():
         return values
     cols = ch.indices(names)
-    target = speech_mouth(np.asarray(emotion_aus, np.float32), opening, art, config)[:, [_AU[n] for n in names]]
+    # Without f/v's jaw hold: `shape_lips` applies it to the blend (applied here too, a learned /f/ was held twice).
+    target = speech_mouth(np.asarray(emotion_aus, np.float32), opening, art, config,
+                          ff_aperture=False)[:, [_AU[n] for n in names]]
     share = shares[None, :] * _speaking(opening, config)[:, None]
     values[:, cols] += share * (target - values[:, cols])
     return values
