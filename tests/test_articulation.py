@@ -16,7 +16,7 @@ from tbd.articulation import (N_VISEMES, SHAPES, VISEMES, from_phones, from_post
 from tbd.articulation.align import Segment, pocketsphinx_available
 from tbd.articulation.audio_model import VisemeClassifier, bundled_path, default_classifier, window_inputs
 from tbd.articulation.mouth import (MouthConfig, apply_speech_rules, close_in_pauses, follow_aperture, loudness_opening,
-                                   shape_lips, speech_mouth)
+                                   shape_lips, smooth_opening, speech_mouth)
 from tbd.articulation.visemes import PHONE_TO_VISEME
 from tbd.motion import channels as ch
 
@@ -137,13 +137,26 @@ def test_a_learned_mouth_gets_the_articulations_rounding_and_f_v_while_speaking_
     assert np.all(out[:, ch.index("AU1")] == 0.4) and out.min() >= 0.0 and out.max() <= 1.0
 
 
-def test_a_learned_mouth_held_to_the_articulation_gets_f_v_once():
+def test_the_smoothed_opening_keeps_one_quiet_frame():
+    """Both generators' mouths follow `smooth_opening`: peaks and steps are smoothed, a one-frame dip (a
+    stop's closure at 25 fps) stays as deep as it is."""
+    raw = np.array([0, 0, 1, 1, 1, 0.05, 1, 1, 1, 0.4, 1, 1, 0, 0], np.float32)
+    out = smooth_opening(raw, 0.75)
+    assert np.all(out <= raw + 1e-7) and out[5] == pytest.approx(0.05)
+    assert out[2] < 1.0 and out[9] == pytest.approx(0.4)
+    assert smooth_opening(raw, 0.75, keep_dips=False)[5] > 0.3  # smoothing alone fills the dip in
+    np.testing.assert_array_equal(smooth_opening(raw, 0.0), raw)
+
+
+def test_a_learned_mouth_held_to_the_articulation_gets_f_v_and_closures_once():
     """With the whole aperture the articulation's, a learned mouth's lips and jaw are the rig's
-    (`speech_mouth`) even next to an /f/: its lip parting and jaw hold are not applied twice."""
+    (`speech_mouth`) next to an /f/ and as a bilabial closure eases in: neither is applied twice."""
     n = 6
     weights = np.zeros((n, N_VISEMES), np.float32)
     weights[:, VISEMES.index("FF")], weights[:, VISEMES.index("aa")] = 0.35, 0.65  # an /a/ coarticulated with /f/
+    weights[3:, VISEMES.index("PP")], weights[3:, VISEMES.index("aa")] = 0.45, 0.2  # ... then with /b/
     art = from_posteriors(weights)
+    assert 0.2 < art.closure[3:].min() and art.closure[3:].max() < 0.8
     opening, emotion = np.ones(n, np.float32), np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
     config = MouthConfig(learned_aperture_share=1.0, learned_lips_share=1.0)
     values = np.zeros((n, ch.N_CHANNELS), np.float32)
@@ -173,8 +186,9 @@ def test_a_learned_mouth_spreads_for_ee_unless_the_emotion_pouts():
 
 
 def test_a_learned_mouth_opens_less_for_oo_than_for_aa_and_not_in_pauses():
-    """While speaking, a learned mouth's opening is the articulation's aperture: the same learned
-    opening narrows for /u/ and widens for /a/; in a pause (no loudness) it is left alone."""
+    """While speaking, a learned mouth's opening is the articulation's aperture: the same learned opening
+    narrows for /u/ and widens for /a/; in a pause (no loudness) it is left alone (`close_in_pauses` closes
+    it), or with no fade level it is the emotion's own."""
     n = 12
     values = np.zeros((n, ch.N_CHANNELS), np.float32)
     values[:, ch.indices(("AU25", "AU26"))] = [0.4, 0.35]
@@ -182,15 +196,18 @@ def test_a_learned_mouth_opens_less_for_oo_than_for_aa_and_not_in_pauses():
     art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[visemes])
     opening = np.array([0.7] * 8 + [0.0] * 4, np.float32)
     emotion = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    emotion[:, AU["AU26"]] = 0.2  # a dropped jaw the emotion asks for (surprise)
     out = follow_aperture(values.copy(), opening, emotion, art)
     jaw = out[:, ch.index("AU26")]
     assert jaw[:4].max() < jaw[4:8].min() - 0.05
     np.testing.assert_array_equal(out[8:], values[8:])
+    no_fade = follow_aperture(values.copy(), opening, emotion, art, MouthConfig(learned_fade_opening=0.0))
+    np.testing.assert_allclose(no_fade[8:, ch.indices(("AU25", "AU26"))], [[0.0, 0.2]] * 4, atol=1e-6)
 
 
 def test_a_learned_mouth_parts_and_presses_its_lips_as_the_articulation_says():
     """While speaking, a learned mouth's lip parting (AU25) and press (AU24) are the articulation's: a press left
-    over between bilabials lets go on a vowel, the lips press at /m/; in a pause both are left alone."""
+    over between bilabials lets go on a vowel, the lips press at /m/; in a pause the lips close, the press is left."""
     n = 12
     values = np.zeros((n, ch.N_CHANNELS), np.float32)
     values[:, ch.indices(("AU24", "AU25", "AU26"))] = [0.2, 0.3, 0.35]
@@ -198,13 +215,15 @@ def test_a_learned_mouth_parts_and_presses_its_lips_as_the_articulation_says():
     art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[visemes])
     opening = np.array([0.7] * 8 + [0.0] * 4, np.float32)
     emotion = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
-    out = follow_aperture(values.copy(), opening, emotion, art)
+    out = apply_speech_rules(values.copy(), opening, emotion, art)
     press, lips = out[:, ch.index("AU24")], out[:, ch.index("AU25")]
     assert press[:4].max() < 0.02 and press[4:8].min() > 0.3
     assert lips[:4].min() > 0.5 > lips[4:8].max()
-    np.testing.assert_array_equal(out[8:], values[8:])
+    np.testing.assert_allclose(out[8:, ch.indices(("AU25", "AU26"))], 0.0, atol=1e-6)
+    np.testing.assert_array_equal(out[8:, ch.index("AU24")], values[8:, ch.index("AU24")])
+    followed = follow_aperture(values.copy(), opening, emotion, art)[:4, ch.index("AU24")]
     half = follow_aperture(values.copy(), opening, emotion, art, MouthConfig(learned_lips_share=0.5))
-    np.testing.assert_allclose(half[:8, ch.index("AU24")], (values[:8, ch.index("AU24")] + press[:8]) / 2, atol=1e-6)
+    np.testing.assert_allclose(half[:4, ch.index("AU24")], (values[:4, ch.index("AU24")] + followed) / 2, atol=1e-6)
 
 
 def _pause_gaps(values: np.ndarray, loudness: np.ndarray) -> np.ndarray:

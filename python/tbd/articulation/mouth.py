@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from ..motion import channels as ch
 from .coarticulation import Articulation
@@ -29,6 +30,7 @@ _T = {n: j for j, n in enumerate(MOUTH_AUS)}
 
 SPEECH_GATE = 0.3   # loudness (``AudioFeatures.loudness``, 0..1) below this is silence: the mouth closes
 SPEECH_RANGE = 0.4  # loudness above the gate plus this opens the mouth fully
+MOUTH_SMOOTH_S = 0.03  # smoothing of the mouth opening (co-articulation), seconds
 
 
 LIP_SHAPE_AUS = ("AU18", "AU22", "AU20")
@@ -38,6 +40,16 @@ LIP_SHAPE_AUS = ("AU18", "AU22", "AU20")
 def loudness_opening(loudness: np.ndarray, gate: float = SPEECH_GATE, span: float = SPEECH_RANGE) -> np.ndarray:
     """The mouth opening that loudness alone asks for, 0..1 per frame (0 in silence)."""
     return np.clip((np.asarray(loudness, np.float32) - gate) / span, 0.0, 1.0)
+
+
+def smooth_opening(raw: np.ndarray, sigma_frames: float, keep_dips: bool = True) -> np.ndarray:
+    """A loudness opening [T] smoothed (Gaussian, ``sigma_frames``; the ends held) and, with ``keep_dips``,
+    never above a frame's own: at 25 fps a p/b closure is often one quiet frame, which smoothing alone fills in."""
+    raw = np.asarray(raw, np.float32)
+    if sigma_frames <= 0.3 or not len(raw):
+        return raw
+    smooth = gaussian_filter1d(raw, sigma_frames, mode="nearest")
+    return np.minimum(smooth, raw) if keep_dips else smooth
 
 
 @dataclass(frozen=True)
@@ -54,12 +66,21 @@ class MouthConfig:
     pause_opening: float = 0.15       # below this loudness opening speech fades out of the mouth (a pause)
     learned_aperture_share: float = 1.0   # a learned mouth's jaw (AU26, AU27) while speaking: this share is the articulation's
     learned_lips_share: float = 1.0   # a learned mouth's lip parting and press (AU25, AU24) while speaking: the articulation's
+    learned_fade_opening: float = 0.15  # below this loudness opening a learned mouth keeps some of its own aperture (0: never)
+
+
+def _fade_in(opening: np.ndarray, level: float) -> np.ndarray:
+    """0..1 per frame [T]: 0 at no opening, 1 from ``level`` up, smoothly between (1 everywhere if ``level`` <= 0)."""
+    opening = np.asarray(opening, np.float32)
+    if level <= 0:
+        return np.ones_like(opening)
+    x = np.clip(opening / level, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
 
 
 def _speaking(opening: np.ndarray, config: MouthConfig) -> np.ndarray:
     """How much speech rules a learned mouth [T] (0..1): 0 in a pause, 1 above ``pause_opening``, smoothly between."""
-    x = np.clip(np.asarray(opening, np.float32) / config.pause_opening, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
+    return _fade_in(opening, config.pause_opening)
 
 
 def _open(aus: np.ndarray, jaw: np.ndarray, lips: np.ndarray) -> None:
@@ -110,11 +131,12 @@ def _shape_lips(aus: np.ndarray, art: Articulation, opening: np.ndarray, config:
 
 
 def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
-                 config: MouthConfig = MouthConfig(), *, ff_aperture: bool = True) -> np.ndarray:
+                 config: MouthConfig = MouthConfig(), *, finish: bool = True) -> np.ndarray:
     """AU intensities ``[T, N_AU]`` (a new array) with speech applied to ``aus`` (the emotion's
     AUs, same shape). ``opening`` is the loudness-driven opening 0..1 per frame; without an
-    articulation the mouth follows loudness alone. ``ff_aperture=False`` leaves out f/v's held
-    jaw and lip parting (`follow_aperture`'s target: `shape_lips` adds them to the blend once)."""
+    articulation the mouth follows loudness alone. ``finish=False`` leaves out f/v's held jaw and lip
+    parting and the bilabial closures: `follow_aperture`'s target, which `shape_lips` and
+    `close_for_bilabials` finish (applied in both, they narrowed a learned mouth twice)."""
     out = np.array(aus, dtype=np.float32, copy=True)
     opening = np.asarray(opening, np.float32)
     jaw = config.jaw_gain * opening
@@ -133,7 +155,9 @@ def speech_mouth(aus: np.ndarray, opening: np.ndarray, art: Articulation | None,
     _open(out, jaw, lips)
     out[:, _AU["AU27"]] = np.maximum(out[:, _AU["AU27"]], tg[:, _T["AU27"]] * speaking)
 
-    _shape_lips(out, art, opening, config, ff_aperture=ff_aperture)
+    _shape_lips(out, art, opening, config, ff_aperture=finish)
+    if not finish:
+        return np.clip(out, 0.0, 1.0)
 
     # Bilabials: lips meet over any expression, and press.
     c = art.closure
@@ -183,9 +207,9 @@ def apply_speech_rules(values: np.ndarray, opening: np.ndarray, emotion_aus: np.
                        art: Articulation | None, config: MouthConfig = MouthConfig()) -> np.ndarray:
     """A learned mouth (DRAW's motion values ``[T, N_CHANNELS]``, batch or live) held to the rules
     the rig's mouth follows by itself (in place; returned): closed in pauses (`close_in_pauses`), the
-    articulation's aperture while speaking (`follow_aperture`), its lip shapes (`shape_lips`) and its
-    bilabial closures (`close_for_bilabials`). What stays DRAW's own: the mouth as speech fades in and
-    out of a pause, and every channel but the opening's (expression, head, gaze, blinks)."""
+    articulation's aperture (`follow_aperture`), its lip shapes (`shape_lips`) and its bilabial closures
+    (`close_for_bilabials`). What stays DRAW's own: the mouth as speech fades into a pause, and every
+    channel but the mouth's (expression, head, gaze, blinks)."""
     close_in_pauses(values, opening, emotion_aus, config)
     follow_aperture(values, opening, emotion_aus, art, config)
     shape_lips(values, art, opening, emotion_aus, config)
@@ -195,11 +219,12 @@ def apply_speech_rules(values: np.ndarray, opening: np.ndarray, emotion_aus: np.
 def follow_aperture(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray, art: Articulation | None,
                     config: MouthConfig = MouthConfig()) -> np.ndarray:
     """Motion values ``[T, N_CHANNELS]`` whose speech opening is held toward the articulation's aperture (in place;
-    returned): while speaking, ``learned_aperture_share`` of the jaw (AU26, AU27) and ``learned_lips_share`` of the
-    lips' parting and press (AU25, AU24) are what `speech_mouth` makes of this loudness and viseme (narrower for
-    /u/ and /w/, wider for /a/, pressed only at p/b/m); the rest stays the learned mouth's. On its own DRAW opens
-    about as wide for a rounded vowel as for an open one, follows loudness more loosely than the rig it learned
-    from, and keeps its lips a little pressed between the bilabials (benchmarks/RESULTS.md, "Articulation")."""
+    returned): ``learned_aperture_share`` of the jaw (AU26, AU27) and ``learned_lips_share`` of the lips' parting
+    and press (AU25, AU24) are what `speech_mouth` makes of this loudness and viseme (narrower for /u/ and /w/,
+    wider for /a/, pressed only at p/b/m, the emotion's own in a pause); the rest stays the learned mouth's, and
+    so does all of it below ``learned_fade_opening``. On its own DRAW opens about as wide for a rounded vowel as
+    for an open one, follows loudness more loosely than the rig it learned from, and keeps its lips a little
+    pressed between the bilabials (benchmarks/RESULTS.md, "Articulation")."""
     if art is None:
         return values
     names = ("AU24", "AU25", "AU26", "AU27")
@@ -208,10 +233,9 @@ def follow_aperture(values: np.ndarray, opening: np.ndarray, emotion_aus: np.nda
     if not shares.any():
         return values
     cols = ch.indices(names)
-    # Without f/v's jaw hold: `shape_lips` applies it to the blend (applied here too, a learned /f/ was held twice).
     target = speech_mouth(np.asarray(emotion_aus, np.float32), opening, art, config,
-                          ff_aperture=False)[:, [_AU[n] for n in names]]
-    share = shares[None, :] * _speaking(opening, config)[:, None]
+                          finish=False)[:, [_AU[n] for n in names]]
+    share = shares[None, :] * _fade_in(opening, config.learned_fade_opening)[:, None]
     values[:, cols] += share * (target - values[:, cols])
     return values
 

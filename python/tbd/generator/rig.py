@@ -20,7 +20,8 @@ from ..motion import channels as ch
 from ..plan import EmotionPlan
 from ..articulation.coarticulation import Articulation
 from ..articulation.sources import from_audio
-from ..articulation.mouth import SPEECH_GATE, SPEECH_RANGE, MouthConfig, loudness_opening, speech_mouth
+from ..articulation.mouth import (MOUTH_SMOOTH_S, SPEECH_GATE, SPEECH_RANGE, MouthConfig, loudness_opening, smooth_opening,
+                                  speech_mouth)
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class RigConfig:
 
     speech_gate: float = SPEECH_GATE  # loudness below this is silence (mouth closed)
     speech_range: float = SPEECH_RANGE  # loudness above gate + range opens the mouth fully
-    mouth_smooth_s: float = 0.03      # smoothing of the mouth opening (co-articulation)
+    mouth_smooth_s: float = MOUTH_SMOOTH_S  # smoothing of the mouth opening (co-articulation)
     mouth_keeps_dips: bool = True     # the smoothed opening never exceeds a frame's own: a stop's short silence closes the lips
     onset_s: float = 0.35             # ramp of the emotion from a neutral start
     blink_interval_s: float = 3.4     # mean time between blinks (~17.6 per minute)
@@ -89,11 +90,7 @@ class RigGenerator:
         smoothing alone filled in, so the rig missed the bilabials its audio classifier did not hear."""
         cfg = self.config
         raw = loudness_opening(feats.loudness, cfg.speech_gate, cfg.speech_range)
-        sigma = cfg.mouth_smooth_s * feats.fps
-        if sigma <= 0.3:
-            return raw
-        smooth = gaussian_filter1d(raw, sigma, mode="nearest")
-        return np.minimum(smooth, raw) if cfg.mouth_keeps_dips else smooth
+        return smooth_opening(raw, cfg.mouth_smooth_s * feats.fps, cfg.mouth_keeps_dips)
 
     def _emotion_aus(self, plan: EmotionPlan, n: int, fps: float, rng: np.random.Generator) -> np.ndarray:
         aus = plan.au_curves(n)
