@@ -15,8 +15,8 @@ from tbd.articulation import (N_VISEMES, SHAPES, VISEMES, from_phones, from_post
                               speech_mouth)
 from tbd.articulation.align import Segment, pocketsphinx_available
 from tbd.articulation.audio_model import VisemeClassifier, bundled_path, default_classifier, window_inputs
-from tbd.articulation.mouth import (MouthConfig, apply_speech_rules, close_in_pauses, follow_aperture, loudness_opening,
-                                   shape_lips, smooth_opening, speech_mouth)
+from tbd.articulation.mouth import (MouthConfig, apply_speech_rules, bridge_dips, close_in_pauses, follow_aperture,
+                                   loudness_opening, shape_lips, smooth_opening, speech_mouth)
 from tbd.articulation.visemes import PHONE_TO_VISEME
 from tbd.motion import channels as ch
 
@@ -203,6 +203,31 @@ def test_a_learned_mouth_opens_less_for_oo_than_for_aa_and_not_in_pauses():
     np.testing.assert_array_equal(out[8:], values[8:])
     no_fade = follow_aperture(values.copy(), opening, emotion, art, MouthConfig(learned_fade_opening=0.0))
     np.testing.assert_allclose(no_fade[8:, ch.indices(("AU25", "AU26"))], [[0.0, 0.2]] * 4, atol=1e-6)
+
+
+def test_a_learned_mouth_closes_at_a_stops_quiet_frame_and_keeps_its_own_in_a_pause():
+    """The learned mouth's own aperture shows only in a pause: one quiet frame inside speech (a stop at 25 fps)
+    gets the articulation's nearly shut lips as the rig's mouth does; a long quiet stretch keeps the fade. A live
+    block that starts at the quiet frame, given the openings before it, decides as the batch does."""
+    n = 24
+    values = np.zeros((n, ch.N_CHANNELS), np.float32)
+    values[:, ch.indices(("AU25", "AU26"))] = [0.6, 0.4]
+    art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[np.full(n, VISEMES.index("aa"))])
+    opening = np.full(n, 0.8, np.float32)
+    opening[6] = 0.05                 # a stop's quiet frame
+    opening[12:20] = 0.05             # a pause of 0.32 s
+    emotion = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    out = follow_aperture(values.copy(), opening, emotion, art)
+    rig = speech_mouth(emotion, opening, art)
+    lips = ch.index("AU25")
+    assert out[6, lips] == pytest.approx(rig[6, AU["AU25"]], abs=1e-6) and out[6, lips] < 0.15  # was 0.47
+    assert out[15, lips] > 0.4        # in the pause the learned mouth is mostly its own (close_in_pauses shuts it)
+    assert bridge_dips(opening, 5)[6] == pytest.approx(0.8) and bridge_dips(opening, 5)[15] == pytest.approx(0.05)
+    live = follow_aperture(values[6:9].copy(), opening[6:9], emotion[6:9], art.slice(6, 9), past_opening=opening[:6])
+    np.testing.assert_allclose(live, out[6:9], atol=1e-6)
+    paused = follow_aperture(values[12:15].copy(), opening[12:15], emotion[12:15], art.slice(12, 15),
+                             past_opening=opening[:12])
+    np.testing.assert_allclose(paused, out[12:15], atol=1e-6)
 
 
 def test_a_learned_mouth_parts_and_presses_its_lips_as_the_articulation_says():

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, grey_closing
 
 from ..motion import channels as ch
 from .coarticulation import Articulation
@@ -40,6 +40,14 @@ LIP_SHAPE_AUS = ("AU18", "AU22", "AU20")
 def loudness_opening(loudness: np.ndarray, gate: float = SPEECH_GATE, span: float = SPEECH_RANGE) -> np.ndarray:
     """The mouth opening that loudness alone asks for, 0..1 per frame (0 in silence)."""
     return np.clip((np.asarray(loudness, np.float32) - gate) / span, 0.0, 1.0)
+
+
+def bridge_dips(opening: np.ndarray, frames: float) -> np.ndarray:
+    """A loudness opening [T] with every dip narrower than ``frames`` filled up to the level around it
+    (a grey closing): what is left low is a pause, not a stop's closure or a short gap between words."""
+    opening = np.asarray(opening, np.float32)
+    size = int(round(frames))
+    return grey_closing(opening, size=size, mode="nearest") if size > 1 and len(opening) else opening
 
 
 def smooth_opening(raw: np.ndarray, sigma_frames: float, keep_dips: bool = True) -> np.ndarray:
@@ -67,6 +75,7 @@ class MouthConfig:
     learned_aperture_share: float = 1.0   # a learned mouth's jaw (AU26, AU27) while speaking: this share is the articulation's
     learned_lips_share: float = 1.0   # a learned mouth's lip parting and press (AU25, AU24) while speaking: the articulation's
     learned_fade_opening: float = 0.15  # below this loudness opening a learned mouth keeps some of its own aperture (0: never)
+    learned_min_pause_s: float = 0.2  # a quiet stretch shorter than this (a stop, a gap between words) is no pause: no fade
 
 
 def _fade_in(opening: np.ndarray, level: float) -> np.ndarray:
@@ -204,25 +213,30 @@ def close_for_bilabials(values: np.ndarray, art: Articulation | None, config: Mo
 
 
 def apply_speech_rules(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray,
-                       art: Articulation | None, config: MouthConfig = MouthConfig()) -> np.ndarray:
+                       art: Articulation | None, config: MouthConfig = MouthConfig(), *, fps: float = 25.0,
+                       past_opening: np.ndarray | None = None) -> np.ndarray:
     """A learned mouth (DRAW's motion values ``[T, N_CHANNELS]``, batch or live) held to the rules
     the rig's mouth follows by itself (in place; returned): closed in pauses (`close_in_pauses`), the
     articulation's aperture (`follow_aperture`), its lip shapes (`shape_lips`) and its bilabial closures
     (`close_for_bilabials`). What stays DRAW's own: the mouth as speech fades into a pause, and every
-    channel but the mouth's (expression, head, gaze, blinks)."""
+    channel but the mouth's (expression, head, gaze, blinks). ``fps`` is the motion's frame rate; a live
+    stream gives ``past_opening``, the openings of the frames before these, so a block's first frames
+    tell a stop from a pause as the batch does."""
     close_in_pauses(values, opening, emotion_aus, config)
-    follow_aperture(values, opening, emotion_aus, art, config)
+    follow_aperture(values, opening, emotion_aus, art, config, fps=fps, past_opening=past_opening)
     shape_lips(values, art, opening, emotion_aus, config)
     return close_for_bilabials(values, art, config)
 
 
 def follow_aperture(values: np.ndarray, opening: np.ndarray, emotion_aus: np.ndarray, art: Articulation | None,
-                    config: MouthConfig = MouthConfig()) -> np.ndarray:
+                    config: MouthConfig = MouthConfig(), *, fps: float = 25.0,
+                    past_opening: np.ndarray | None = None) -> np.ndarray:
     """Motion values ``[T, N_CHANNELS]`` whose speech opening is held toward the articulation's aperture (in place;
     returned): ``learned_aperture_share`` of the jaw (AU26, AU27) and ``learned_lips_share`` of the lips' parting
     and press (AU25, AU24) are what `speech_mouth` makes of this loudness and viseme (narrower for /u/ and /w/,
     wider for /a/, pressed only at p/b/m, the emotion's own in a pause); the rest stays the learned mouth's, and
-    so does all of it below ``learned_fade_opening``. On its own DRAW opens about as wide for a rounded vowel as
+    so does all of it below ``learned_fade_opening`` in a pause (quiet for ``learned_min_pause_s`` or longer: a
+    stop's quiet frame is not a pause, its lips close as the rig's do). On its own DRAW opens about as wide for a rounded vowel as
     for an open one, follows loudness more loosely than the rig it learned from, and keeps its lips a little
     pressed between the bilabials (benchmarks/RESULTS.md, "Articulation")."""
     if art is None:
@@ -235,7 +249,9 @@ def follow_aperture(values: np.ndarray, opening: np.ndarray, emotion_aus: np.nda
     cols = ch.indices(names)
     target = speech_mouth(np.asarray(emotion_aus, np.float32), opening, art, config,
                           finish=False)[:, [_AU[n] for n in names]]
-    share = shares[None, :] * _fade_in(opening, config.learned_fade_opening)[:, None]
+    past = np.zeros(0, np.float32) if past_opening is None else np.asarray(past_opening, np.float32)
+    bridged = bridge_dips(np.concatenate([past, np.asarray(opening, np.float32)]), config.learned_min_pause_s * fps)
+    share = shares[None, :] * _fade_in(bridged[len(past):], config.learned_fade_opening)[:, None]
     values[:, cols] += share * (target - values[:, cols])
     return values
 

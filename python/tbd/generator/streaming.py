@@ -210,6 +210,7 @@ class DiffusionStream:
         self.visemes = VisemeStream() if self.meta.articulation else None
         width = AUDIO_FEATURES + (N_ARTICULATION_FEATURES if self.visemes is not None else 0)
         self._audio_hist = np.zeros((0, width), np.float32)  # their model audio rows
+        self._opening_hist = np.zeros(0, np.float32)  # their loudness openings
         self._cond_cache: dict[int, tuple[EmotionPlan, Conditions]] = {}
         self._gate: dict[int, float] = {}  # frame -> mouth gate (interrupt)
 
@@ -322,7 +323,8 @@ class DiffusionStream:
             fade = 1.0 - np.arange(1, len(new) + 1, dtype=np.float32) / (len(new) + 1)
             new = new + fade[:, None] * offset[None, :]
         values = clip_motion(new * self.std + self.mean)
-        values = apply_speech_rules(values, opening, targets[known:], self._block_articulation)
+        values = apply_speech_rules(values, opening, targets[known:], self._block_articulation, fps=fps,
+                                    past_opening=self._opening_hist)
         limit_unplanned(values, targets[known:])
         new_frames = frames[known:]
         # Clean blinks from the renewal process; a plan that closes the eyes keeps them closed.
@@ -334,6 +336,7 @@ class DiffusionStream:
         hist_new = (values - self.mean) / self.std
         self._hist = np.concatenate([self._hist, hist_new])[-max(self.context, 1):]
         self._audio_hist = np.concatenate([self._audio_hist, audio_new])[-max(self.context, 1):]
+        self._opening_hist = np.concatenate([self._opening_hist, opening])[-max(self.context, 1):]
         self.next += n_new
         return new_frames, values
 

@@ -187,7 +187,7 @@ def generate(
     values = resample_time(clip_motion(generated * std + mean), n_out)
     usable = articulation if articulation is not None and articulation.n_frames == n_out else None
     emotion_aus = plan.au_curves(n_out, feats.fps)
-    apply_speech_rules(values, loudness_opening(feats.loudness), emotion_aus, usable)
+    apply_speech_rules(values, loudness_opening(feats.loudness), emotion_aus, usable, fps=feats.fps)
     limit_unplanned(values, emotion_aus)
     return clean_blinks(values, plan, seed, feats.fps)
 
