@@ -293,6 +293,19 @@ def test_lips_closed_over_the_portraits_teeth_show_no_seam(scene):
         assert _lip_line_darkness(renderer.render_frame(values)) > 0.62
 
 
+@pytest.mark.parametrize("grey", [False, True])
+def test_a_closed_mouth_keeps_its_own_lip_line(grey):
+    """A portrait whose lips are already closed keeps the dark seam between them: filled with lip colour (the
+    clean-up an open mouth's teeth need), the lips read as one flat band, most plainly in a grey photo."""
+    cbook = pytest.importorskip("matplotlib.cbook")
+    with Image.open(cbook.get_sample_data("grace_hopper.jpg")) as im:
+        photo = np.asarray(im.convert("L" if grey else "RGB").convert("RGB").crop((42, 16, 482, 456)).resize((256, 256)))
+    renderer = tbd.Talker("rig", progress=False).prepare(photo, size=256).renderer
+    own = _lip_line_darkness(photo)
+    assert own < 0.4                                    # the photo's closed lips meet in a dark line
+    assert _lip_line_darkness(renderer.render_frame(motion_vector())) < own + 0.15  # was 0.68 (colour), 0.77 (grey)
+
+
 def _teeth_area(frame: np.ndarray) -> float:
     """Area of bright, colourless (tooth) pixels inside the detected inner-lip contour, in IOD^2."""
     seen = _seen(frame)

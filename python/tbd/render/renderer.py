@@ -90,14 +90,17 @@ class Renderer:
         self._pivot = frame.to_image(np.array(cfg.pivot))
         self._pivot_depth = cfg.pivot_depth * frame.scale
         self._palette = make_palette(image, face.mesh, frame.scale, frame.axes[1])
-        self._texture = clean_lip_line(image, face.mesh, frame.scale)
+        self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
+        self._source_gaps = self._column_gaps(self.mesh.vertices[None])[0]
+        # An open mouth's cavity and teeth pixels past the landmarks are lip-coloured before its lips close; a
+        # closed mouth's dark seam is its own lip line and stays (filled, the lips looked fused into one band).
+        open_mouth = self._source_gap >= cfg.open_source_gap * frame.scale
+        self._texture = clean_lip_line(image, face.mesh, frame.scale) if open_mouth else image.copy()
         self._appearance = build_appearance(self._texture, face.mesh, frame, self._source_aus, cfg) \
             if cfg.appearance else None
         self._painted = self._texture.copy()  # one frame's texture with its appearance (painted in the face's box)
-        self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
-        self._source_gaps = self._column_gaps(self.mesh.vertices[None])[0]
         self._outer_corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]
-        self._source_teeth = None if self._source_gap < cfg.open_source_gap * frame.scale else find_source_teeth(
+        self._source_teeth = None if not open_mouth else find_source_teeth(
             image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth)
         self._teeth_rest = self._teeth_at_rest()
         self._tuck_follow, self._tuck_roll = self._tuck_fields()
