@@ -185,6 +185,26 @@ def test_a_learned_mouth_spreads_for_ee_unless_the_emotion_pouts():
     np.testing.assert_array_equal(out[:, ch.indices(("AU25", "AU26"))], values[:, ch.indices(("AU25", "AU26"))])
 
 
+def test_a_learned_mouth_drops_unplanned_corner_pull_while_rounding():
+    """A learned mouth's lip-corner pull beyond the emotion's own (a trace the plan never asked for) is gone at a
+    rounded vowel, as the rig's corners have none; at a spread vowel it stays, and a planned smile stays at both."""
+    n = 8
+    values = np.zeros((n, ch.N_CHANNELS), np.float32)
+    values[:, ch.indices(("AU12L", "AU12R", "AU14L"))] = 0.03        # DRAW's trace
+    art = from_posteriors(np.eye(N_VISEMES, dtype=np.float32)[[VISEMES.index("ou")] * 4 + [VISEMES.index("E")] * 4])
+    opening = np.ones(n, np.float32)
+    out = shape_lips(values.copy(), art, opening)
+    corners = out[:, ch.indices(("AU12L", "AU12R", "AU14L"))]
+    np.testing.assert_allclose(corners[1:3], 0.0, atol=1e-6)          # /u/ (away from its coarticulated edge)
+    np.testing.assert_allclose(corners[5:], 0.03, atol=1e-6)          # /i/
+    emotion = np.zeros((n, len(ch.AU_CHANNELS)), np.float32)
+    emotion[:, [AU["AU12L"], AU["AU12R"]]] = 0.5                      # a planned smile
+    smiling = values.copy()
+    smiling[:, ch.indices(("AU12L", "AU12R"))] = 0.53
+    out = shape_lips(smiling, art, opening, emotion)
+    np.testing.assert_allclose(out[1:3, ch.indices(("AU12L", "AU12R"))], 0.5, atol=1e-6)
+
+
 def test_a_learned_mouth_opens_less_for_oo_than_for_aa_and_not_in_pauses():
     """While speaking, a learned mouth's opening is the articulation's aperture: the same learned opening
     narrows for /u/ and widens for /a/; in a pause (no loudness) it is left alone (`close_in_pauses` closes

@@ -70,6 +70,7 @@ class MouthConfig:
     typical_jaw: float = 0.35         # the viseme AU26 that loudness alone stands for
     press: float = 0.55               # AU24 at full closure
     rounding_damping: float = 0.7     # how much full rounding damps AU12/AU14/AU20/AU23/AU24
+    learned_corner_rounding: float = 2.0  # a learned mouth's corner pull beyond the emotion's own is gone from rounding 1/this up
     ff_jaw_damping: float = 0.8
     pause_opening: float = 0.15       # below this loudness opening speech fades out of the mouth (a pause)
     learned_aperture_share: float = 1.0   # a learned mouth's jaw (AU26, AU27) while speaking: this share is the articulation's
@@ -108,8 +109,9 @@ def _shape_lips(aus: np.ndarray, art: Articulation, opening: np.ndarray, config:
     f/v raise the lower lip under the upper teeth and hold the jaw nearly closed.
 
     ``aus`` are the emotion's AUs (the rig), or with ``own`` (the emotion's AUs, same shape) a
-    learned mouth: rounding damps only what it adds to the corners beyond the emotion's own (a
-    planned smile is not taken down twice), and while speaking its lip-shape channels become the
+    learned mouth: rounding takes away what it adds to the corners beyond the emotion's own (a
+    planned smile is not taken down twice; the rig's corners carry no such pull, and a trace of
+    0.02 flattens the rounded lips a detector reads), and while speaking its lip-shape channels become the
     articulation's (at least the emotion's own), as the rig's are: a learned mouth blurs rounding
     into the spread vowels next to it. ``ff_aperture=False`` leaves the lip parting and jaw (AU25,
     AU26) to the caller, for an aperture that gets f/v's once elsewhere."""
@@ -123,7 +125,7 @@ def _shape_lips(aus: np.ndarray, art: Articulation, opening: np.ndarray, config:
             aus[:, col] *= damp
         else:  # only what the learned mouth adds beyond the emotion's own pull
             excess = np.maximum(aus[:, col] - own[:, col], 0.0)
-            aus[:, col] -= excess * (1.0 - damp)
+            aus[:, col] -= excess * np.clip(config.learned_corner_rounding * rounding, 0.0, 1.0)
     for name in LIP_SHAPE_AUS:
         col = _AU[name]
         if own is None:
