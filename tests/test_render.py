@@ -299,7 +299,8 @@ def test_a_closed_mouth_keeps_its_own_lip_line(grey):
     clean-up an open mouth's teeth need), the lips read as one flat band, most plainly in a grey photo."""
     cbook = pytest.importorskip("matplotlib.cbook")
     with Image.open(cbook.get_sample_data("grace_hopper.jpg")) as im:
-        photo = np.asarray(im.convert("L" if grey else "RGB").convert("RGB").crop((42, 16, 482, 456)).resize((256, 256)))
+        photo = im.convert("L" if grey else "RGB").convert("RGB").crop((42, 16, 482, 456)).resize((256, 256))
+    photo = np.asarray(photo)
     renderer = tbd.Talker("rig", progress=False).prepare(photo, size=256).renderer
     own = _lip_line_darkness(photo)
     assert own < 0.4                                    # the photo's closed lips meet in a dark line

@@ -70,7 +70,7 @@ class MouthConfig:
     typical_jaw: float = 0.35         # the viseme AU26 that loudness alone stands for
     press: float = 0.55               # AU24 at full closure
     rounding_damping: float = 0.7     # how much full rounding damps AU12/AU14/AU20/AU23/AU24
-    learned_corner_rounding: float = 2.0  # a learned mouth's corner pull beyond the emotion's own is gone from rounding 1/this up
+    learned_corner_rounding: float = 2.0  # a learned mouth's corner pull beyond the emotion's: gone from rounding 1/this
     ff_jaw_damping: float = 0.8
     pause_opening: float = 0.15       # below this loudness opening speech fades out of the mouth (a pause)
     learned_aperture_share: float = 1.0   # a learned mouth's jaw (AU26, AU27) while speaking: this share is the articulation's
@@ -238,9 +238,9 @@ def follow_aperture(values: np.ndarray, opening: np.ndarray, emotion_aus: np.nda
     and press (AU25, AU24) are what `speech_mouth` makes of this loudness and viseme (narrower for /u/ and /w/,
     wider for /a/, pressed only at p/b/m, the emotion's own in a pause); the rest stays the learned mouth's, and
     so does all of it below ``learned_fade_opening`` in a pause (quiet for ``learned_min_pause_s`` or longer: a
-    stop's quiet frame is not a pause, its lips close as the rig's do). On its own DRAW opens about as wide for a rounded vowel as
-    for an open one, follows loudness more loosely than the rig it learned from, and keeps its lips a little
-    pressed between the bilabials (benchmarks/RESULTS.md, "Articulation")."""
+    stop's quiet frame is not a pause, its lips close as the rig's do). On its own DRAW opens about as wide for a
+    rounded vowel as for an open one, follows loudness more loosely than the rig it learned from, and keeps its
+    lips a little pressed between the bilabials (benchmarks/RESULTS.md, "Articulation")."""
     if art is None:
         return values
     names = ("AU24", "AU25", "AU26", "AU27")
