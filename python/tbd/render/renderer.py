@@ -100,8 +100,9 @@ class Renderer:
             if cfg.appearance else None
         self._painted = self._texture.copy()  # one frame's texture with its appearance (painted in the face's box)
         self._outer_corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]
-        self._source_teeth = None if not open_mouth else find_source_teeth(
-            image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth)
+        self._source_teeth = find_source_teeth(
+            image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth
+        ) if open_mouth else None
         self._teeth_rest = self._teeth_at_rest()
         self._tuck_follow, self._tuck_roll = self._tuck_fields()
         self._lid_skin = self._lid_skin_band()
