@@ -11,7 +11,8 @@ import pytest
 
 from tbd.face.canonical import canonical_mesh
 from tbd.face.expression import _neutral_uv
-from tbd.face.rig import AU_INDEX, INTERACTIONS, au_basis, interaction_weights, rig_basis
+from tbd.face.rig import (AU_INDEX, INTERACTIONS, JAW_CORNER_DROP, JAW_DROP, au_basis, interaction_weights,
+                         rig_basis)
 from tbd.face.topology import MEDIAPIPE_REGIONS as R
 from tbd.motion.channels import AU_CHANNELS
 
@@ -88,19 +89,24 @@ def test_lip_corners_move_as_far_as_a_real_smile_or_frown(neutral, bases):
 
 
 def test_a_dropped_jaw_opens_a_lens_not_a_box(neutral, bases):
-    """The lower lip's inner edge drops most mid-mouth and tapers toward the corners (tied to the upper lip),
-    while the chin below drops evenly: an open mouth reads as speech, not as a square grimace."""
-    basis = bases[0]
-    inner = np.array(R.lips_inner_lower)
-    inner = inner[np.argsort(neutral[inner, 0])]
-    drop = basis[AU_INDEX["AU26"], inner, 1]
-    middle = len(inner) // 2
-    assert drop[middle] > 0.2
-    assert np.all(np.diff(drop[:middle + 1]) > 0) and np.all(np.diff(drop[middle:]) < 0)  # tapers both ways
-    assert max(drop[1], drop[-2]) < 0.65 * drop[middle] and max(drop[0], drop[-1]) < 0.3 * drop[middle]
-    below = neutral[inner[middle]] + [0.0, 0.35]  # the chin under the mouth drops with the jaw
+    """The lips part most mid-mouth and the gap tapers toward the corners, while the chin below drops evenly: an
+    open mouth reads as speech, not as a square grimace. The corners go down with the jaw by `JAW_CORNER_DROP`
+    of its drop (held at the lip line, the opening hung below them as a smile's crescent)."""
+    basis = bases[0][AU_INDEX["AU26"]]
+    lower, upper = (np.array(contour) for contour in (R.lips_inner_lower, R.lips_inner_upper))
+    lower, upper = lower[np.argsort(neutral[lower, 0])], upper[np.argsort(neutral[upper, 0])]
+    drop = basis[lower, 1]
+    gap = drop - basis[upper, 1]
+    middle = len(lower) // 2
+    assert gap[middle] > 0.2
+    assert np.all(np.diff(gap[:middle + 1]) > 0) and np.all(np.diff(gap[middle:]) < 0)  # tapers both ways
+    assert max(gap[1], gap[-2]) < 0.65 * gap[middle] and max(gap[0], gap[-1]) < 0.05 * gap[middle]
+    corners = basis[[R.lips_outer_upper[0], R.lips_outer_upper[-1]], 1]
+    np.testing.assert_allclose(corners, JAW_CORNER_DROP * JAW_DROP["AU26"], rtol=0.25)
+    assert basis[upper[middle], 1] < 0.4 * corners.mean()  # the upper lip arches: its middle stays nearly still
+    below = neutral[lower[middle]] + [0.0, 0.35]  # the chin under the mouth drops with the jaw
     chin = int(np.argmin(np.linalg.norm(neutral[:468] - below, axis=1)))
-    assert basis[AU_INDEX["AU26"], chin, 1] > 0.8 * drop[middle]
+    assert basis[chin, 1] > 0.8 * drop[middle]
 
 
 @pytest.mark.parametrize("name, least", [("AU23", 0.4), ("AU24", 0.65)])

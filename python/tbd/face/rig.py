@@ -39,6 +39,10 @@ GRIEF_REACH = 0.3
 the hairline into a notch over the nose; much less than the rise itself would fold the skin over."""
 JAW_CORNER_SHARE = 0.1
 """Share of the jaw's drop that the lower lip's inner edge takes at the mouth corners (1 mid-mouth)."""
+JAW_CORNER_DROP = 0.3
+"""Share of the jaw's drop that the mouth corners (both lips there, and the cheek beside them) follow. With the
+corners held at the lip line, the opening hung below it as a crescent, flat on top and round below: the shape of
+a toothy smile (FER read speech on a laughing portrait as happy 0.99)."""
 EYE_CLOSURE_LINE = 0.05
 """Where closed lids meet, as a fraction of the way from the lower to the upper lid."""
 LIP_EVERSION = {"AU18": 0.15, "AU22": 0.3}
@@ -289,8 +293,9 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
         add("AU22", _gauss(uv, c, 0.22, 0.2), -0.07 * sign, 0.0)
         add("AU23", _gauss(uv, c, 0.2, 0.2), -0.03 * sign, 0.0)
         add("AU24", _gauss(uv, c, 0.2, 0.2), -0.015 * sign, 0.0)
-        add("AU27", _gauss(uv, c, 0.22, 0.2), -0.05 * sign, 0.0)
-        add("AU26", _gauss(uv, c, 0.22, 0.2), -0.04 * sign, 0.0)  # the dropped jaw stretches the lips down: the corners come in
+        add("AU27", _gauss(uv, c, 0.22, 0.2), -0.05 * sign, JAW_CORNER_DROP * JAW_DROP["AU27"])
+        # The dropped jaw stretches the lips down: the corners come in and go down with it.
+        add("AU26", _gauss(uv, c, 0.22, 0.2), -0.04 * sign, JAW_CORNER_DROP * JAW_DROP["AU26"])
 
     # ---- lips: raise, lower, press, part ----------------------------------------------------
     upper_lift = in_mouth * (1 - below) * np.exp(-0.5 * (np.minimum(depth_below, 0) / 0.28) ** 2)

@@ -69,6 +69,7 @@ class Renderer:
         self._ceiling = cfg.ceilings(ch.AU_CHANNELS)
         self.chunk = int(chunk)
         self.mesh: WarpMesh = build_mesh(face)
+        self._outer_corner_indices = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]  # image-left, image-right
         source = np.zeros(ch.N_CHANNELS, dtype=np.float32)
         for name, value in face.source_aus.items():
             source[ch.index(name)] = value
@@ -99,7 +100,6 @@ class Renderer:
         self._appearance = build_appearance(self._texture, face.mesh, frame, self._source_aus, cfg) \
             if cfg.appearance else None
         self._painted = self._texture.copy()  # one frame's texture with its appearance (painted in the face's box)
-        self._outer_corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]
         self._source_teeth = find_source_teeth(
             image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth
         ) if open_mouth else None
@@ -131,6 +131,7 @@ class Renderer:
         basis = frame.vectors_to_image(basis)
         self._calibrate_corners(basis)
         self._calibrate_opening(basis)
+        self._narrow_smile(basis)
         self._smooth_rest_line(basis)
         neutral = mesh.vertices + self._rest_offset - np.einsum("a,avc->vc", self._source_weights, basis)
         self._rest_lip = neutral[mesh.lips_upper]  # where the relaxed upper lip rests, px
@@ -203,6 +204,37 @@ class Renderer:
         for rows_idx in (up, lo):
             undone = np.einsum("a,akc->kc", weights, basis[_OPENING][:, rows_idx])
             self._rest_offset[rows_idx] = -(factor[:, None] - 1.0) * undone
+
+    def _narrow_smile(self, basis: np.ndarray) -> None:
+        """Give a smiling portrait's relaxed mouth its resting width (added to `_rest_offset`).
+
+        A broad smile stretches the mouth wider than its AU12 intensity times the rig's sideways
+        pull: undone at that rate, the relaxed mouth stayed as wide as a grin, and every open mouth
+        drawn on it (speech, surprise, anger) read as a smile again. The corners move in, the lips
+        and cheeks beside them with AU12's own falloff, until the mouth is its smiling width /
+        (1 + `smile_widening` x AU12). A requested smile keeps its nominal width.
+        """
+        smile = [AU_INDEX["AU12R"], AU_INDEX["AU12L"]]
+        strength = float(np.mean(self._source_aus[smile]))
+        if strength < 0.2:
+            return
+        frame = self.mesh.frame
+        across = frame.axes[0]
+        corners = self._outer_corner_indices
+        verts = self.mesh.vertices.astype(np.float64)
+        upper_middle = verts[self.mesh.lips_upper[len(self.mesh.lips_upper) // 2]]
+        lift = float(np.mean((upper_middle - verts[corners]) @ frame.axes[1])) / frame.scale
+        if lift < self.config.smile_min_corner_lift:
+            return
+        relaxed = verts + self._rest_offset - np.einsum("a,avc->vc", self._source_weights, basis)
+        width = float((relaxed[corners[1]] - relaxed[corners[0]]) @ across)
+        target = float((verts[corners[1]] - verts[corners[0]]) @ across) / (1.0 + self.config.smile_widening
+                                                                            * strength)
+        if width <= target:
+            return
+        for name, corner in zip(smile, corners):
+            pull = basis[name] @ across  # outward at this corner, fading away from it
+            self._rest_offset -= np.outer(pull / abs(pull[corner]) * (width - target) / 2, across)
 
     def _smooth_rest_line(self, basis: np.ndarray) -> None:
         """Take the kinks out of the relaxed lips' meeting line (added to `_rest_offset`).
@@ -545,7 +577,7 @@ class Renderer:
                                         self._palette.saturation)
             if gap < cfg.lip_line_max_gap * scale and closed.any():  # an open mouth's corners are shadowed anyway
                 draw_lip_line(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower],
-                              vertices[self._outer_corners], closed, line_width, self._palette.saturation)
+                              vertices[self._outer_corner_indices], closed, line_width, self._palette.saturation)
 
     def iter_chunks(self, values: np.ndarray) -> Iterator[np.ndarray]:
         """Frames uint8 [F, H, W, 3], ``chunk`` at a time, for motion values [T, n_channels]."""
