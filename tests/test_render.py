@@ -481,3 +481,34 @@ def test_a_lowered_brow_does_not_fold_the_skin_over_the_lids(scene, guard):
         assert flipped == 0
     else:
         assert flipped > 0
+
+
+@pytest.mark.parametrize("saturation", [1.0, 0.0])
+def test_shadowed_lower_teeth_take_the_mouths_warm_light(saturation):
+    """Lower teeth in a narrow opening stand in the shadow of the upper teeth and the lips. Darkened without a
+    change of hue they were a neutral grey-brown, about (125, 109, 95) on Hopper, that read as a teal strip beside
+    warm skin and red lips; they take the cavity's warmth as they darken. A black-and-white palette stays grey."""
+    from tbd.render.paint import Teeth, draw_mouth
+    from tbd.render.portrait import Palette
+
+    def grey(colour):
+        return np.full(3, float(np.mean(colour))) if saturation == 0 else np.asarray(colour, float)
+
+    palette = Palette(cavity=grey([70, 29, 31]), tongue=grey([168, 79, 82]), teeth=grey([240, 212, 186]),
+                      lashes=grey([40, 30, 30]), lash_width=2.0, saturation=saturation)
+    frame = np.zeros((120, 160, 3), np.uint8)
+    frame[:] = grey([220, 150, 120]).astype(np.uint8)
+    x = np.linspace(30.0, 130.0, 21)
+    upper = np.stack([x, np.full_like(x, 60.0)], axis=1)
+    lower = np.stack([x, 60.0 + 26.0 * (1.0 - ((x - 80.0) / 50.0) ** 2)], axis=1)
+    teeth = Teeth(upper_edge=np.stack([x, np.full_like(x, 62.0)], axis=1),
+                  lower_edge=np.stack([x, np.full_like(x, 76.0)], axis=1),
+                  centre=np.array([80.0, 62.0]), across=np.array([1.0, 0.0]), iod=100.0)
+    draw_mouth(frame, upper, lower, palette, teeth)
+    lower_teeth = frame[79:83, 76:85].reshape(-1, 3).astype(float)  # mid-mouth, between their edge and the lip
+    assert lower_teeth.mean() < 0.75 * palette.teeth.mean()  # in shadow
+    if saturation == 0:
+        assert np.ptp(lower_teeth, axis=1).max() <= 2
+    else:
+        warmth = lambda c: (c[..., 0] - c[..., 2]) / c[..., 0]  # noqa: E731
+        assert warmth(lower_teeth).mean() > warmth(palette.teeth) + 0.1, lower_teeth.mean(axis=0)

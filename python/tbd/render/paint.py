@@ -105,22 +105,30 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     if lower_cover.any():
         lip_shadow = (0.7 + 0.3 * unit((bottom - px[:, 1]) / shade_lip)) \
             * _gaps_between_teeth(u, LOWER_TOOTH_EDGES, width_px, 0.15)
-        lower_colour = palette.teeth[None] * (0.62 * lateral * lip_shadow)[:, None]  # in the upper teeth's shadow
+        lower_colour = _shaded(palette.teeth[None], 0.62 * lateral * lip_shadow, palette)  # under the upper teeth
         if source is not None:  # the portrait's own teeth are lit already: only the lip's shadow is added
             own, weight = source.sample(px - teeth.jaw_shift)
-            lower_colour += weight[:, None] * (own * lip_shadow[:, None] - lower_colour)
+            lower_colour += weight[:, None] * (_shaded(own, lip_shadow, palette) - lower_colour)
         colour += lower_cover[:, None] * (_in_shadow(lower_colour, light, palette) - colour)
     upper_cover = unit(_edge_height(px, teeth.upper_edge) - px[:, 1] + 0.5) * present
     if upper_cover.any():
         lip_shadow = 0.68 + 0.32 * unit((px[:, 1] - top) / shade_lip)
         at_edge = unit(1.0 - (_edge_height(px, teeth.upper_edge) - px[:, 1]) / (0.025 * iod))
         gaps = _gaps_between_teeth(u, UPPER_TOOTH_EDGES, width_px, at_edge=at_edge)
-        upper_colour = palette.teeth[None] * (lateral * lip_shadow * gaps)[:, None]
+        upper_colour = _shaded(palette.teeth[None], lateral * lip_shadow * gaps, palette)
         if source is not None:
             own, weight = source.sample(px - teeth.skull_shift)
-            upper_colour += weight[:, None] * (own * lip_shadow[:, None] - upper_colour)
+            upper_colour += weight[:, None] * (_shaded(own, lip_shadow, palette) - upper_colour)
         colour += upper_cover[:, None] * (_in_shadow(upper_colour, light, palette) - colour)
     blend_at(frame, px, colour, alpha)
+
+
+def _shaded(colour: np.ndarray, brightness: np.ndarray, palette: Palette) -> np.ndarray:
+    """Teeth colours [N, 3] (or [1, 3]) at ``brightness`` [N] of their lit value, warmer as they darken: the light
+    that reaches the back of the arch or under a lip comes off the lips and the cavity. A neutral grey-brown
+    there read as a teal strip beside warm skin; a grey portrait stays grey (``palette.saturation`` 0)."""
+    darkening = np.clip(2.0 * (1.0 - brightness), 0.0, 1.0)[:, None]  # the full tint at half the light
+    return colour * brightness[:, None] * (1.0 + palette.saturation * darkening * (TEETH_SHADOW_TINT - 1.0))
 
 
 def _in_shadow(colour: np.ndarray, light: float, palette: Palette) -> np.ndarray:
