@@ -66,13 +66,36 @@ def test_grief_brow_raises_the_inner_ends_while_the_brows_come_together(neutral,
     basis, interaction = bases
     aus = np.zeros(len(AU_CHANNELS))
     aus[AU_INDEX["AU1"]], aus[AU_INDEX["AU4"]] = 0.66, 0.47  # "very sad"
-    assert INTERACTIONS == (("AU1", "AU4"),) and interaction_weights(aus)[0] == pytest.approx(0.47)
+    assert INTERACTIONS[0] == ("AU1", "AU4") and interaction_weights(aus)[0] == pytest.approx(0.47)
     moved = np.einsum("a,apc->pc", aus, basis) + np.einsum("k,kpc->pc", interaction_weights(aus), interaction)
     for brow in (R.brow_right, R.brow_left):
         inner, outer = _brow_ends(neutral, brow)
         assert np.all(moved[inner, 1] < -0.06)  # the inner ends rise clearly
         assert np.all(moved[outer, 1] > -0.01)  # the outer ends do not
         assert np.all(moved[inner, 0] * -np.sign(neutral[inner, 0]) > 0.02)  # drawn together
+
+
+def test_both_brow_raisers_arch_the_brow(neutral, bases):
+    """AU1 with AU2 raises the whole brow in an arch, its middle at least as high as its ends (FACS: the brow of
+    surprise). Each raiser alone lifts its own end, so their plain sum left the middle lowest: a worried brow."""
+    basis, interaction = bases
+    aus = np.zeros(len(AU_CHANNELS))
+    aus[AU_INDEX["AU1"]] = aus[AU_INDEX["AU2"]] = 0.8
+    assert INTERACTIONS[1] == ("AU1", "AU2") and interaction_weights(aus)[1] == pytest.approx(0.8)
+    plain = np.einsum("a,apc->pc", aus, basis)
+    moved = plain + np.einsum("k,kpc->pc", interaction_weights(aus), interaction)
+    for brow in (R.brow_right, R.brow_left):
+        inner, outer = _brow_ends(neutral, brow)
+        along = np.array(brow)[np.argsort(np.abs(neutral[list(brow), 0]))]  # from the inner end outward
+        middle = along[len(along) // 3: 2 * len(along) // 3]
+        ends = min(-moved[inner, 1].mean(), -moved[outer, 1].mean())
+        assert -moved[middle, 1].mean() >= ends, (moved[middle, 1], ends)
+        assert -plain[middle, 1].mean() < ends - 0.02  # without it the middle sagged
+    # Alone, neither raiser is changed.
+    for name in ("AU1", "AU2"):
+        alone = np.zeros(len(AU_CHANNELS))
+        alone[AU_INDEX[name]] = 0.8
+        assert interaction_weights(alone)[1] == 0.0
 
 
 def test_lip_corners_move_as_far_as_a_real_smile_or_frown(neutral, bases):

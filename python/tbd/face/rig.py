@@ -34,6 +34,10 @@ JAW_DROP = {"AU26": 0.95 * LIP_OPENING["AU26"], "AU27": 0.95 * LIP_OPENING["AU27
 GRIEF_RISE = 0.28
 """AU1 with AU4 (the grief brow): how far the inner brow ends rise at intensity 1 beyond the sum of the two (IOD
 units): together they rise further than with AU1 alone and are drawn in, the oblique brow of sadness and fear."""
+SURPRISE_ARCH = 0.1
+"""AU1 with AU2 (the whole frontalis): how far the middle of each brow rises at intensity 1 beyond the sum of the
+two (IOD units), so the raised brow arches. Each alone lifts its own end, and their sum left the middle lowest:
+an oblique, worried brow that read as fear (FER: fear 0.6-0.7 for surprise on three of four new portraits)."""
 GRIEF_REACH = 0.3
 """How far up the forehead (a Gaussian's width, IOD) that extra rise carries. The brows' own reach (0.4) dragged
 the hairline into a notch over the nose; much less than the rise itself would fold the skin over."""
@@ -225,9 +229,10 @@ def lower_lip_tuck(uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return follow, np.stack([np.zeros_like(rise), -rise], axis=1)
 
 
-INTERACTIONS: tuple[tuple[str, str], ...] = (("AU1", "AU4"),)
+INTERACTIONS: tuple[tuple[str, str], ...] = (("AU1", "AU4"), ("AU1", "AU2"))
 """AU pairs that move the face differently together than the sum of their parts (weight: the smaller
-intensity). AU1+AU4: the inner brow ends rise while the brows are drawn together (FACS: the brow of grief)."""
+intensity). AU1+AU4: the inner brow ends rise while the brows are drawn together (FACS: the brow of grief).
+AU1+AU2: the whole brow rises in an arch (FACS: the brow of surprise)."""
 
 
 def interaction_weights(aus: np.ndarray) -> np.ndarray:
@@ -365,6 +370,7 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
         # AU1 with AU4: the inner ends rise (the grief brow); the forehead above bunches rather than following.
         grief = _brow_field(uv, brow, upper, reach_above=GRIEF_REACH)[1]
         interaction[0, :, 1] += grief * -GRIEF_RISE * inner ** 2
+        interaction[1, :, 1] += weight * -SURPRISE_ARCH * np.sin(np.pi * np.clip(t, 0.0, 1.0))
 
     # ---- eyes ------------------------------------------------------------------------------
     for side in ("right", "left"):
