@@ -45,8 +45,8 @@ JAW_CORNER_SHARE = 0.1
 """Share of the jaw's drop that the lower lip's inner edge takes at the mouth corners (1 mid-mouth)."""
 JAW_CORNER_DROP = 0.3
 """Share of the jaw's drop that the mouth corners (both lips there, and the cheek beside them) follow. With the
-corners held at the lip line, the opening hung below it as a crescent, flat on top and round below: the shape of
-a toothy smile (FER read speech on a laughing portrait as happy 0.99)."""
+corners held at the lip line, the opening hung below it as a crescent, flat on top and round below, its ends above
+the opened lips' centre: the shape of a toothy smile."""
 EYE_CLOSURE_LINE = 0.05
 """Where closed lids meet, as a fraction of the way from the lower to the upper lid."""
 LIP_EVERSION = {"AU18": 0.15, "AU22": 0.3}

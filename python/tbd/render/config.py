@@ -156,8 +156,8 @@ class RenderConfig:
     """How much wider a full smile (AU12 = 1) makes the mouth than at rest: a smiling portrait's mouth is
     narrowed to its width / (1 + this x AU12) before the requested expression is drawn."""
     smile_min_corner_lift: float = -0.05
-    """...but only where its lip corners are no further than this below the upper lip's middle (IOD): a wide
-    speaking mouth that the blendshape model reads as a smile keeps its width."""
+    """A smiling portrait's mouth is narrowed only where its lip corners are no further than this below the upper
+    lip's middle (IOD): a wide speaking mouth that the blendshape model reads as a smile keeps its width."""
     opening_calibration: tuple[float, float] = (0.0, 3.0)
     """Range of the per-column factor on the portrait's own opening AUs that undoes its lip gap exactly (the
     requested opening AUs keep their nominal rate)."""
