@@ -133,13 +133,17 @@ class Renderer:
         self._calibrate_opening(basis)
         self._narrow_smile(basis)
         self._smooth_rest_line(basis)
-        neutral = mesh.vertices + self._rest_offset - np.einsum("a,avc->vc", self._source_weights, basis)
+        neutral = self._relaxed(basis)
         self._rest_lip = neutral[mesh.lips_upper]  # where the relaxed upper lip rests, px
         # The jaw (and the lower teeth) drops with the middle of the lower lip for the jaw AUs.
         middle = mesh.lips_lower[len(mesh.lips_lower) // 2]
         self._jaw_rates = [(k, float(basis[k, middle] @ frame.axes[1])) for k in _JAW]
         self._rest = (mesh.vertices + self._rest_offset).astype(np.float32)  # the portrait's vertices, lip gap undone
         return basis.reshape(len(basis), -1).astype(np.float32)
+
+    def _relaxed(self, basis: np.ndarray) -> np.ndarray:
+        """The portrait's vertices [V, 2] (px) with its own expression undone, as far as `_rest_offset` says so far."""
+        return self.mesh.vertices + self._rest_offset - np.einsum("a,avc->vc", self._source_weights, basis)
 
     def _calibrate_corners(self, basis: np.ndarray) -> None:
         """Make the lip-corner AUs undo the portrait's own smile (or frown) fully where the rig's share falls short.
@@ -226,7 +230,7 @@ class Renderer:
         lift = float(np.mean((upper_middle - verts[corners]) @ frame.axes[1])) / frame.scale
         if lift < self.config.smile_min_corner_lift:
             return
-        relaxed = verts + self._rest_offset - np.einsum("a,avc->vc", self._source_weights, basis)
+        relaxed = self._relaxed(basis)
         width = float((relaxed[corners[1]] - relaxed[corners[0]]) @ across)
         target = float((verts[corners[1]] - verts[corners[0]]) @ across) / (1.0 + self.config.smile_widening
                                                                             * strength)
@@ -246,7 +250,7 @@ class Renderer:
         """
         axis = self.mesh.frame.axes[1]
         up, lo = self.mesh.lips_upper, self.mesh.lips_lower
-        neutral = self.mesh.vertices + self._rest_offset - np.einsum("a,avc->vc", self._source_weights, basis)
+        neutral = self._relaxed(basis)
         height = ((neutral[up] + neutral[lo]) / 2) @ axis
         smoothed = height.copy()
         for _ in range(self.config.rest_line_smoothing):
