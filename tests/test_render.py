@@ -458,6 +458,35 @@ def test_closed_lid_takes_skin_not_the_shadow_above_it():
     assert not np.array_equal(painted[38:42, 45:76], frame[38:42, 45:76])  # the eye there was painted over
 
 
+def test_a_raised_lid_uncovers_the_iris_top_and_the_white_around_it():
+    """AU5: where the upper lid rose, the eyeball shows (the iris inside its circle, the white beside and above it),
+    and the portrait's lash line where the lid was goes. A flat white crescent across the iris, over a lid line
+    left where it was, reads as a painted arc, not a wider eye."""
+    from tbd.render.paint import draw_uncovered_eye
+    from tbd.render.pixels import LUMA
+    from tbd.render.portrait import Palette
+
+    skin, iris, sclera, lashes = (np.array(c) for c in ([200.0, 150.0, 130.0], [70.0, 45.0, 30.0],
+                                                         [225.0, 220.0, 215.0], [20.0, 10.0, 10.0]))
+    frame = np.empty((80, 120, 3), np.uint8)
+    frame[:] = skin
+    xs = np.linspace(30.0, 90.0, 11)
+    arc = 1.0 - ((xs - 60.0) / 30.0) ** 2
+    lid_now, bottom = np.stack([xs, 40.0 - 8.0 * arc], 1), np.stack([xs, 40.0 + 2.0 * arc], 1)
+    frame[39:42, 30:90] = lashes  # the lash line where the lid was
+    palette = Palette(cavity=np.zeros(3), tongue=np.zeros(3), teeth=np.full(3, 230.0), lashes=lashes,
+                      lash_width=1.5, sclera=sclera, iris=iris)
+    painted = frame.copy()
+    draw_uncovered_eye(painted, lid_now, bottom, np.array([60.0, 44.0]), 8.0, palette, shadow_px=2.0)
+    px = lambda x, y: painted[y, x].astype(np.float64)  # noqa: E731
+    assert np.abs(px(60, 38) - iris).max() < 40, px(60, 38)  # inside the circle (the iris top at y = 36)
+    assert np.abs(px(72, 38) - sclera).max() < 40, px(72, 38)  # beside it
+    assert np.abs(px(60, 34) - sclera).max() < 40, px(60, 34)  # above it
+    old_line = np.concatenate([painted[39:41, 45:51], painted[39:41, 70:76]], axis=1).astype(np.float64)
+    assert np.all(old_line @ LUMA > 0.8 * sclera @ LUMA)  # the old lash line went: white of the eye there now
+    assert np.array_equal(painted[:29], frame[:29]) and np.array_equal(painted[44:], frame[44:])  # nothing else
+
+
 @pytest.mark.parametrize("guard", [True, False])
 def test_a_lowered_brow_does_not_fold_the_skin_over_the_lids(scene, guard):
     """AU4 at full strength (with AU7, as in anger) squeezes the skin between brow and lid but never turns a

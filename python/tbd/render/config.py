@@ -134,7 +134,12 @@ class RenderConfig:
     max_source_blink: float = 0.6
     """A portrait's own lid closure above this is treated as this (the eye must still be openable)."""
     sclera_min_px: float = 0.3
-    """Least height (px) that a raised upper lid (AU5) uncovers before the white of the eye is painted there."""
+    """Least height (px) that a raised upper lid (AU5) uncovers before the eyeball is painted there."""
+    raised_lid_cover: float = 0.04
+    """How far below where a raised lid was the uncovered eyeball is painted (IOD, at the most raised column): the
+    old lash line, which the warp stretches up behind the lid, goes."""
+    raised_lid_shadow: float = 0.05
+    """Depth (IOD) of the shadow that a raised lid casts on the eyeball just below its edge."""
     lid_paint_min_px: float = 0.3
     """Least lid descent (px) before the closing lid is painted over the eye."""
     lid_lift: float = 0.1

@@ -137,19 +137,28 @@ def _in_shadow(colour: np.ndarray, light: float, palette: Palette) -> np.ndarray
     return light * colour + (1.0 - light) * TEETH_SHADOW_DEPTH * palette.teeth * tint
 
 
-def draw_sclera(frame: np.ndarray, lid_now: np.ndarray, lid_before: np.ndarray, palette: Palette) -> None:
-    """Paint the white of the eye that a raised upper lid uncovers: from its contour now [K, 2] down to
-    where it was before it rose [K, 2], in the portrait's sclera colour, shadowed under the lid."""
-    uncovered = band(frame, lid_now, lid_before)
+def draw_uncovered_eye(frame: np.ndarray, lid_now: np.ndarray, bottom: np.ndarray, iris_centre: np.ndarray,
+                       iris_radius: float, palette: Palette, shadow_px: float) -> None:
+    """Paint the eyeball that a raised upper lid (AU5) uncovers, from the lid's contour now [K, 2] down to
+    ``bottom`` [K, 2] (where the lid was, plus its old lash line, which the warp stretched up behind the lid):
+    the top of the iris inside its circle (``iris_centre`` [2] px, ``iris_radius`` px) and the white of the eye
+    around it, both shadowed over ``shadow_px`` under the lid's edge. A lash line drawn along the new edge read as
+    a painted outline to the detectors (FER's fear and surprise fell); the lid's own dark edge is enough."""
+    uncovered = band(frame, lid_now, bottom)
     if uncovered is None:
         return
-    region, px, top, bottom, across, alpha = uncovered
+    region, px, top, _, across, alpha = uncovered
     if not alpha.any():
         return
-    depth = unit((px[:, 1] - top) / np.maximum(bottom - top, 1e-3))
-    # Darker under the lid's edge and toward the corners (the eyeball curves away).
-    shade = (0.72 + 0.28 * smooth(depth * 1.5)) * (1.0 - 0.25 * unit(np.abs(across)) ** 2)
-    blend(frame, region, palette.sclera[None] * shade[:, None], alpha * 0.95)
+    ring = np.hypot(*(px - iris_centre).T)
+    in_iris = unit(iris_radius - ring + 0.5)  # antialiased circle
+    limbus = smooth((ring / max(iris_radius, 1e-3) - 0.7) / 0.3)  # an iris darkens toward its rim
+    iris = palette.iris[None] * (1.0 - 0.35 * limbus)[:, None]
+    white = palette.sclera[None] * (1.0 - 0.25 * unit(np.abs(across)) ** 2)[:, None]  # the eyeball curves away
+    colour = in_iris[:, None] * iris + (1.0 - in_iris[:, None]) * white
+    below = px[:, 1] - top
+    colour *= (0.72 + 0.28 * smooth(below / max(shadow_px, 1e-3)))[:, None]
+    blend(frame, region, colour, alpha)
 
 
 def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lower_lid: np.ndarray, lift: np.ndarray,

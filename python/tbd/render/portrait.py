@@ -19,6 +19,7 @@ CAVITY = np.array([58.0, 24.0, 26.0])
 TONGUE = np.array([140.0, 66.0, 68.0])
 TEETH = np.array([215.0, 207.0, 192.0])
 SCLERA = np.array([222.0, 214.0, 206.0])
+IRIS = np.array([78.0, 52.0, 38.0])  # a brown iris, when the portrait's own is too small to sample
 CORNER_FILL = 2.5  # how far from the mouth's corners cavity pixels are filled with lip colour (in fill bands)
 TYPICAL_SKIN_BALANCE = np.array([1.18, 0.94, 0.82])  # skin's RGB over its luma in neutrally lit photos
 TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
@@ -34,6 +35,7 @@ class Palette:
     lashes: np.ndarray
     lash_width: float
     sclera: np.ndarray = field(default_factory=lambda: SCLERA.copy())
+    iris: np.ndarray = field(default_factory=lambda: IRIS.copy())
     saturation: float = 1.0
     """The portrait's colourfulness relative to typical skin (0: black and white); painted colours follow it."""
 
@@ -77,7 +79,7 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
 
     return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
                    lash_width=max(0.07 * interocular, 0.8), sclera=matched(_sclera(image, mesh, light)),
-                   saturation=saturation)
+                   iris=matched(_iris(image, mesh, light)), saturation=saturation)
 
 
 def _sclera(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
@@ -100,6 +102,29 @@ def _sclera(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
         if len(white) >= 3 and float(np.median(white @ LUMA)) > 90:
             return np.median(white, axis=0)
     return SCLERA * min(light, 1.0)
+
+
+def _iris(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
+    """The portrait's iris colour: its pixels inside the iris circles and the eye openings, catchlights and the
+    pupil left out (a default lit to match if too few show)."""
+    colours = []
+    for side, iris in (("right", R.iris_right), ("left", R.iris_left)):
+        upper, lower = (list(x) for x in R.eye(side))
+        polygon = np.concatenate([mesh[upper], mesh[lower][::-1]]).astype(np.float64)
+        centre = mesh[iris[0]].astype(np.float64)
+        radius = float(np.hypot(*(mesh[iris[1]] - mesh[iris[0]])))
+        box = pixel_box(image, polygon)
+        if box is None or radius < 1.0:
+            continue
+        region, px = box
+        ring = np.hypot(*(px - centre).T) / radius
+        keep = inside(px, polygon) & (ring > 0.45) & (ring < 0.9)  # between the pupil and the limbus
+        colours.append(image[region].reshape(-1, 3).astype(np.float64)[keep])
+    pixels = np.concatenate(colours) if colours else np.zeros((0, 3))
+    if len(pixels) >= 6:
+        luma = pixels @ LUMA
+        return np.median(pixels[luma <= np.percentile(luma, 70)], axis=0)
+    return IRIS * light
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..motion import Motion
 from ..motion import channels as ch
 from ..motion.arkit import lip_tuck
-from .paint import Teeth, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_mouth, draw_sclera
+from .paint import Teeth, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_mouth, draw_uncovered_eye
 from .portrait import clean_lip_line, find_source_teeth, make_palette
 from .appearance import build_appearance
 from .config import RenderConfig
@@ -106,9 +106,21 @@ class Renderer:
         self._teeth_rest = self._teeth_at_rest()
         self._tuck_follow, self._tuck_roll = self._tuck_fields()
         self._lid_skin = self._lid_skin_band()
+        self._irises = self._iris_anchors()
         self._blink_source = float(min(self._source_aus[_BLINK], cfg.max_source_blink))
 
     # ---- precomputation ------------------------------------------------------------------
+    def _iris_anchors(self) -> list[tuple[np.ndarray, float, np.ndarray]]:
+        """Per eye: the iris centre in the portrait (px), its radius (px), and the interior eye vertices at its
+        column, which carry it (gaze, the head's turn)."""
+        anchors = []
+        for eye, iris in zip(self.mesh.eyes, (R.iris_right, R.iris_left)):
+            centre = self.face.mesh[iris[0]].astype(np.float64)
+            radius = float(np.hypot(*(self.face.mesh[iris[1]] - self.face.mesh[iris[0]])))
+            column = int(round(eye.iris_u * (eye.rows.shape[1] - 1)))
+            anchors.append((centre, radius, eye.rows[1:-1, column]))
+        return anchors
+
     def _pixel_basis(self) -> np.ndarray:
         mesh, face = self.mesh, self.face
         frame = mesh.frame
@@ -566,7 +578,12 @@ class Renderer:
                                             uncovered)):
             for k in range(2):
                 if white[k] > cfg.sclera_min_px and lid_cover[k] < cfg.lid_paint_min_px:
-                    draw_sclera(frame, vertices[lids[k]], vertices[lids[k]] - lid_raise[k], self._palette)
+                    before = vertices[lids[k]] - lid_raise[k]
+                    reach = -(lid_raise[k] @ axis) / white[k]  # 0..1 along the lid: the old lash line goes where it rose
+                    centre, radius, carriers = self._irises[k]
+                    centre = centre + (vertices[carriers] - self._rest[carriers]).mean(axis=0)
+                    draw_uncovered_eye(frame, vertices[lids[k]], before + (cfg.raised_lid_cover * scale * reach)[:, None]
+                                       * axis, centre, radius, self._palette, cfg.raised_lid_shadow * scale)
                 if lid_cover[k] > cfg.lid_paint_min_px:
                     draw_eyelid(frame, lid_open[k], vertices[lids[k]], vertices[lower_lids[k]],
                                 -cfg.lid_lift * scale * axis, self._palette,
