@@ -487,6 +487,26 @@ def test_a_raised_lid_uncovers_the_iris_top_and_the_white_around_it():
     assert np.array_equal(painted[:29], frame[:29]) and np.array_equal(painted[44:], frame[44:])  # nothing else
 
 
+def test_the_iris_a_raised_lid_uncovers_is_the_portraits_and_follows_the_gaze(scene, monkeypatch):
+    """The iris painted under a raised lid is the portrait's own circle (MediaPipe's iris landmarks), stays put as
+    the lid rises (the eyeball does not move with AU5) and moves with the gaze as the eye's interior does."""
+    import tbd.render.renderer as module
+
+    _, found, renderer = scene
+    seen = []
+    monkeypatch.setattr(module, "draw_uncovered_eye",
+                        lambda frame, lid, bottom, centre, radius, *rest: seen.append((np.array(centre), radius)))
+    renderer.render_frame(motion_vector(AU5=1.0))
+    renderer.render_frame(motion_vector(AU5=1.0, gaze_x=1.0))
+    assert len(seen) == 4  # both eyes, both frames
+    iod = found.interocular
+    for k, iris in enumerate((468, 473)):
+        (ahead, radius), (turned, _) = seen[k], seen[2 + k]
+        assert np.hypot(*(ahead - found.mesh[iris])) < 0.02 * iod, (ahead, found.mesh[iris])
+        assert radius == pytest.approx(float(np.hypot(*(found.mesh[iris + 1] - found.mesh[iris]))))
+        assert turned[0] - ahead[0] > 0.03 * iod, (turned, ahead)  # gaze x: toward image right
+
+
 @pytest.mark.parametrize("guard", [True, False])
 def test_a_lowered_brow_does_not_fold_the_skin_over_the_lids(scene, guard):
     """AU4 at full strength (with AU7, as in anger) squeezes the skin between brow and lid but never turns a
