@@ -82,9 +82,8 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
                    iris=matched(_iris(image, mesh, light)), saturation=saturation)
 
 
-def _sclera(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
-    """The white of the portrait's eyes: the brighter, greyer pixels inside the eye openings (a default if too few)."""
-    colours = []
+def _eye_openings(image: np.ndarray, mesh: np.ndarray):
+    """Per eye ("right", "left"): the centres [P, 2] and colours [P, 3] of the pixels inside its opening."""
     for side in ("right", "left"):
         upper, lower = (list(x) for x in R.eye(side))
         polygon = np.concatenate([mesh[upper], mesh[lower][::-1]]).astype(np.float64)
@@ -92,8 +91,13 @@ def _sclera(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
         if box is None:
             continue
         region, px = box
-        pixels = image[region].reshape(-1, 3).astype(np.float64)[inside(px, polygon)]
-        colours.append(pixels)
+        keep = inside(px, polygon)
+        yield side, px[keep], image[region].reshape(-1, 3).astype(np.float64)[keep]
+
+
+def _sclera(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
+    """The white of the portrait's eyes: the brighter, greyer pixels inside the eye openings (a default if too few)."""
+    colours = [pixels for _, _, pixels in _eye_openings(image, mesh)]
     pixels = np.concatenate(colours) if colours else np.zeros((0, 3))
     if len(pixels) >= 8:
         luma = pixels @ LUMA
@@ -105,21 +109,14 @@ def _sclera(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
 
 
 def _iris(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
-    """The portrait's iris colour: its pixels inside the iris circles and the eye openings, catchlights and the
+    """The portrait's iris colour: the pixels of the eye openings inside the iris circles, catchlights and the
     pupil left out (a default lit to match if too few show)."""
     colours = []
-    for side, iris in (("right", R.iris_right), ("left", R.iris_left)):
-        upper, lower = (list(x) for x in R.eye(side))
-        polygon = np.concatenate([mesh[upper], mesh[lower][::-1]]).astype(np.float64)
-        centre = mesh[iris[0]].astype(np.float64)
+    for side, px, pixels in _eye_openings(image, mesh):
+        iris = R.iris_right if side == "right" else R.iris_left
         radius = float(np.hypot(*(mesh[iris[1]] - mesh[iris[0]])))
-        box = pixel_box(image, polygon)
-        if box is None or radius < 1.0:
-            continue
-        region, px = box
-        ring = np.hypot(*(px - centre).T) / radius
-        keep = inside(px, polygon) & (ring > 0.45) & (ring < 0.9)  # between the pupil and the limbus
-        colours.append(image[region].reshape(-1, 3).astype(np.float64)[keep])
+        ring = np.hypot(*(px - mesh[iris[0]]).T) / max(radius, 1.0)
+        colours.append(pixels[(ring > 0.45) & (ring < 0.9)])  # between the pupil and the limbus
     pixels = np.concatenate(colours) if colours else np.zeros((0, 3))
     if len(pixels) >= 6:
         luma = pixels @ LUMA

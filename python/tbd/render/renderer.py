@@ -137,7 +137,7 @@ class Renderer:
             upper, lower = eye.rows[0, 1:-1], eye.rows[-1, 1:-1]
             for k, t in enumerate(EYE_ROWS, start=1):
                 basis[:, eye.rows[k, 1:-1]] = (1 - t) * basis[:, upper] + t * basis[:, lower]
-                # The upper lid rises over the eyeball (AU5 uncovers sclera; `_finish` paints it), which stays.
+                # The upper lid rises over the eyeball (AU5 uncovers it; `_finish` paints it), which stays.
                 basis[_LID_RAISER, eye.rows[k, 1:-1]] = t * basis[_LID_RAISER, lower]
         basis[_BLINK] = 0.0  # blinks close exactly in _close_eyes
         basis = frame.vectors_to_image(basis)
@@ -578,12 +578,13 @@ class Renderer:
                                             uncovered)):
             for k in range(2):
                 if white[k] > cfg.sclera_min_px and lid_cover[k] < cfg.lid_paint_min_px:
-                    before = vertices[lids[k]] - lid_raise[k]
-                    reach = -(lid_raise[k] @ axis) / white[k]  # 0..1 along the lid: the old lash line goes where it rose
+                    # Down past where the lid was, as far as it rose there (0..1): its old lash line goes.
+                    reach = -(lid_raise[k] @ axis) / white[k]
+                    bottom = vertices[lids[k]] - lid_raise[k] + (cfg.raised_lid_cover * scale * reach)[:, None] * axis
                     centre, radius, carriers = self._irises[k]
                     centre = centre + (vertices[carriers] - self._rest[carriers]).mean(axis=0)
-                    draw_uncovered_eye(frame, vertices[lids[k]], before + (cfg.raised_lid_cover * scale * reach)[:, None]
-                                       * axis, centre, radius, self._palette, cfg.raised_lid_shadow * scale)
+                    draw_uncovered_eye(frame, vertices[lids[k]], bottom, centre, radius, self._palette,
+                                       cfg.raised_lid_shadow * scale)
                 if lid_cover[k] > cfg.lid_paint_min_px:
                     draw_eyelid(frame, lid_open[k], vertices[lids[k]], vertices[lower_lids[k]],
                                 -cfg.lid_lift * scale * axis, self._palette,
