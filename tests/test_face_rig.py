@@ -123,7 +123,9 @@ def test_a_dropped_jaw_opens_a_lens_not_a_box(neutral, bases):
     middle = len(lower) // 2
     assert gap[middle] > 0.2
     assert np.all(np.diff(gap[:middle + 1]) > 0) and np.all(np.diff(gap[middle:]) < 0)  # tapers both ways
-    assert max(gap[1], gap[-2]) < 0.65 * gap[middle] and max(gap[0], gap[-1]) < 0.05 * gap[middle]
+    # An almond: 85 % of the way to a corner the gap is under an ellipse's (0.53 of the middle; 0.61 before
+    # `OPENING_TAPER`, which read as a box with blunt ends).
+    assert max(gap[1], gap[-2]) < 0.53 * gap[middle] and max(gap[0], gap[-1]) < 0.05 * gap[middle]
     corners = basis[[R.lips_outer_upper[0], R.lips_outer_upper[-1]], 1]
     np.testing.assert_allclose(corners, JAW_CORNER_DROP * JAW_DROP["AU26"], rtol=0.25)
     assert basis[upper[middle], 1] < 0.4 * corners.mean()  # the upper lip arches: its middle stays nearly still

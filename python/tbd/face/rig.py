@@ -41,6 +41,11 @@ an oblique, worried brow that read as fear (FER: fear 0.6-0.7 for surprise on th
 GRIEF_REACH = 0.3
 """How far up the forehead (a Gaussian's width, IOD) that extra rise carries. The brows' own reach (0.4) dragged
 the hairline into a notch over the nose; much less than the rise itself would fold the skin over."""
+OPENING_TAPER = 1.0
+"""How an opening mouth's gap falls off toward the corners: (1 - s^2)^OPENING_TAPER at s across the half-width (1 at
+the corners). 1 makes an almond whose ends meet at a point; 0.6 made a near-ellipse which, with the corners dropping
+with the jaw, read as a box with blunt ends. Tapered, rounded and spread vowels also differ more (bench_articulation:
+rounding from audio +0.435 -> +0.458, with the transcript +0.732 -> +0.825)."""
 JAW_CORNER_SHARE = 0.1
 """Share of the jaw's drop that the lower lip's inner edge takes at the mouth corners (1 mid-mouth)."""
 JAW_CORNER_DROP = 0.3
@@ -283,7 +288,7 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
     band_lo = np.exp(-0.5 * (np.maximum(depth_below, 0) / (1.6 * m.lower_thickness)) ** 2)
     lip_upper = in_mouth * (1 - below) * band_up  # upper lip and the skin just above it
     lip_lower = in_mouth * below * band_lo
-    opening_profile = np.clip(1.0 - s * s, 0.0, 1.0) ** 0.6  # 0 at the corners, 1 mid-mouth
+    opening_profile = np.clip(1.0 - s * s, 0.0, 1.0) ** OPENING_TAPER  # 0 at the corners, 1 mid-mouth
 
     # ---- lip corners ----------------------------------------------------------------------
     for side, name_suffix, sign in ((0, "R", -1.0), (1, "L", 1.0)):  # image-left corner is subject's right
