@@ -458,6 +458,22 @@ def test_closed_lid_takes_skin_not_the_shadow_above_it():
     assert not np.array_equal(painted[38:42, 45:76], frame[38:42, 45:76])  # the eye there was painted over
 
 
+def test_the_mouth_is_painted_between_curves_through_the_lip_points():
+    """The mouth interior is painted between curves through the inner-lip landmarks, not their chords: at a large
+    size the chords showed an open mouth as a polygon. The curve keeps every point and both ends (the mouth's
+    corners stay pointed) and, where points bunch up, does not loop or overshoot."""
+    from tbd.render.pixels import through
+
+    angles = np.linspace(0.0, np.pi, 7)
+    arc = 20.0 * np.stack([np.cos(angles), np.sin(angles)], 1)
+    curve = through(arc, per_segment=4)
+    assert len(curve) == 25 and np.allclose(curve[::4], arc)
+    off = np.abs(np.linalg.norm(curve, axis=1) - 20.0)
+    assert off[4:-4].max() < 0.05 and off.max() < 0.45  # chords sag 20 (1 - cos 15 deg) = 0.68 between points
+    bunched = through(np.array([[0.0, 0.0], [10.0, 0.0], [10.3, 0.2], [10.6, 0.0], [20.0, 0.0]]), per_segment=8)
+    assert np.all(np.diff(bunched[:, 0]) >= 0.0) and bunched[:, 1].min() > -0.2 and bunched[:, 1].max() <= 0.2
+
+
 def test_a_raised_lid_uncovers_the_iris_top_and_the_white_around_it():
     """AU5: where the upper lid rose, the eyeball shows (the iris inside its circle, the white beside and above it),
     and the portrait's lash line where the lid was goes. A flat white crescent across the iris, over a lid line

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .pixels import LUMA, band, band_alpha, between, blend, blend_at, pixel_box, sample, smooth, unit
+from .pixels import LUMA, band, band_alpha, between, blend, blend_at, pixel_box, sample, smooth, through, unit
 from .portrait import Palette, SourceTeeth
 
 
@@ -80,7 +80,7 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     """
     if opacity <= 0.0:
         return
-    opening = band(frame, upper, lower)
+    opening = band(frame, through(upper), through(lower))  # the lips' inner edges are curves, not the mesh's chords
     if opening is None:
         return
     _, px, top, bottom, _, alpha = opening

@@ -121,3 +121,26 @@ def band(frame: np.ndarray, top: np.ndarray, bottom: np.ndarray):
     y_top, y_bottom, across = between(px, top, bottom)
     alpha = band_alpha(px, y_top, y_bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()))
     return box, px, y_top, y_bottom, across, alpha
+
+
+def through(points: np.ndarray, per_segment: int = 4) -> np.ndarray:
+    """A smooth curve [(K - 1) * per_segment + 1, 2] through the points [K, 2] of a contour, ends kept
+    (centripetal Catmull-Rom: no loops or overshoot where the points bunch up, as at the corners of a mouth). A
+    region painted between straight segments shows its corners at large sizes."""
+    points = np.asarray(points, np.float64)
+    if len(points) < 3 or per_segment < 2:
+        return points
+    padded = np.concatenate([2 * points[:1] - points[1:2], points, 2 * points[-1:] - points[-2:-1]])
+    knots = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(padded, axis=0), axis=1) ** 0.5 + 1e-6)])
+    out = [points[:1]]
+    for i in range(1, len(padded) - 2):
+        t0, t1, t2, t3 = knots[i - 1:i + 3]
+        p0, p1, p2, p3 = padded[i - 1:i + 3]
+        t = np.linspace(t1, t2, per_segment + 1)[1:, None]
+        a1 = (t1 - t) / (t1 - t0) * p0 + (t - t0) / (t1 - t0) * p1
+        a2 = (t2 - t) / (t2 - t1) * p1 + (t - t1) / (t2 - t1) * p2
+        a3 = (t3 - t) / (t3 - t2) * p2 + (t - t2) / (t3 - t2) * p3
+        b1 = (t2 - t) / (t2 - t0) * a1 + (t - t0) / (t2 - t0) * a2
+        b2 = (t3 - t) / (t3 - t1) * a2 + (t - t1) / (t3 - t1) * a3
+        out.append((t2 - t) / (t2 - t1) * b1 + (t - t1) / (t2 - t1) * b2)
+    return np.concatenate(out)
