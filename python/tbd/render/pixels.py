@@ -132,15 +132,14 @@ def through(points: np.ndarray, per_segment: int = 4) -> np.ndarray:
         return points
     padded = np.concatenate([2 * points[:1] - points[1:2], points, 2 * points[-1:] - points[-2:-1]])
     knots = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(padded, axis=0), axis=1) ** 0.5 + 1e-6)])
-    out = [points[:1]]
-    for i in range(1, len(padded) - 2):
-        t0, t1, t2, t3 = knots[i - 1:i + 3]
-        p0, p1, p2, p3 = padded[i - 1:i + 3]
-        t = np.linspace(t1, t2, per_segment + 1)[1:, None]
-        a1 = (t1 - t) / (t1 - t0) * p0 + (t - t0) / (t1 - t0) * p1
-        a2 = (t2 - t) / (t2 - t1) * p1 + (t - t1) / (t2 - t1) * p2
-        a3 = (t3 - t) / (t3 - t2) * p2 + (t - t2) / (t3 - t2) * p3
-        b1 = (t2 - t) / (t2 - t0) * a1 + (t - t0) / (t2 - t0) * a2
-        b2 = (t3 - t) / (t3 - t1) * a2 + (t - t1) / (t3 - t1) * a3
-        out.append((t2 - t) / (t2 - t1) * b1 + (t - t1) / (t2 - t1) * b2)
-    return np.concatenate(out)
+    # Every segment at once (Barry-Goldman): segment i runs from points[i] to points[i + 1], [S, n, 2].
+    t0, t1, t2, t3 = (knots[k:k + len(points) - 1, None, None] for k in range(4))
+    p0, p1, p2, p3 = (padded[k:k + len(points) - 1, None, :] for k in range(4))
+    t = t1 + (t2 - t1) * np.linspace(0.0, 1.0, per_segment + 1)[None, 1:, None]
+    a1 = ((t1 - t) * p0 + (t - t0) * p1) / (t1 - t0)
+    a2 = ((t2 - t) * p1 + (t - t1) * p2) / (t2 - t1)
+    a3 = ((t3 - t) * p2 + (t - t2) * p3) / (t3 - t2)
+    b1 = ((t2 - t) * a1 + (t - t0) * a2) / (t2 - t0)
+    b2 = ((t3 - t) * a2 + (t - t1) * a3) / (t3 - t1)
+    curve = ((t2 - t) * b1 + (t - t1) * b2) / (t2 - t1)
+    return np.concatenate([points[:1], curve.reshape(-1, 2)])
