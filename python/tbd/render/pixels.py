@@ -1,4 +1,4 @@
-"""Pixel helpers the renderer's painting shares: sampling, polygons, bands between contours, blending."""
+"""Pixel helpers the renderer's painting shares: sampling, polygons, bands between contours, curves through them, blending."""
 
 from __future__ import annotations
 
