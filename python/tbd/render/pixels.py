@@ -1,4 +1,4 @@
-"""Pixel helpers the renderer's painting shares: sampling, polygons, bands between contours, curves through them, blending."""
+"""Pixel helpers the renderer's painting shares: sampling, polygons, bands and curves along contours, blending."""
 
 from __future__ import annotations
 
