@@ -172,7 +172,7 @@ class Renderer:
 
         def heights(points: np.ndarray) -> np.ndarray:  # corner height above the lips' centre, IOD units
             v = (points @ frame.axes[1]) / frame.scale  # differences of v only: points or displacements alike
-            return (v[up[mid]] + v[lo[mid]]) / 2 - v[[R.lips_outer_upper[0], R.lips_outer_upper[-1]]]
+            return (v[up[mid]] + v[lo[mid]]) / 2 - v[self._outer_corner_indices]
 
         level = heights(neutral) - self.config.level_corners
         frown = AU_INDEX["AU15"]  # one channel for both corners
