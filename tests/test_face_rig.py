@@ -11,8 +11,8 @@ import pytest
 
 from tbd.face.canonical import canonical_mesh
 from tbd.face.expression import _neutral_uv
-from tbd.face.rig import (AU_INDEX, INTERACTIONS, JAW_CORNER_DROP, JAW_DROP, au_basis, interaction_weights,
-                         rig_basis)
+from tbd.face.rig import (AU_INDEX, INTERACTIONS, JAW_CORNER_DROP, JAW_CORNER_IN, JAW_DROP, au_basis,
+                         interaction_weights, rig_basis)
 from tbd.face.topology import MEDIAPIPE_REGIONS as R
 from tbd.motion.channels import AU_CHANNELS
 
@@ -109,6 +109,46 @@ def test_lip_corners_move_as_far_as_a_real_smile_or_frown(neutral, bases):
         assert pull[1] < -0.08 and pull[0] * sign > 0.05  # up and back
         other = basis[AU_INDEX["AU12" + ("L" if side == "R" else "R")], corner]
         assert np.abs(other).max() < 0.01  # one side's smile leaves the other corner
+
+
+def _drawn_surprise(neutral, bases) -> np.ndarray:
+    """Points moved by AU1 0.63 with AU2 0.56 (DRAW's surprise) at the strength the renderer draws them."""
+    from tbd.render import RenderConfig
+
+    basis, interaction = bases
+    config, names = RenderConfig(), list(AU_CHANNELS)
+    requested = np.zeros((1, len(AU_CHANNELS)))
+    requested[0, AU_INDEX["AU1"]], requested[0, AU_INDEX["AU2"]] = 0.63, 0.56
+    drawn = config.drawn(requested, config.gains(names), config.ceilings(names))[0]
+    return np.einsum("a,apc->pc", drawn, basis) + np.einsum("k,kpc->pc", interaction_weights(drawn), interaction)
+
+
+def test_raised_brows_lift_the_forehead_between_them(neutral, bases):
+    """The frontalis lifts the skin between the brows with their inner ends: left behind (it rose 0.55 as far),
+    the forehead lines above dipped into a V over the nose."""
+    moved = _drawn_surprise(neutral, bases)
+    inner = _brow_ends(neutral, R.brow_right)[0] + _brow_ends(neutral, R.brow_left)[0]
+    glabella = 9  # MediaPipe's midline point between the brows, at their upper edge
+    assert abs(neutral[glabella, 0]) < 0.01 and abs(neutral[glabella, 1] - neutral[inner, 1].mean()) < 0.1
+    assert moved[glabella, 1] < 0.85 * moved[inner, 1].mean()  # at least 85 % as far up (v is down)
+
+
+def test_drawn_surprise_raises_the_outer_brows_as_far_as_the_inner(neutral, bases):
+    """As drawn (AU1's gain exceeds AU2's), the outer ends rise at least as far as the inner ends: a raised brow,
+    not the oblique brow of fear."""
+    moved = _drawn_surprise(neutral, bases)
+    for brow in (R.brow_right, R.brow_left):
+        inner, outer = _brow_ends(neutral, brow)
+        assert moved[outer, 1].mean() <= moved[inner, 1].mean()
+
+
+def test_a_dropped_jaw_narrows_the_mouth(neutral, bases):
+    """The corners come in as the jaw drops: an open jaw's mouth is an oval, not a wide slot."""
+    basis = bases[0][AU_INDEX["AU26"]]
+    corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]
+    toward_midline = -np.sign(neutral[corners, 0]) * basis[corners, 0]
+    np.testing.assert_allclose(toward_midline, JAW_CORNER_IN, rtol=0.25)
+    assert JAW_CORNER_IN >= 0.06
 
 
 def test_a_dropped_jaw_opens_a_lens_not_a_box(neutral, bases):

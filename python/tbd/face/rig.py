@@ -52,6 +52,20 @@ JAW_CORNER_DROP = 0.3
 """Share of the jaw's drop that the mouth corners (both lips there, and the cheek beside them) follow. With the
 corners held at the lip line, the opening hung below it as a crescent, flat on top and round below, its ends above
 the opened lips' centre: the shape of a toothy smile."""
+JAW_CORNER_IN = 0.08
+"""How far each mouth corner comes in toward the midline as the jaw drops (AU26 at intensity 1, IOD): the lips
+stretch down over the opening and the mouth narrows into an oval. At 0.04 a dropped jaw left a wide slot, the
+stretched mouth of fear (FER read fear for surprise on four of ten portraits)."""
+SURPRISE_LEVEL = 0.12
+"""AU1 with AU2: how far the outer end of each brow rises at intensity 1 beyond the sum of the two (IOD). The whole
+frontalis lifts the brow evenly, but the renderer draws AU1 further than AU2 (`RenderConfig.au_gain`), so their sum
+left the outer ends low: the oblique brow of fear, not the raised arch of surprise."""
+FRONTALIS_MIDLINE = 0.5
+"""Share of an inner brow end's rise (AU1, AU2) that the skin on the midline between the brows follows, from each
+side (the two sides add up to the whole rise): the frontalis lifts the forehead between the brows with them. With
+the glabella left behind, the forehead lines above dipped into a V over the nose."""
+MIDLINE_REACH_ABOVE = 0.25
+"""How far above the brows (IOD, a Gaussian's width) that midline lift reaches; the hairline stays."""
 EYE_CLOSURE_LINE = 0.05
 """Where closed lids meet, as a fraction of the way from the lower to the upper lid."""
 LIP_EVERSION = {"AU18": 0.15, "AU22": 0.3}
@@ -178,7 +192,7 @@ def eye_closure(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
 
 
 def _brow_field(uv: np.ndarray, brow: tuple[int, ...], upper_lid: tuple[int, ...],
-                reach_above: float = 0.4) -> tuple[np.ndarray, np.ndarray, float]:
+                reach_above: float = 0.4, to_midline: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """How points ``uv`` [P, 2] move with one brow: (t [P], weight [P], toward-nose sign of u).
 
     ``t`` is the place along the brow (0 at its inner end, 1 at its outer end). ``weight`` is 1 on
@@ -204,7 +218,11 @@ def _brow_field(uv: np.ndarray, brow: tuple[int, ...], upper_lid: tuple[int, ...
     below = np.clip((lid_v - uv[:, 1]) / np.maximum(lid_v - bottom, 0.05), 0.0, 1.0)
     vertical = np.where(uv[:, 1] <= bottom, above, below)
     # The brow's hairs reach past its outermost landmark: the temple follows further than the glabella.
-    beyond = np.where(a < along[0], (along[0] - a) / 0.13, np.where(a > along[-1], (a - along[-1]) / 0.3, 0.0))
+    inner_reach = 0.13
+    if to_midline is not None:  # wider toward the midline near the brows, fading up the forehead
+        near = np.exp(-0.5 * (np.minimum(uv[:, 1] - centre, 0.0) / MIDLINE_REACH_ABOVE) ** 2)
+        inner_reach = 0.13 + (along[0] / np.sqrt(-2.0 * np.log(to_midline)) - 0.13) * near
+    beyond = np.where(a < along[0], (along[0] - a) / inner_reach, np.where(a > along[-1], (a - along[-1]) / 0.3, 0.0))
     return t, vertical * np.exp(-0.5 * beyond ** 2), -side
 
 
@@ -305,7 +323,7 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
         add("AU24", _gauss(uv, c, 0.2, 0.2), -0.015 * sign, 0.0)
         add("AU27", _gauss(uv, c, 0.22, 0.2), -0.05 * sign, JAW_CORNER_DROP * JAW_DROP["AU27"])
         # The dropped jaw stretches the lips down: the corners come in and go down with it.
-        add("AU26", _gauss(uv, c, 0.22, 0.2), -0.04 * sign, JAW_CORNER_DROP * JAW_DROP["AU26"])
+        add("AU26", _gauss(uv, c, 0.22, 0.2), -JAW_CORNER_IN * sign, JAW_CORNER_DROP * JAW_DROP["AU26"])
 
     # ---- lips: raise, lower, press, part ----------------------------------------------------
     upper_lift = in_mouth * (1 - below) * np.exp(-0.5 * (np.minimum(depth_below, 0) / 0.28) ** 2)
@@ -367,15 +385,17 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
     for brow, (upper, _) in ((R.brow_right, R.eye("right")), (R.brow_left, R.eye("left"))):
         t, weight, toward_nose = _brow_field(uv, brow, upper)
         inner, outer = (1 - t), t
-        add("AU1", weight, 0.0, -0.15 * inner ** 1.4)
-        add("AU2", weight, 0.0, -0.15 * outer ** 1.4)
+        frontalis = _brow_field(uv, brow, upper, to_midline=FRONTALIS_MIDLINE)[1]
+        add("AU1", frontalis, 0.0, -0.15 * inner ** 1.4)
+        add("AU2", frontalis, 0.0, -0.15 * outer ** 1.4)
         add("AU4", weight, 0.07 * toward_nose * inner ** 1.5, 0.13 - 0.08 * t)
         add("AU9", weight, 0.015 * toward_nose * inner ** 2, 0.04 * inner ** 2)
         add("AU6", weight, 0.0, 0.02 * outer)
         # AU1 with AU4: the inner ends rise (the grief brow); the forehead above bunches rather than following.
         grief = _brow_field(uv, brow, upper, reach_above=GRIEF_REACH)[1]
         interaction[0, :, 1] += grief * -GRIEF_RISE * inner ** 2
-        interaction[1, :, 1] += weight * -SURPRISE_ARCH * np.sin(np.pi * np.clip(t, 0.0, 1.0))
+        interaction[1, :, 1] += frontalis * -SURPRISE_ARCH * np.sin(np.pi * np.clip(t, 0.0, 1.0))
+        interaction[1, :, 1] += frontalis * -SURPRISE_LEVEL * outer ** 1.4
 
     # ---- eyes ------------------------------------------------------------------------------
     for side in ("right", "left"):
