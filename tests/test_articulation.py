@@ -414,3 +414,15 @@ def test_a_live_transcript_steers_the_visemes_toward_the_text():
         return float((guess == labels).mean())
 
     assert accuracy(tbd.assets.speech_text()) > accuracy(None) + 0.03
+
+
+def test_speech_opens_the_lips_about_as_far_as_real_speech():
+    """Neutral speech, as drawn on the bundled portrait: the lips part about as far as a speaker's do (a vowel's
+    gap about 1 cm, more on a loud /a/). At 1.2-1.9 cm in most open frames, FER read the wide-open frames of any
+    face as fear, sadness or surprise, whatever the emotion asked. The speech must still show."""
+    talker = tbd.Talker("rig", progress=False)
+    renderer = talker.prepare(str(tbd.assets.portrait_path()), size=256).renderer
+    motion = talker.motion(str(tbd.assets.speech_path()), "neutral")
+    gap = renderer._centre_gap(renderer.vertices(motion.values)) / renderer.mesh.frame.scale  # IOD, ~63 mm
+    assert 0.06 <= np.median(gap) <= 0.14, np.median(gap)
+    assert 0.15 <= np.percentile(gap, 90) <= 0.26, np.percentile(gap, 90)

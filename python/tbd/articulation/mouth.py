@@ -64,8 +64,11 @@ def smooth_opening(raw: np.ndarray, sigma_frames: float, keep_dips: bool = True)
 class MouthConfig:
     """How speech drives the mouth channels."""
 
-    jaw_gain: float = 0.75            # AU26 at full loudness opening, for a typical vowel
-    lips_gain: float = 1.6            # AU25 per unit of loudness opening
+    # AU26 at full loudness opening, for a typical vowel, and AU25 per unit of it. At 0.75 and 1.6 neutral speech
+    # parted the lips 1.0-1.2 cm in half its frames and 1.6-1.9 cm in a tenth (bundled portrait, both clips), and
+    # FER read such frames as fear, sadness or surprise on every face (benchmarks/RESULTS.md, Fidelity).
+    jaw_gain: float = 0.5
+    lips_gain: float = 1.3
     shape_share: float = 0.55         # share of the aperture set by the viseme (the rest by loudness)
     typical_jaw: float = 0.35         # the viseme AU26 that loudness alone stands for
     press: float = 0.55               # AU24 at full closure
