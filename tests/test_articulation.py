@@ -418,8 +418,9 @@ def test_a_live_transcript_steers_the_visemes_toward_the_text():
 
 def test_speech_opens_the_lips_about_as_far_as_real_speech():
     """Neutral speech, as drawn on the bundled portrait: the lips part about as far as a speaker's do (a vowel's
-    gap about 1 cm, more on a loud /a/). At 1.2-1.9 cm in most open frames, FER read the wide-open frames of any
-    face as fear, sadness or surprise, whatever the emotion asked. The speech must still show."""
+    gap about 1 cm, more on a loud /a/). Parted 1.0-1.2 cm in half the frames and 1.6-1.9 cm in a tenth, the
+    wide-open frames of any face read to FER as fear, sadness or surprise, whatever the emotion asked. The speech
+    must still show."""
     talker = tbd.Talker("rig", progress=False)
     renderer = talker.prepare(str(tbd.assets.portrait_path()), size=256).renderer
     motion = talker.motion(str(tbd.assets.speech_path()), "neutral")

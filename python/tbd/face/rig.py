@@ -199,6 +199,8 @@ def _brow_field(uv: np.ndarray, brow: tuple[int, ...], upper_lid: tuple[int, ...
     the brow, falls off over the forehead above it (a Gaussian ``reach_above`` IOD wide), linearly to 0 at the
     upper lid below it (the lid margin and the eye are the eye AUs' business) and smoothly beyond the brow's ends.
     ``brow`` lists the brow's upper row and then its lower row, each along the brow (in either direction).
+    ``to_midline``: near the brows, the share of the inner end's motion that the midline keeps, from this side
+    (None: the glabella's narrower falloff everywhere).
     """
     half = len(brow) // 2
     upper_row, lower_row = uv[list(brow[:half])], uv[list(brow[half:])]
@@ -218,10 +220,11 @@ def _brow_field(uv: np.ndarray, brow: tuple[int, ...], upper_lid: tuple[int, ...
     below = np.clip((lid_v - uv[:, 1]) / np.maximum(lid_v - bottom, 0.05), 0.0, 1.0)
     vertical = np.where(uv[:, 1] <= bottom, above, below)
     # The brow's hairs reach past its outermost landmark: the temple follows further than the glabella.
-    inner_reach = 0.13
+    inner_reach = glabella_reach = 0.13
     if to_midline is not None:  # wider toward the midline near the brows, fading up the forehead
+        midline_reach = along[0] / np.sqrt(-2.0 * np.log(to_midline))  # the Gaussian is `to_midline` at the midline
         near = np.exp(-0.5 * (np.minimum(uv[:, 1] - centre, 0.0) / MIDLINE_REACH_ABOVE) ** 2)
-        inner_reach = 0.13 + (along[0] / np.sqrt(-2.0 * np.log(to_midline)) - 0.13) * near
+        inner_reach = glabella_reach + (midline_reach - glabella_reach) * near
     beyond = np.where(a < along[0], (along[0] - a) / inner_reach, np.where(a > along[-1], (a - along[-1]) / 0.3, 0.0))
     return t, vertical * np.exp(-0.5 * beyond ** 2), -side
 
