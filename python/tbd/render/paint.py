@@ -142,8 +142,8 @@ def draw_uncovered_eye(frame: np.ndarray, lid_now: np.ndarray, bottom: np.ndarra
     """Paint the eyeball that a raised upper lid (AU5) uncovers, from the lid's contour now [K, 2] down to
     ``bottom`` [K, 2] (where the lid was, plus its old lash line, which the warp stretched up behind the lid):
     the top of the iris inside its circle (``iris_centre`` [2] px, ``iris_radius`` px) and the white of the eye
-    around it, both shadowed over ``shadow_px`` under the lid's edge. A lash line drawn along the new edge read as
-    a painted outline to the detectors (FER's fear and surprise fell); the lid's own dark edge is enough."""
+    around it, both shadowed over ``shadow_px`` under the lid's edge. No lash line is drawn along the new edge: one
+    read as a painted outline to the detectors (FER's fear and surprise fell)."""
     uncovered = band(frame, lid_now, bottom)
     if uncovered is None:
         return

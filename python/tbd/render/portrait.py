@@ -108,14 +108,20 @@ def _sclera(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
     return SCLERA * min(light, 1.0)
 
 
+def iris_circle(mesh: np.ndarray, side: str) -> tuple[np.ndarray, float]:
+    """MediaPipe's iris of one eye (``side`` "right" or "left") in ``mesh`` [478, 2] px: its centre [2] and radius."""
+    iris = R.iris_right if side == "right" else R.iris_left
+    centre = mesh[iris[0]].astype(np.float64)
+    return centre, float(np.hypot(*(mesh[iris[1]] - centre)))
+
+
 def _iris(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
     """The portrait's iris colour: the pixels of the eye openings inside the iris circles, catchlights and the
     pupil left out (a default lit to match if too few show)."""
     colours = []
     for side, px, pixels in _eye_openings(image, mesh):
-        iris = R.iris_right if side == "right" else R.iris_left
-        radius = float(np.hypot(*(mesh[iris[1]] - mesh[iris[0]])))
-        ring = np.hypot(*(px - mesh[iris[0]]).T) / max(radius, 1.0)
+        centre, radius = iris_circle(mesh, side)
+        ring = np.hypot(*(px - centre).T) / max(radius, 1.0)
         colours.append(pixels[(ring > 0.45) & (ring < 0.9)])  # between the pupil and the limbus
     pixels = np.concatenate(colours) if colours else np.zeros((0, 3))
     if len(pixels) >= 6:

@@ -31,7 +31,7 @@ from ..motion import Motion
 from ..motion import channels as ch
 from ..motion.arkit import lip_tuck
 from .paint import Teeth, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_mouth, draw_uncovered_eye
-from .portrait import clean_lip_line, find_source_teeth, make_palette
+from .portrait import clean_lip_line, find_source_teeth, iris_circle, make_palette
 from .appearance import build_appearance
 from .config import RenderConfig
 from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh
@@ -114,9 +114,8 @@ class Renderer:
         """Per eye: the iris centre in the portrait (px), its radius (px), and the interior eye vertices at its
         column, which carry it (gaze, the head's turn)."""
         anchors = []
-        for eye, iris in zip(self.mesh.eyes, (R.iris_right, R.iris_left)):
-            centre = self.face.mesh[iris[0]].astype(np.float64)
-            radius = float(np.hypot(*(self.face.mesh[iris[1]] - self.face.mesh[iris[0]])))
+        for eye, side in zip(self.mesh.eyes, ("right", "left")):
+            centre, radius = iris_circle(self.face.mesh, side)
             column = int(round(eye.iris_u * (eye.rows.shape[1] - 1)))
             anchors.append((centre, radius, eye.rows[1:-1, column]))
         return anchors
