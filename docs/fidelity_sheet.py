@@ -1,13 +1,15 @@
 """Before/after contact sheet of the seven basic emotions on development portraits (issue 9).
 
-    python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR] [--silent | --eyes]
+    python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR] [--silent | --eyes | --brows]
+                                  [--size 256]
 
 For each portrait: the rig's motion for the bundled speech (``--silent``: two seconds of silence, so the
 expression shows on a closed mouth) and each emotion; the frame at 60 % of the clip is rendered by this tree's renderer ("after") and, with ``--before-tree`` (a checkout of
 an earlier commit, e.g. ``git worktree add /tmp/old 43924ab`` with its ``tbd/_C*.so`` copied in),
 by that tree's renderer ("before"), in a subprocess so that the two packages never mix. Cells are
 cropped to the face and labelled. ``--eyes``: the eyes only, on a closed mouth, for a few expressions and a
-blink (the neutral motion with AU45 = 1).
+blink (the neutral motion with AU45 = 1). ``--brows``: the brows and the forehead, on a closed mouth, for the
+emotions that raise the brows. ``--size``: the portraits' size in px (the forehead's lines show at 512 and up).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised", "afraid", "disgusted")
 EYE_COLUMNS = ("neutral", "blink", "angry", "sad", "afraid")
+BROW_COLUMNS = ("neutral", "surprised", "afraid", "sad")
 PORTRAITS = ("hopper", "astronaut")
 HERE = Path(__file__).resolve().parent
 _RENDER = r"""
@@ -38,9 +41,10 @@ from tbd.render import Renderer
 import portraits as portrait_set
 emotions = sys.argv[5].split(",")
 mode = sys.argv[6]
+size = int(sys.argv[7])
 speech = assets.speech_path() if mode == "speech" else (np.zeros(32000, np.float32), 16000)
 talker = tbd.Talker("rig", progress=False)
-found = {p.name: p for p in portrait_set.portraits(256)}
+found = {p.name: p for p in portrait_set.portraits(size)}
 cells, boxes = [], []
 for name in names:
     image = found[name].image
@@ -52,6 +56,10 @@ for name in names:
         centre = (model.mesh[33] + model.mesh[263]) / 2
         w = 0.8 * float(np.linalg.norm(model.mesh[33] - model.mesh[263]))
         x0, y0, x1, y1, m = centre[0] - w, centre[1] - 0.45 * w, centre[0] + w, centre[1] + 0.3 * w, 0.0
+    if mode == "brows":
+        centre = (model.mesh[33] + model.mesh[263]) / 2
+        w = 0.8 * float(np.linalg.norm(model.mesh[33] - model.mesh[263]))
+        x0, y0, x1, y1, m = centre[0] - w, centre[1] - 1.1 * w, centre[0] + w, centre[1] + 0.25 * w, 0.0
     boxes.append([max(int(x0 - m), 0), max(int(y0 - 1.6 * m), 0), min(int(x1 + m), image.shape[1]), min(int(y1 + m), image.shape[0])])
     row = []
     for emotion in emotions:
@@ -67,11 +75,11 @@ print("tbd from", tbd.__file__)
 
 
 def render(tree: str, out: Path, portraits: list[str], emotions: list[str],
-           mode: str = "speech") -> tuple[np.ndarray, np.ndarray]:
+           mode: str = "speech", size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Cells [portraits, emotions, H, W, 3] and crop boxes rendered by ``tree`` ("-": this one); ``mode``:
-    "speech", "silent" or "eyes"."""
+    "speech", "silent", "eyes" or "brows"; ``size``: the portraits' size (px)."""
     subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
-                    str(HERE.parent / "benchmarks"), ",".join(emotions), mode], check=True)
+                    str(HERE.parent / "benchmarks"), ",".join(emotions), mode, str(size)], check=True)
     data = np.load(out)
     return data["cells"], data["boxes"]
 
@@ -84,17 +92,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell", type=int, default=112, help="cell width in px")
     parser.add_argument("--silent", action="store_true", help="two seconds of silence instead of the bundled speech")
     parser.add_argument("--eyes", action="store_true", help="the eyes only, closed mouth, a blink and a few emotions")
+    parser.add_argument("--brows", action="store_true", help="the brows and forehead, closed mouth, raised brows")
+    parser.add_argument("--size", type=int, default=256, help="portrait size in px")
     args = parser.parse_args(argv)
-    mode = "eyes" if args.eyes else "silent" if args.silent else "speech"
-    columns = list(EYE_COLUMNS if args.eyes else EMOTIONS)
+    mode = "eyes" if args.eyes else "brows" if args.brows else "silent" if args.silent else "speech"
+    columns = list(EYE_COLUMNS if args.eyes else BROW_COLUMNS if args.brows else EMOTIONS)
     from PIL import Image, ImageDraw
 
     import tempfile
 
     rows: list[tuple[str, np.ndarray, np.ndarray]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        after = render("-", Path(tmp) / "after.npz", args.portraits, columns, mode)
-        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, columns, mode) \
+        after = render("-", Path(tmp) / "after.npz", args.portraits, columns, mode, args.size)
+        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, columns, mode, args.size) \
             if args.before_tree else None
     for k, name in enumerate(args.portraits):
         if before is not None:

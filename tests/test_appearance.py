@@ -151,3 +151,53 @@ def test_the_lip_corner_depressor_leaves_no_dark_spot_at_the_corners(portrait, f
         near = np.hypot(xs - found.mesh[corner][0], ys - found.mesh[corner][1]) < 0.06 * found.interocular
         assert shade.min() < -0.1  # the bunched skin's shadow is drawn...
         assert shade[near].min() > -0.15  # ...but the commissure stays as it is
+
+
+def test_forehead_lines_follow_the_raised_brows_arch(portrait, found):
+    """Raised as DRAW's surprise raises them, the lines lie on the designed arch: the forehead rises more over the
+    outer brows than over the nose, and lines laid out level in the portrait sagged into a U with a notch."""
+    from tbd.render.appearance import _forehead_lines
+
+    renderer = Renderer(portrait, found)
+    raised, frame = renderer._raised_skin(), renderer.mesh.frame
+    ruled = RenderConfig(forehead_irregularity=0.0)
+    brow_top, spacing = -0.45, 0.1
+
+    def after_raise(path: np.ndarray) -> np.ndarray:  # the lines' height (face units) once raised
+        return path[:, 1] + (raised(frame.to_image(path)) @ frame.axes[1]) / frame.scale
+
+    laid_out = _forehead_lines(frame, brow_top, spacing, ruled, raised)
+    level = _forehead_lines(frame, brow_top, spacing, ruled, None)  # as if the forehead rose evenly
+    for (path, depth), (flat, _) in zip(laid_out, level):
+        np.testing.assert_array_equal(depth, 1.0)
+        deviation = after_raise(path) - flat[:, 1]  # from the arch, up to an even rise
+        assert np.ptp(deviation) < 0.002
+        assert np.ptp(after_raise(flat) - flat[:, 1]) > 0.02  # without the layout this face's lines would bend
+
+
+def test_forehead_lines_are_irregular_and_the_same_every_time(portrait, found):
+    from tbd.render.appearance import _forehead_lines
+
+    frame = Renderer(portrait, found, config=RenderConfig(appearance=False)).mesh.frame
+    ruled = _forehead_lines(frame, -0.45, 0.1, RenderConfig(forehead_irregularity=0.0), None)
+    drawn = [_forehead_lines(frame, -0.45, 0.1, RenderConfig(), None) for _ in range(2)]
+    for (path, depth), (again, depth_again), (line, _) in zip(*drawn, ruled):
+        np.testing.assert_array_equal(path, again)
+        np.testing.assert_array_equal(depth, depth_again)
+        assert np.abs(path[:, 1] - line[:, 1]).max() > 0.005  # it wanders off the ruled line
+        assert depth.min() < 0.6 and depth.max() > 1.0  # deeper in places, fading in others
+    rows = [line[len(line) // 2, 1] for line, _ in drawn[0]]
+    assert not np.isclose(rows[0] - rows[1], rows[1] - rows[2], atol=0.003)  # not evenly spaced
+
+
+def test_the_raised_skin_is_where_the_warp_takes_it(portrait, found):
+    """`Renderer._raised_skin` (the forehead lines' layout) moves the face's points as the rendered frame does."""
+    renderer = Renderer(portrait, found)
+    raise_brows = motion_vector(**renderer.config.forehead_raise)
+    moved = renderer.vertices(raise_brows[None])[0].astype(np.float64) - renderer._rest
+    uv = renderer.mesh.frame.to_face(renderer.mesh.vertices[:468])
+    brows = list(R.brow_right) + list(R.brow_left)
+    forehead = np.flatnonzero(uv[:, 1] <= uv[brows, 1].max())  # the brows and the skin above them
+    shift = renderer._raised_skin()(renderer.mesh.vertices[forehead])
+    np.testing.assert_allclose(shift, moved[forehead], atol=1e-3)
+    assert np.abs(shift[:, 1]).max() > 2.0  # the brows do rise

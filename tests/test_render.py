@@ -577,3 +577,20 @@ def test_shadowed_lower_teeth_take_the_mouths_warm_light(saturation):
     else:
         warmth = lambda c: (c[..., 0] - c[..., 2]) / c[..., 0]  # noqa: E731
         assert warmth(lower_teeth).mean() > warmth(palette.teeth) + 0.1, lower_teeth.mean(axis=0)
+
+
+def test_mesh_interpolation_is_linear_inside_and_nearest_outside():
+    from tbd.render.mesh import interpolate
+
+    rng = np.random.default_rng(0)
+    xs, ys = np.meshgrid(np.arange(6.0), np.arange(5.0))
+    vertices = np.stack([xs.ravel(), ys.ravel()], 1) + rng.uniform(-0.2, 0.2, (30, 2))
+    triangles = np.array([(r * 6 + c, r * 6 + c + 1, (r + 1) * 6 + c) for r in range(4) for c in range(5)]
+                         + [(r * 6 + c + 1, (r + 1) * 6 + c + 1, (r + 1) * 6 + c) for r in range(4) for c in range(5)])
+    values = np.stack([2.0 * vertices[:, 0] - vertices[:, 1] + 3.0, 0.5 * vertices[:, 1]], 1)  # linear
+    inside = rng.uniform(0.5, 3.5, (200, 2))
+    expected = np.stack([2.0 * inside[:, 0] - inside[:, 1] + 3.0, 0.5 * inside[:, 1]], 1)
+    np.testing.assert_allclose(interpolate(vertices, triangles, values, inside), expected, atol=1e-9)
+    outside = np.array([[-3.0, -3.0], [20.0, 2.0]])
+    nearest = [np.argmin(np.hypot(*(vertices - p).T)) for p in outside]
+    np.testing.assert_array_equal(interpolate(vertices, triangles, values, outside), values[nearest])

@@ -20,6 +20,7 @@ requested expression falls below the portrait's own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,11 +133,49 @@ def _crease(distance: np.ndarray, width: float, side: np.ndarray | None = None, 
     return dark + ridge
 
 
-def _line(uv: np.ndarray, points: np.ndarray, width: float, fade: float = 0.15) -> np.ndarray:
-    """A crease along a polyline, fading out over its first and last ``fade`` of its length."""
-    d, t = _segments_distance(uv, points)
+def _line(uv: np.ndarray, points: np.ndarray, width: float, fade: float = 0.15,
+          depth: np.ndarray | None = None) -> np.ndarray:
+    """A crease along a polyline, fading out over its first and last ``fade`` of its length; ``depth`` [K]: its
+    strength at each point of the polyline (default 1 throughout)."""
+    crease = np.zeros(len(uv))
+    reach = 6.0 * width  # the crease and its ridge are nothing beyond this: only the points near the line are measured
+    near = np.flatnonzero(np.all((uv >= points.min(axis=0) - reach) & (uv <= points.max(axis=0) + reach), axis=1))
+    d, t = _segments_distance(uv[near], points)
     ends = np.clip(np.minimum(t, 1.0 - t) / fade, 0.0, 1.0)
-    return _crease(d, width) * ends * ends * (3 - 2 * ends)
+    crease[near] = _crease(d, width) * ends * ends * (3 - 2 * ends)
+    if depth is not None:
+        along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+        crease[near] *= np.interp(t, along / max(along[-1], 1e-12), depth)
+    return crease
+
+
+def _forehead_lines(frame: FaceFrame, brow_top: float, spacing: float, config: RenderConfig,
+                    raised: Callable[[np.ndarray], np.ndarray] | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The forehead's lines in the portrait (face coordinates): (polyline [K, 2], depth along it [K]) per line.
+
+    Each line follows the brows' arch *as raised*. The raised forehead rises more over the outer brows than at
+    the midline, so lines drawn along the arch in the portrait came out sagging into a U with a notch over the
+    nose: each is drawn where the warp of a raised brow (``raised``) carries it onto the arch. Real lines are
+    not ruled either: each wanders a little, deepens and fades along its length and sits a little off even
+    spacing (`RenderConfig.forehead_irregularity`; the same in every frame and clip of a portrait).
+    """
+    rng = np.random.default_rng(7)  # fixed: a portrait's lines are the same in every clip
+    irregular = config.forehead_irregularity
+    u = np.linspace(-0.95, 0.95, 61)  # fine enough for the narrow dip over the nose
+    arch = 0.08 * (u / 0.95) ** 2 - 0.02 * np.cos(3 * u)
+    lines = []
+    for k in range(3):
+        v = brow_top - 0.07 - k * spacing * (1.0 + irregular * rng.uniform(-0.5, 0.5))
+        arched = v + arch
+        path = np.stack([u, arched], axis=1)
+        for _ in range(8 if raised is not None else 0):  # the rise differs where the line is moved to: iterate
+            rise = -(raised(frame.to_image(path)) @ frame.axes[1]) / frame.scale  # face units, up
+            path[:, 1] = arched + rise - rise[len(u) // 2]
+        phase = rng.uniform(0, 2 * np.pi, 3)
+        path[:, 1] += 0.012 * irregular * np.sin(6.0 * u + phase[0])
+        depth = 1.0 + irregular * (0.35 * np.sin(5.3 * u + phase[1]) + 0.25 * np.sin(11.9 * u + phase[2]))
+        lines.append((path, np.clip(depth, 0.1, 1.2)))
+    return lines
 
 
 def _blob(uv: np.ndarray, centre: np.ndarray, su: float, sv: float) -> np.ndarray:
@@ -155,11 +194,14 @@ def _polygon_mask(shape: tuple[int, int], polygon_px: np.ndarray, origin: np.nda
 # ---- building the maps -------------------------------------------------------------------------
 
 def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, source_aus: np.ndarray,
-                     config: RenderConfig) -> Appearance:
+                     config: RenderConfig, raised: Callable[[np.ndarray], np.ndarray] | None = None) -> Appearance:
     """The appearance maps and flattened skin of one portrait.
 
     ``image`` uint8 [H, W, 3] (the texture the renderer warps), ``mesh`` [478, 2] px, ``frame``
-    the face frame, ``source_aus`` the portrait's own AU intensities [n_AU].
+    the face frame, ``source_aus`` the portrait's own AU intensities [n_AU]. ``raised``: how far the warp moves
+    portrait points [P, 2] px (px [P, 2]) when the brows are raised as `RenderConfig.forehead_raise`; the
+    forehead's lines are laid out so that they follow the raised brows (None: they are drawn as if the
+    forehead rose evenly).
     """
     H, W = image.shape[:2]
     fuv = frame.to_face(mesh.astype(np.float64))
@@ -189,10 +231,8 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     centre_env = np.exp(-0.5 * (uv[:, 0] / 0.28) ** 2)
     side_env = np.exp(-0.5 * ((np.abs(uv[:, 0]) - 0.55) / 0.2) ** 2)
     lines = np.zeros(len(uv))
-    for k in range(3):
-        v0 = brow_top - 0.07 - k * spacing
-        u = np.linspace(-0.95, 0.95, 9)
-        lines += ink * _line(uv, np.stack([u, v0 + 0.08 * (u / 0.95) ** 2 - 0.02 * np.cos(3 * u)], axis=1), fine, 0.08)
+    for path, depth in _forehead_lines(frame, brow_top, spacing, config, raised):
+        lines += ink * _line(uv, path, fine, 0.08, depth)
     above_brows = np.clip((brow_top - 0.03 - uv[:, 1]) / 0.05, 0, 1) * np.clip((uv[:, 1] - forehead_top) / 0.1, 0, 1)
     maps["AU1"] = lines * centre_env * above_brows
     maps["AU2"] = lines * side_env * above_brows

@@ -110,6 +110,11 @@ class RenderConfig:
     """The same for the broad folds and bulges (nasolabial fold, cheek, chin)."""
     flatten_keep_grain: float = 0.35
     """How much of the skin's fine texture (pores, freckles) flattened skin keeps."""
+    forehead_raise: dict[str, float] = field(default_factory=lambda: {"AU1": 0.63, "AU2": 0.56})
+    """The brow raise (requested intensities) whose warp the forehead's lines are laid out for: raised that far,
+    they follow the brows' arch (DRAW's surprise)."""
+    forehead_irregularity: float = 1.0
+    """How far the forehead's lines stray from ruled, evenly spaced lines of even depth (0: ruled)."""
     min_crease_px: float = 0.9
     """No crease is drawn thinner than this (px): thinner lines alias into dotted strokes."""
 

@@ -154,3 +154,30 @@ def build_mesh(face: FaceModel) -> WarpMesh:
         rings=np.stack(rings),
         frame=frame,
     )
+
+
+def interpolate(vertices: np.ndarray, triangles: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``values`` [V, C] given at the mesh's ``vertices`` [V, 2], at ``points`` [P, 2]: linear over the triangle that
+    holds each point (as the warp moves it); a point outside every triangle takes its nearest vertex's value."""
+    points = np.asarray(points, np.float64)
+    corners = vertices[triangles]  # [N, 3, 2]
+    near = np.all((corners.min(axis=1) <= points.max(axis=0)) & (corners.max(axis=1) >= points.min(axis=0)), axis=1)
+    triangles = triangles[near] if near.any() else triangles[:1]  # only those that can hold a point
+    a, b, c = (vertices[triangles[:, i]].astype(np.float64) for i in range(3))
+    e1, e2 = b - a, c - a
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+    d = points[:, None, :] - a[None]  # [P, N, 2]
+    w1 = (d[..., 0] * e2[:, 1] - d[..., 1] * e2[:, 0]) / det
+    w2 = (e1[:, 0] * d[..., 1] - e1[:, 1] * d[..., 0]) / det
+    w0 = 1.0 - w1 - w2
+    holds = (w0 >= -1e-9) & (w1 >= -1e-9) & (w2 >= -1e-9)
+    rows = np.arange(len(d))
+    t = np.argmax(holds, axis=1)
+    out = (w0[rows, t, None] * values[triangles[t, 0]] + w1[rows, t, None] * values[triangles[t, 1]]
+           + w2[rows, t, None] * values[triangles[t, 2]])
+    outside = ~holds.any(axis=1)
+    if outside.any():
+        nearest = np.argmin(np.hypot(*(points[outside, None, :] - vertices[None]).transpose(2, 0, 1)), axis=1)
+        out[outside] = values[nearest]
+    return out

@@ -15,7 +15,7 @@ down), yaw (toward the subject's left, i.e. the nose moves to image right) and r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -34,7 +34,7 @@ from .paint import Teeth, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_
 from .portrait import clean_lip_line, find_source_teeth, iris_circle, make_palette
 from .appearance import build_appearance
 from .config import RenderConfig
-from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh
+from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh, interpolate
 
 _AU = np.array(ch.indices(ch.AU_CHANNELS))
 _POSE = np.array(ch.indices(ch.POSE_CHANNELS))
@@ -97,8 +97,8 @@ class Renderer:
         # closed mouth's dark seam is its own lip line and stays (filled, the lips looked fused into one band).
         open_mouth = self._source_gap >= cfg.open_source_gap * frame.scale
         self._texture = clean_lip_line(image, face.mesh, frame.scale) if open_mouth else image.copy()
-        self._appearance = build_appearance(self._texture, face.mesh, frame, self._source_aus, cfg) \
-            if cfg.appearance else None
+        self._appearance = build_appearance(self._texture, face.mesh, frame, self._source_aus, cfg,
+                                            raised=self._raised_skin()) if cfg.appearance else None
         self._painted = self._texture.copy()  # one frame's texture with its appearance (painted in the face's box)
         self._source_teeth = find_source_teeth(
             image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth
@@ -151,6 +151,19 @@ class Renderer:
         self._jaw_rates = [(k, float(basis[k, middle] @ frame.axes[1])) for k in _JAW]
         self._rest = (mesh.vertices + self._rest_offset).astype(np.float32)  # the portrait's vertices, lip gap undone
         return basis.reshape(len(basis), -1).astype(np.float32)
+
+    def _raised_skin(self) -> Callable[[np.ndarray], np.ndarray]:
+        """How far the warp moves portrait points [P, 2] px (px [P, 2]) in a frame whose brows are raised as
+        `RenderConfig.forehead_raise`: the portrait's own expression undone, that raise drawn."""
+        names = list(ch.AU_CHANNELS)
+        requested = np.zeros(len(names), np.float32)
+        for name, value in self.config.forehead_raise.items():
+            requested[names.index(name)] = value
+        drawn = self.config.drawn(requested, self._gain, self._ceiling)
+        weights = np.concatenate([drawn, interaction_weights(drawn)]) - self._source_weights
+        shift = (weights @ self._basis).reshape(len(self.mesh.vertices), 2).astype(np.float64)
+        vertices, triangles = self.mesh.vertices, self.mesh.triangles
+        return lambda points: interpolate(vertices, triangles, shift, points)
 
     def _relaxed(self, basis: np.ndarray) -> np.ndarray:
         """The portrait's vertices [V, 2] (px) with its own expression undone, as far as `_rest_offset` says so far."""
