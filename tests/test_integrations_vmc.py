@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 import time
@@ -47,7 +48,11 @@ class Recorder(Dispatcher):
 @pytest.fixture
 def server():
     rec = Recorder()
-    srv = osc_server.ThreadingOSCUDPServer(("127.0.0.1", 0), rec)
+    # One thread decoding datagrams as they come (a thread per datagram fell behind on a loaded machine) and the
+    # largest receive buffer the kernel allows: an unpaced burst of a clip's bundles (~3 KB each) overflowed the
+    # default one while the test's CPU was busy, and loopback UDP drops what does not fit.
+    srv = osc_server.BlockingOSCUDPServer(("127.0.0.1", 0), rec)
+    srv.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield srv.server_address[1], rec
