@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 import tbd
 from tbd import face
 from tbd.face import measure
+from tbd.face.rig import AU_INDEX, au_basis
 from tbd.motion import channels as ch
 from tbd.render import Renderer, RenderConfig
 from tbd.render.mesh import build_mesh, signed_areas
@@ -134,6 +135,23 @@ def test_a_smiling_portraits_relaxed_mouth_is_as_narrow_as_at_rest(scene):
     widths = [_mouth_width(_seen(Renderer(image, found, config=RenderConfig(smile_widening=w)).render_frame(
         motion_vector()))) for w in (0.6, 0.0)]
     assert widths[0] < widths[1] - 0.05, widths
+
+
+def test_a_smile_asked_of_a_smiling_portrait_is_drawn_as_on_any_face(scene):
+    """Undoing a broad smile fully takes more than its AU12 times the rig's lift; that shortfall is a fixed offset,
+    so a smile asked of the smiling portrait lifts both corners as far as the rig draws it on any face. Scaling the
+    AU's basis instead drew every asked smile 1.3x (one side) and 1.5x (the other) as broad: a lopsided grin."""
+    image, found, renderer = scene
+    assert renderer._undo_scale[AU_INDEX["AU12L"]] > 1.2  # this portrait's own smile needs the extra undo
+    frame = renderer.mesh.frame
+    corners = renderer._outer_corner_indices
+    rest, smile = renderer.vertices(np.stack([motion_vector(), motion_vector(AU12=0.5)]))
+    lift = -((smile[corners] - rest[corners]) @ frame.axes[1]) / frame.scale  # IOD units, up
+    drawn = renderer.config.drawn(np.array([0.5]), renderer.config.gains(["AU12L"]), renderer.config.ceilings(["AU12L"]))
+    rig = au_basis(frame.to_face(found.mesh.astype(np.float64)), n_mesh=len(found.mesh))  # face units
+    nominal = -drawn[0] * rig[[AU_INDEX["AU12R"], AU_INDEX["AU12L"]], corners, 1]
+    np.testing.assert_allclose(lift, nominal, rtol=0.05)
+    assert lift.min() > 0.9 * lift.max()  # even on both sides
 
 
 def test_a_speaking_mouth_read_as_a_smile_keeps_its_width(portrait):

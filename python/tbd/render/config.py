@@ -161,7 +161,8 @@ class RenderConfig:
     level_corners: float = -0.01
     """Lip-corner height above the lips' centre in a neutral face (the canonical face's)."""
     max_corner_calibration: float = 2.6
-    """Most that the lip-corner AUs are scaled up to undo a portrait's broad smile or frown."""
+    """Most that a portrait's own lip-corner AUs (a broad smile or frown) are undone beyond their intensity: up to this
+    many times as far. Smiles and frowns asked of the portrait are drawn at the rig's rate whatever this is."""
     smile_widening: float = 0.3
     """How much wider a full smile (AU12 = 1) makes the mouth than at rest: a smiling portrait's mouth is
     narrowed to its width / (1 + this x AU12) before the requested expression is drawn."""

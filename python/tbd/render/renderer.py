@@ -80,11 +80,12 @@ class Renderer:
         # The detector read those cheeks' narrowing of the eyes as lid tightening: do not undo it twice.
         source[ch.index("AU7")] = max(source[ch.index("AU7")] - cfg.smile_squint_share * inferred, 0.0)
         self._source_aus = source[_AU].astype(np.float64)
-        self.source_values = source.copy()
-        self.source_values[_AU] = cfg.requested(source[_AU], self._gain, self._ceiling)
-        """Motion values [n_channels] that reproduce the portrait's own expression."""
         self._source_weights = np.concatenate([self._source_aus, interaction_weights(self._source_aus)])
+        self._undo_scale = np.ones(N_AU)  # how much further than its intensity each AU of the portrait is undone
         self._basis = self._pixel_basis()  # [N_AU + n_interactions, V * 2]
+        self.source_values = source.copy()
+        self.source_values[_AU] = cfg.requested(source[_AU] * self._undo_scale, self._gain, self._ceiling)
+        """Motion values [n_channels] that reproduce the portrait's own expression."""
         self._source_weights = self._source_weights.astype(np.float32)
         self._gaze = self._gaze_basis()  # [2, V * 2]
         frame = self.mesh.frame
@@ -140,6 +141,7 @@ class Renderer:
                 basis[_LID_RAISER, eye.rows[k, 1:-1]] = t * basis[_LID_RAISER, lower]
         basis[_BLINK] = 0.0  # blinks close exactly in _close_eyes
         basis = frame.vectors_to_image(basis)
+        self._rest_offset = np.zeros((len(mesh.vertices), 2))  # what undoes the portrait beyond its AUs (px)
         self._calibrate_corners(basis)
         self._calibrate_opening(basis)
         self._narrow_smile(basis)
@@ -170,11 +172,13 @@ class Renderer:
         return self.mesh.vertices + self._rest_offset - np.einsum("a,avc->vc", self._source_weights, basis)
 
     def _calibrate_corners(self, basis: np.ndarray) -> None:
-        """Make the lip-corner AUs undo the portrait's own smile (or frown) fully where the rig's share falls short.
+        """Undo the portrait's own smile (or frown) fully where the rig's share falls short (added to `_rest_offset`).
 
         A broad smile raises the corners further than its AU12 intensity times the rig's lift;
-        undone at the rig's rate, a neutral target would still smile. Each side's AU12 (or AU15)
-        is scaled up, at most 1.8x, so that the target with no AUs has level corners.
+        undone at the rig's rate, a neutral target would still smile. Each side's AU12 (or AU15) is
+        undone up to `max_corner_calibration` times as far, so that the target with no AUs has level corners.
+        The shortfall is a fixed offset: scaling the AU's basis instead also scaled every smile asked of a
+        smiling portrait (1.2-1.5x on the development photos, unevenly between its sides).
         """
         frame = self.mesh.frame
         verts = self.mesh.vertices.astype(np.float64)
@@ -197,10 +201,11 @@ class Renderer:
             factor = float(np.clip(1.0 + abs(level[k]) / max(strength * per_unit, 1e-6), 1.0,
                                    self.config.max_corner_calibration))
             side = (frame.to_face(verts)[:, 0] < frame.to_face(verts[[up[mid]]])[0, 0]) == (k == 0)
-            if name == frown:  # AU15 is one channel for both sides: scale its side only
-                basis[name, side] *= factor
-            else:
-                basis[name] *= factor
+            shortfall = (factor - 1.0) * strength * basis[name]
+            if name == frown:  # AU15 is one channel for both sides: this side only
+                shortfall[~side] = 0.0
+            self._rest_offset -= shortfall
+            self._undo_scale[name] = max(self._undo_scale[name], factor)
 
     def _calibrate_opening(self, basis: np.ndarray) -> None:
         """Undo the portrait's own lip gap exactly, column by column, without changing how far the opening AUs open.
@@ -211,13 +216,12 @@ class Renderer:
         becomes a fixed offset of the lip rows (`_rest_offset`): scaling the opening AUs' basis
         instead would also shrink every requested opening of a portrait that smiles with open lips.
         """
-        self._rest_offset = np.zeros((len(self.mesh.vertices), 2))
         s = self._source_aus[_OPENING]
         if s.sum() <= 0:
             return
         axis = self.mesh.frame.axes[1]
         up, lo = self.mesh.lips_upper[1:-1], self.mesh.lips_lower[1:-1]
-        verts = self.mesh.vertices.astype(np.float64)
+        verts = self.mesh.vertices + self._rest_offset  # as far as undone already
         actual = (verts[lo] - verts[up]) @ axis
         rows = basis[:, lo] - basis[:, up]  # [n, K, 2]
         by_each = np.einsum("a,akc,c->ak", self._source_weights, rows, axis)
@@ -231,7 +235,7 @@ class Renderer:
         weights = self._source_weights[_OPENING]
         for rows_idx in (up, lo):
             undone = np.einsum("a,akc->kc", weights, basis[_OPENING][:, rows_idx])
-            self._rest_offset[rows_idx] = -(factor[:, None] - 1.0) * undone
+            self._rest_offset[rows_idx] -= (factor[:, None] - 1.0) * undone
 
     def _narrow_smile(self, basis: np.ndarray) -> None:
         """Give a smiling portrait's relaxed mouth its resting width (added to `_rest_offset`).
