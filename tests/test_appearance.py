@@ -45,9 +45,9 @@ def _glabella(found):
 def test_maps_are_finite_and_cover_every_drawn_au(portrait, found):
     renderer = Renderer(portrait, found)
     appearance = renderer._appearance
-    assert appearance.maps.shape[0] == len(DRAWN) and appearance.flat.shape[0] == len(GROUPS)
+    assert appearance.maps.shape[0] == len(DRAWN) + 1 and appearance.flat.shape[0] == len(GROUPS)
     assert np.isfinite(appearance.maps).all() and np.isfinite(appearance.flat).all()
-    for k, name in enumerate(DRAWN):
+    for k, name in enumerate([*DRAWN, "grief"]):
         assert np.abs(appearance.maps[k]).max() > 0.02, f"{name} draws nothing"
 
 
@@ -159,7 +159,7 @@ def test_forehead_lines_follow_the_raised_brows_arch(portrait, found):
     from tbd.render.appearance import _forehead_lines
 
     renderer = Renderer(portrait, found)
-    raised, frame = renderer._raised_skin(), renderer.mesh.frame
+    raised, frame = renderer._posed_skin(renderer.config.forehead_raise), renderer.mesh.frame
     ruled = RenderConfig(forehead_irregularity=0.0)
     brow_top, spacing = -0.45, 0.1
 
@@ -191,13 +191,42 @@ def test_forehead_lines_are_irregular_and_the_same_every_time(portrait, found):
 
 
 def test_the_raised_skin_is_where_the_warp_takes_it(portrait, found):
-    """`Renderer._raised_skin` (the forehead lines' layout) moves the face's points as the rendered frame does."""
+    """`Renderer._posed_skin` (the forehead lines' layout) moves the face's points as the rendered frame does."""
     renderer = Renderer(portrait, found)
     raise_brows = motion_vector(**renderer.config.forehead_raise)
     moved = renderer.vertices(raise_brows[None])[0].astype(np.float64) - renderer._rest
     uv = renderer.mesh.frame.to_face(renderer.mesh.vertices[:468])
     brows = list(R.brow_right) + list(R.brow_left)
     forehead = np.flatnonzero(uv[:, 1] <= uv[brows, 1].max())  # the brows and the skin above them
-    shift = renderer._raised_skin()(renderer.mesh.vertices[forehead])
+    shift = renderer._posed_skin(renderer.config.forehead_raise)(renderer.mesh.vertices[forehead])
     np.testing.assert_allclose(shift, moved[forehead], atol=1e-3)
     assert np.abs(shift[:, 1]).max() > 2.0  # the brows do rise
+
+
+def test_the_grief_brow_does_not_stretch_the_glabellas_lines(portrait):
+    """AU1 with AU4 lifts the inner brows and stretches the skin between them and the nose to about twice its height;
+    the glabella's lines, laid out for the lowered brow alone, were stretched into a pillar up the forehead. They are
+    drawn for the grief brow and pulled back onto the portrait (the last map): about as long as in anger."""
+    from tbd.render.appearance import DRAWN
+
+    large = np.asarray(Image.fromarray(portrait).resize((512, 512), Image.LANCZOS))
+    found = face.detect(large, backend="mediapipe")
+    renderer = Renderer(np.full_like(large, 150), found)  # a blank skin: only the drawn lines show
+    for name in ("AU1", "AU2"):  # the forehead's lines are not measured
+        renderer._appearance.maps[DRAWN.index(name)] = 0.0
+    frame = renderer.mesh.frame
+    ys, xs = np.mgrid[0:512, 0:512]
+    uv = frame.to_face(np.stack([xs.ravel(), ys.ravel()], 1)).reshape(512, 512, 2)
+    between = (np.abs(uv[..., 0]) > 0.02) & (np.abs(uv[..., 0]) < 0.12) & (uv[..., 1] < 0.1)
+
+    def line_length(frame_px: np.ndarray) -> float:  # the longest run of rows holding a line (IOD)
+        rows = np.flatnonzero((between & (150 - frame_px @ LUMA > 6)).any(axis=1))
+        return max(len(run) for run in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)) / frame.scale
+
+    grief = motion_vector(**renderer.config.grief_pose)
+    anger = line_length(renderer.render_frame(motion_vector(AU4=renderer.config.grief_pose["AU4"])))
+    laid_out = line_length(renderer.render_frame(grief))
+    renderer._appearance.maps[-1] = 0.0  # the lines as the lowered brow alone lays them out
+    stretched = line_length(renderer.render_frame(grief))
+    assert stretched > 1.4 * anger
+    assert laid_out < 0.85 * stretched and laid_out < 1.3 * anger, (anger, laid_out, stretched)

@@ -609,6 +609,7 @@ def test_mesh_interpolation_is_linear_inside_and_nearest_outside():
     inside = rng.uniform(0.5, 3.5, (200, 2))
     expected = np.stack([2.0 * inside[:, 0] - inside[:, 1] + 3.0, 0.5 * inside[:, 1]], 1)
     np.testing.assert_allclose(interpolate(vertices, triangles, values, inside), expected, atol=1e-9)
+    np.testing.assert_allclose(interpolate(vertices, triangles, values, inside, chunk=7), expected, atol=1e-9)
     outside = np.array([[-3.0, -3.0], [20.0, 2.0]])
     nearest = [np.argmin(np.hypot(*(vertices - p).T)) for p in outside]
     np.testing.assert_array_equal(interpolate(vertices, triangles, values, outside), values[nearest])

@@ -50,13 +50,16 @@ BROAD_GROUPS = ("fold", "chin")
 DRAWN: tuple[str, ...] = ("AU1", "AU2", "AU4", "AU6", "AU7", "AU9", "AU10", "AU12L", "AU12R", "AU14L", "AU14R",
                           "AU15", "AU17")
 """The AUs that have an appearance map, in map order."""
+GRIEF = ("AU1", "AU4")
+"""The grief brow: with both, the glabella's lines are drawn for the raised inner brows (a last map after DRAWN's)."""
 
 
 @dataclass(frozen=True)
 class Appearance:
     """One portrait's appearance maps over a box of it (``box``: y0, y1, x0, x1 px).
 
-    ``maps`` float32 [len(DRAWN), h, w]: relative brightness change at intensity 1;
+    ``maps`` float32 [len(DRAWN) + 1, h, w]: relative brightness change at intensity 1, per AU of DRAWN, then the
+    change of the glabella's lines under the grief brow (`GRIEF`, weighted by the smaller of its two AUs);
     ``flat`` float32 [len(GROUPS), h, w, 3]: flattened skin minus the portrait, per group;
     ``source`` float32 [len(DRAWN)] and ``source_groups`` [len(GROUPS)]: the portrait's own
     intensities (0: nothing to undo).
@@ -69,9 +72,14 @@ class Appearance:
     source_groups: np.ndarray
 
     def weights(self, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(map weights [F, len(DRAWN)], flattening weights [F, len(GROUPS)]) for drawn AU intensities [F, n_AU]."""
+        """(map weights [F, len(DRAWN) + 1], flattening weights [F, len(GROUPS)]) for drawn AU intensities [F, n_AU]."""
         target = drawn[:, [AU_INDEX[a] for a in DRAWN]]
         map_weights = np.maximum(target - self.source, 0.0)  # what the portrait does not show already
+        # The glabella's lines move from their place under AU4 alone to their place in the grief brow as far as
+        # AU1 comes with AU4 (at most all of AU4's own weight).
+        pair = [DRAWN.index(a) for a in GRIEF]
+        grief = np.minimum(target[:, pair].min(axis=1) - self.source[pair].min(), map_weights[:, pair[1]])
+        map_weights = np.concatenate([map_weights, np.maximum(grief, 0.0)[:, None]], axis=1)
         group_target = np.stack([drawn[:, [AU_INDEX[a] for a in GROUPS[g]]].max(axis=1) for g in GROUPS], axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             undone = np.where(self.source_groups > 0.1, 1.0 - group_target / self.source_groups, 0.0)
@@ -149,6 +157,47 @@ def _line(uv: np.ndarray, points: np.ndarray, width: float, fade: float = 0.15,
     return crease
 
 
+def _glabella_centre(fuv: np.ndarray) -> float:
+    """Height (face v) of the inner brow ends' midpoint."""
+    right_brow, left_brow = fuv[list(R.brow_right)], fuv[list(R.brow_left)]
+    return float((right_brow[np.argmax(right_brow[:, 0]), 1] + left_brow[np.argmin(left_brow[:, 0]), 1]) / 2)
+
+
+def _glabella(uv: np.ndarray, fuv: np.ndarray, fine: float, ink: float, config: RenderConfig) -> np.ndarray:
+    """The glabella's map at points ``uv`` [P] for a face whose landmarks are ``fuv`` [478, 2] (face coordinates):
+    vertical lines between the inner brow ends, converging downward, a crease at the root of the nose and the lit,
+    bunched skin above the inner brows."""
+    right_brow, left_brow = fuv[list(R.brow_right)], fuv[list(R.brow_left)]
+    gap = max(left_brow[:, 0].min() - right_brow[:, 0].max(), 0.1)
+    mid_v = _glabella_centre(fuv)
+    glabella = np.zeros(len(uv))
+    for sign in (-1.0, 1.0):  # converging downward, the inner one longer (corrugator pulls toward the nose root)
+        x = sign * 0.16 * gap
+        glabella += ink * _line(uv, np.array([[x + sign * 0.035, mid_v - 0.12], [x, mid_v + 0.08]]), fine * 1.4, 0.35)
+        glabella += 0.5 * ink * _line(uv, np.array([[x + sign * 0.09, mid_v - 0.08], [x + sign * 0.05, mid_v + 0.04]]),
+                                      fine * 1.2, 0.4)
+    root_v = fuv[NOSE_ROOT, 1]
+    glabella += 0.7 * ink * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), fine, 0.3)
+    bunch = _blob(uv, np.array([0.0, mid_v - 0.06]), 0.25, 0.06) * (1 - np.exp(-0.5 * (uv[:, 0] / 0.06) ** 2))
+    return glabella + 0.6 * bunch * config.bulge_light / config.crease_depth
+
+
+def _grief_change(uv: np.ndarray, fuv: np.ndarray, frame: FaceFrame, fine: float, ink: float, config: RenderConfig,
+                  grieved: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """How the glabella's map changes in the grief brow: drawn between the raised inner brows of that pose and pulled
+    back onto the portrait (where each point of the portrait goes, the pose's map is read), minus the map at rest.
+    AU1 with AU4 lifts the inner brows and stretches the skin between them and the nose to about twice its height:
+    lines laid out for the lowered brow alone were stretched into a tall pillar up the forehead."""
+    mid_v = _glabella_centre(fuv)
+    near = np.flatnonzero((np.abs(uv[:, 0]) < 0.45) & (uv[:, 1] > mid_v - 0.55) & (uv[:, 1] < mid_v + 0.3))
+    posed = frame.to_face(frame.to_image(fuv) + grieved(frame.to_image(fuv)))
+    points = frame.to_image(uv[near])
+    change = np.zeros(len(uv))
+    change[near] = (_glabella(frame.to_face(points + grieved(points)), posed, fine, ink, config)
+                    - _glabella(uv[near], fuv, fine, ink, config))
+    return change
+
+
 def _forehead_lines(frame: FaceFrame, brow_top: float, spacing: float, config: RenderConfig,
                     raised: Callable[[np.ndarray], np.ndarray] | None) -> list[tuple[np.ndarray, np.ndarray]]:
     """The forehead's lines in the portrait (face coordinates): (polyline [K, 2], depth along it [K]) per line.
@@ -194,14 +243,17 @@ def _polygon_mask(shape: tuple[int, int], polygon_px: np.ndarray, origin: np.nda
 # ---- building the maps -------------------------------------------------------------------------
 
 def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, source_aus: np.ndarray,
-                     config: RenderConfig, raised: Callable[[np.ndarray], np.ndarray] | None = None) -> Appearance:
+                     config: RenderConfig, raised: Callable[[np.ndarray], np.ndarray] | None = None,
+                     grieved: Callable[[np.ndarray], np.ndarray] | None = None) -> Appearance:
     """The appearance maps and flattened skin of one portrait.
 
     ``image`` uint8 [H, W, 3] (the texture the renderer warps), ``mesh`` [478, 2] px, ``frame``
     the face frame, ``source_aus`` the portrait's own AU intensities [n_AU]. ``raised``: how far the warp moves
     portrait points [P, 2] px (px [P, 2]) when the brows are raised as `RenderConfig.forehead_raise`; the
     forehead's lines are laid out so that they follow the raised brows (None: they are drawn as if the
-    forehead rose evenly).
+    forehead rose evenly). ``grieved``: the same for the grief brow (`RenderConfig.grief_pose`): the glabella's
+    lines are drawn between the raised inner brows and pulled back onto the portrait, so the warp does not stretch
+    them up the forehead (None: no grief map).
     """
     H, W = image.shape[:2]
     fuv = frame.to_face(mesh.astype(np.float64))
@@ -240,20 +292,8 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
 
     # Glabella: vertical lines between the inner brow ends, a crease at the root of the nose,
     # the bunched skin above the inner brows, the lowered brow's shadow on the upper lid.
-    inner_r = right_brow[np.argmax(right_brow[:, 0])]
-    inner_l = left_brow[np.argmin(left_brow[:, 0])]
-    mid_v = (inner_r[1] + inner_l[1]) / 2
-    gap = max(inner_l[0] - inner_r[0], 0.1)
-    glabella = np.zeros(len(uv))
-    for sign in (-1.0, 1.0):  # converging downward, the inner one longer (corrugator pulls toward the nose root)
-        x = sign * 0.16 * gap
-        glabella += ink * _line(uv, np.array([[x + sign * 0.035, mid_v - 0.12], [x, mid_v + 0.08]]), fine * 1.4, 0.35)
-        glabella += 0.5 * ink * _line(uv, np.array([[x + sign * 0.09, mid_v - 0.08], [x + sign * 0.05, mid_v + 0.04]]),
-                                fine * 1.2, 0.4)
-    root_v = fuv[NOSE_ROOT, 1]
-    glabella += 0.7 * ink * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), fine, 0.3)
-    bunch = _blob(uv, np.array([0.0, mid_v - 0.06]), 0.25, 0.06) * (1 - np.exp(-0.5 * (uv[:, 0] / 0.06) ** 2))
-    maps["AU4"] = glabella + 0.6 * bunch * config.bulge_light / config.crease_depth
+    mid_v = _glabella_centre(fuv)
+    maps["AU4"] = _glabella(uv, fuv, fine, ink, config)
     for upper, brow in ((R.eye("right")[0], right_brow), (R.eye("left")[0], left_brow)):
         lid = fuv[list(upper)]
         top = np.interp(uv[:, 0], *_sorted(brow[:, 0], brow[:, 1]))
@@ -331,7 +371,9 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     masks["chin"] = np.maximum(boss, np.exp(-0.5 * ((uv[:, 1] - lip_bottom[1] - 0.06) / 0.05) ** 2)
                                * (np.abs(uv[:, 0]) < 0.3))
 
-    maps_arr = np.stack([maps[a].reshape(h, w) for a in DRAWN]).astype(np.float32) * config.crease_depth
+    grief = np.zeros(len(uv)) if grieved is None else _grief_change(uv, fuv, frame, fine, ink, config, grieved)
+    maps_arr = np.stack([maps[a].reshape(h, w) for a in DRAWN] + [grief.reshape(h, w)]).astype(np.float32) \
+        * config.crease_depth
     patch = image[y0:y0 + h, x0:x0 + w].astype(np.float32)
     origin = np.array([x0, y0], np.float64)
     fine_flat = _flattened(patch, mesh, origin, config.flatten_sigma * px_per_iod, config.flatten_keep_grain)

@@ -113,6 +113,9 @@ class RenderConfig:
     forehead_raise: dict[str, float] = field(default_factory=lambda: {"AU1": 0.63, "AU2": 0.56})
     """The brow raise (requested intensities) whose warp the forehead's lines are laid out for: raised that far,
     they follow the brows' arch (DRAW's surprise)."""
+    grief_pose: dict[str, float] = field(default_factory=lambda: {"AU1": 0.53, "AU4": 0.38})
+    """The grief brow (requested intensities, DRAW's sad) whose warp the glabella's lines are laid out for when AU1
+    comes with AU4."""
     forehead_irregularity: float = 1.0
     """How far the forehead's lines stray from ruled, evenly spaced lines of even depth (0: ruled)."""
     min_crease_px: float = 0.9

@@ -156,10 +156,15 @@ def build_mesh(face: FaceModel) -> WarpMesh:
     )
 
 
-def interpolate(vertices: np.ndarray, triangles: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+def interpolate(vertices: np.ndarray, triangles: np.ndarray, values: np.ndarray, points: np.ndarray,
+                chunk: int = 2048) -> np.ndarray:
     """``values`` [V, C] given at the mesh's ``vertices`` [V, 2], at ``points`` [P, 2]: linear over the triangle that
-    holds each point (as the warp moves it); a point outside every triangle takes its nearest vertex's value."""
+    holds each point (as the warp moves it); a point outside every triangle takes its nearest vertex's value.
+    Points go ``chunk`` at a time, each against the triangles that can hold them (memory stays bounded)."""
     points = np.asarray(points, np.float64)
+    if len(points) > chunk:
+        return np.concatenate([interpolate(vertices, triangles, values, points[i:i + chunk], chunk)
+                               for i in range(0, len(points), chunk)])
     corners = vertices[triangles]  # [N, 3, 2]
     near = np.all((corners.min(axis=1) <= points.max(axis=0)) & (corners.max(axis=1) >= points.min(axis=0)), axis=1)
     triangles = triangles[near] if near.any() else triangles[:1]  # only those that can hold a point

@@ -98,8 +98,9 @@ class Renderer:
         # closed mouth's dark seam is its own lip line and stays (filled, the lips looked fused into one band).
         open_mouth = self._source_gap >= cfg.open_source_gap * frame.scale
         self._texture = clean_lip_line(image, face.mesh, frame.scale) if open_mouth else image.copy()
-        self._appearance = build_appearance(self._texture, face.mesh, frame, self._source_aus, cfg,
-                                            raised=self._raised_skin()) if cfg.appearance else None
+        self._appearance = build_appearance(
+            self._texture, face.mesh, frame, self._source_aus, cfg, raised=self._posed_skin(cfg.forehead_raise),
+            grieved=self._posed_skin(cfg.grief_pose)) if cfg.appearance else None
         self._painted = self._texture.copy()  # one frame's texture with its appearance (painted in the face's box)
         self._source_teeth = find_source_teeth(
             image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth
@@ -154,12 +155,12 @@ class Renderer:
         self._rest = (mesh.vertices + self._rest_offset).astype(np.float32)  # the portrait's vertices, lip gap undone
         return basis.reshape(len(basis), -1).astype(np.float32)
 
-    def _raised_skin(self) -> Callable[[np.ndarray], np.ndarray]:
-        """How far the warp moves portrait points [P, 2] px (px [P, 2]) in a frame whose brows are raised as
-        `RenderConfig.forehead_raise`: the portrait's own expression undone, that raise drawn."""
+    def _posed_skin(self, pose: dict[str, float]) -> Callable[[np.ndarray], np.ndarray]:
+        """How far the warp moves portrait points [P, 2] px (px [P, 2]) in a frame that asks for ``pose`` (requested
+        AU intensities by name): the portrait's own expression undone, the pose drawn."""
         names = list(ch.AU_CHANNELS)
         requested = np.zeros(len(names), np.float32)
-        for name, value in self.config.forehead_raise.items():
+        for name, value in pose.items():
             requested[names.index(name)] = value
         drawn = self.config.drawn(requested, self._gain, self._ceiling)
         weights = np.concatenate([drawn, interaction_weights(drawn)]) - self._source_weights
