@@ -206,7 +206,7 @@ class Renderer:
             if name == frown:  # AU15 is one channel for both sides: this side only
                 shortfall[~side] = 0.0
             self._rest_offset -= shortfall
-            self._undo_scale[name] = max(self._undo_scale[name], factor)
+            self._undo_scale[name] = max(self._undo_scale[name], factor)  # AU15: the side undone further
 
     def _calibrate_opening(self, basis: np.ndarray) -> None:
         """Undo the portrait's own lip gap exactly, column by column, without changing how far the opening AUs open.
