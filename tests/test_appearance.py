@@ -230,3 +230,27 @@ def test_the_grief_brow_does_not_stretch_the_glabellas_lines(portrait):
     stretched = line_length(renderer.render_frame(grief))
     assert stretched > 1.4 * anger
     assert laid_out < 0.85 * stretched and laid_out < 1.3 * anger, (anger, laid_out, stretched)
+
+
+def test_the_grief_map_weighs_the_smaller_brow_au_and_never_more_than_au4s_own():
+    """The glabella's lines move to the grief brow's layout as far as AU1 comes with AU4, never further than the lines
+    AU4 draws (what the portrait does not show already); anger alone and a raised brow alone leave them."""
+    from tbd.render.appearance import Appearance, DRAWN
+    from tbd.face.rig import AU_INDEX, N_AU
+
+    maps = np.zeros((len(DRAWN) + 1, 2, 2), np.float32)
+    flat = np.zeros((len(GROUPS), 2, 2, 3), np.float32)
+
+    def grief_weight(au1: float, au4: float, source_au4: float = 0.0) -> float:
+        source = np.zeros(len(DRAWN), np.float32)
+        source[DRAWN.index("AU4")] = source_au4
+        drawn = np.zeros((1, N_AU), np.float32)
+        drawn[0, AU_INDEX["AU1"]], drawn[0, AU_INDEX["AU4"]] = au1, au4
+        weights = Appearance((0, 2, 0, 2), maps, flat, source, np.zeros(len(GROUPS), np.float32)).weights(drawn)[0]
+        assert weights.shape == (1, len(DRAWN) + 1)
+        return float(weights[0, -1])
+
+    assert grief_weight(1.0, 0.5) == pytest.approx(0.5)
+    assert grief_weight(0.3, 0.8) == pytest.approx(0.3)
+    assert grief_weight(1.0, 0.5, source_au4=0.4) == pytest.approx(0.1)  # AU4 draws only 0.1 of its lines
+    assert grief_weight(0.0, 0.8) == 0.0 and grief_weight(0.9, 0.0) == 0.0
