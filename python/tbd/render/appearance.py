@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from ..face.rig import AU_INDEX, FaceFrame
+from ..face.rig import AU_INDEX, INTERACTIONS, FaceFrame
 from ..face.topology import MEDIAPIPE_REGIONS as R
 from .config import RenderConfig
 
@@ -50,8 +50,8 @@ BROAD_GROUPS = ("fold", "chin")
 DRAWN: tuple[str, ...] = ("AU1", "AU2", "AU4", "AU6", "AU7", "AU9", "AU10", "AU12L", "AU12R", "AU14L", "AU14R",
                           "AU15", "AU17")
 """The AUs that have an appearance map, in map order."""
-GRIEF = ("AU1", "AU4")
-"""The grief brow: with both, the glabella's lines are drawn for the raised inner brows (a last map after DRAWN's)."""
+GRIEF = INTERACTIONS[0]
+"""The grief brow (AU1 with AU4): the glabella's lines are drawn for the raised inner brows (a last map after DRAWN's)."""
 
 
 @dataclass(frozen=True)
@@ -183,18 +183,19 @@ def _glabella(uv: np.ndarray, fuv: np.ndarray, fine: float, ink: float, config: 
 
 
 def _grief_change(uv: np.ndarray, fuv: np.ndarray, frame: FaceFrame, fine: float, ink: float, config: RenderConfig,
-                  grieved: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+                  grieved: Callable[[np.ndarray], np.ndarray], at_rest: np.ndarray) -> np.ndarray:
     """How the glabella's map changes in the grief brow: drawn between the raised inner brows of that pose and pulled
-    back onto the portrait (where each point of the portrait goes, the pose's map is read), minus the map at rest.
+    back onto the portrait (where each point of the portrait goes, the pose's map is read), minus the map at rest
+    (``at_rest`` [P], `_glabella` at ``uv``).
     AU1 with AU4 lifts the inner brows and stretches the skin between them and the nose to about twice its height:
     lines laid out for the lowered brow alone were stretched into a tall pillar up the forehead."""
     mid_v = _glabella_centre(fuv)
     near = np.flatnonzero((np.abs(uv[:, 0]) < 0.45) & (uv[:, 1] > mid_v - 0.55) & (uv[:, 1] < mid_v + 0.3))
-    posed = frame.to_face(frame.to_image(fuv) + grieved(frame.to_image(fuv)))
+    landmarks = frame.to_image(fuv)
+    posed = frame.to_face(landmarks + grieved(landmarks))
     points = frame.to_image(uv[near])
     change = np.zeros(len(uv))
-    change[near] = (_glabella(frame.to_face(points + grieved(points)), posed, fine, ink, config)
-                    - _glabella(uv[near], fuv, fine, ink, config))
+    change[near] = _glabella(frame.to_face(points + grieved(points)), posed, fine, ink, config) - at_rest[near]
     return change
 
 
@@ -293,7 +294,8 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     # Glabella: vertical lines between the inner brow ends, a crease at the root of the nose,
     # the bunched skin above the inner brows, the lowered brow's shadow on the upper lid.
     mid_v = _glabella_centre(fuv)
-    maps["AU4"] = _glabella(uv, fuv, fine, ink, config)
+    glabella = _glabella(uv, fuv, fine, ink, config)
+    maps["AU4"] = glabella.copy()  # the lowered brow's shadow is added below
     for upper, brow in ((R.eye("right")[0], right_brow), (R.eye("left")[0], left_brow)):
         lid = fuv[list(upper)]
         top = np.interp(uv[:, 0], *_sorted(brow[:, 0], brow[:, 1]))
@@ -371,7 +373,8 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     masks["chin"] = np.maximum(boss, np.exp(-0.5 * ((uv[:, 1] - lip_bottom[1] - 0.06) / 0.05) ** 2)
                                * (np.abs(uv[:, 0]) < 0.3))
 
-    grief = np.zeros(len(uv)) if grieved is None else _grief_change(uv, fuv, frame, fine, ink, config, grieved)
+    grief = np.zeros(len(uv)) if grieved is None else _grief_change(uv, fuv, frame, fine, ink, config, grieved,
+                                                                    glabella)
     maps_arr = np.stack([maps[a].reshape(h, w) for a in DRAWN] + [grief.reshape(h, w)]).astype(np.float32) \
         * config.crease_depth
     patch = image[y0:y0 + h, x0:x0 + w].astype(np.float32)

@@ -158,10 +158,9 @@ class Renderer:
     def _posed_skin(self, pose: dict[str, float]) -> Callable[[np.ndarray], np.ndarray]:
         """How far the warp moves portrait points [P, 2] px (px [P, 2]) in a frame that asks for ``pose`` (requested
         AU intensities by name): the portrait's own expression undone, the pose drawn."""
-        names = list(ch.AU_CHANNELS)
-        requested = np.zeros(len(names), np.float32)
+        requested = np.zeros(N_AU, np.float32)
         for name, value in pose.items():
-            requested[names.index(name)] = value
+            requested[AU_INDEX[name]] = value
         drawn = self.config.drawn(requested, self._gain, self._ceiling)
         weights = np.concatenate([drawn, interaction_weights(drawn)]) - self._source_weights
         shift = (weights @ self._basis).reshape(len(self.mesh.vertices), 2).astype(np.float64)
