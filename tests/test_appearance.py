@@ -254,3 +254,34 @@ def test_the_grief_map_weighs_the_smaller_brow_au_and_never_more_than_au4s_own()
     assert grief_weight(0.3, 0.8) == pytest.approx(0.3)
     assert grief_weight(1.0, 0.5, source_au4=0.4) == pytest.approx(0.1)  # AU4 draws only 0.1 of its lines
     assert grief_weight(0.0, 0.8) == 0.0 and grief_weight(0.9, 0.0) == 0.0
+
+
+def test_flattened_skin_loses_its_creases_and_keeps_its_grain():
+    """Flattening evens a crease a few pixels wide (a fold at any share still shows the portrait's smile) but keeps
+    the pixel-scale grain of the skin (pores, freckles), so the undone skin is not waxy."""
+    from scipy.ndimage import gaussian_filter
+
+    from tbd.render.appearance import _flattened
+
+    rng = np.random.default_rng(7)
+    h, w = 90, 97
+    x = np.arange(w, dtype=np.float32)[None, :].repeat(h, axis=0)
+    lighting = 120.0 + 0.4 * x  # a smooth gradient of light across the skin
+    crease = -40.0 * np.exp(-0.5 * ((x - 48) / 2.0) ** 2)  # a fold about 5 px wide
+    grain = rng.normal(0.0, 6.0, (h, w)).astype(np.float32)
+    patch = np.repeat((lighting + crease + grain)[..., None], 3, axis=2)
+    nowhere = np.full((478, 2), -1000.0)  # no eyes, brows or lips in the patch: all of it is skin
+    flat = _flattened(patch, nowhere, np.zeros(2), sigma_px=14.0, grain_px=0.7, keep_grain=1.0)[..., 0]
+
+    def profile(image: np.ndarray) -> np.ndarray:
+        return (image - lighting)[10:-10].mean(axis=0)  # the mean across rows: grain averages out
+
+    depth_before = profile(patch[..., 0])[46:51].mean() - profile(patch[..., 0])[[30, 66]].mean()
+    depth_after = profile(flat)[46:51].mean() - profile(flat)[[30, 66]].mean()
+    assert depth_before < -25.0
+    assert abs(depth_after) < 0.15 * abs(depth_before), (depth_before, depth_after)
+    fine = flat - gaussian_filter(flat, 1.5)
+    fine_before = patch[..., 0] - gaussian_filter(patch[..., 0], 1.5)
+    away = (np.abs(x - 48) > 10)[10:-10, 10:-10]
+    kept = fine[10:-10, 10:-10][away].std() / fine_before[10:-10, 10:-10][away].std()
+    assert kept > 0.6, kept

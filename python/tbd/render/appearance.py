@@ -379,8 +379,10 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
         * config.crease_depth
     patch = image[y0:y0 + h, x0:x0 + w].astype(np.float32)
     origin = np.array([x0, y0], np.float64)
-    fine_flat = _flattened(patch, mesh, origin, config.flatten_sigma * px_per_iod, config.flatten_keep_grain)
-    broad_flat = _flattened(patch, mesh, origin, config.flatten_fold_sigma * px_per_iod, config.flatten_keep_grain)
+    grain_px = max(config.flatten_grain_sigma * px_per_iod, config.min_grain_px)
+    fine_flat = _flattened(patch, mesh, origin, config.flatten_sigma * px_per_iod, grain_px, config.flatten_keep_grain)
+    broad_flat = _flattened(patch, mesh, origin, config.flatten_fold_sigma * px_per_iod, grain_px,
+                            config.flatten_keep_grain)
     flat_arr = np.stack([((broad_flat if g in BROAD_GROUPS else fine_flat) - patch) * masks[g].reshape(h, w, 1)
                          for g in GROUPS]).astype(np.float32)
     source = np.asarray(source_aus, np.float64)
@@ -395,11 +397,12 @@ def _sorted(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[order], y[order]
 
 
-def _flattened(patch: np.ndarray, mesh: np.ndarray, origin: np.ndarray, sigma_px: float,
+def _flattened(patch: np.ndarray, mesh: np.ndarray, origin: np.ndarray, sigma_px: float, grain_px: float,
                keep_grain: float) -> np.ndarray:
-    """The skin of ``patch`` with creases and bulges evened toward its local mean brightness.
+    """The skin of ``patch`` with creases and bulges evened toward its local mean brightness (over ``sigma_px``),
+    keeping ``keep_grain`` of its grain (what is finer than ``grain_px``).
 
-    The mean is taken over skin only (eyes, brows and lips are left out of it), so that a
+    The means are taken over skin only (eyes, brows and lips are left out of them), so that a
     crease next to an eye is lifted to the skin's brightness, not the eye's.
     """
     shape = patch.shape[:2]
@@ -419,8 +422,11 @@ def _flattened(patch: np.ndarray, mesh: np.ndarray, origin: np.ndarray, sigma_px
         centre = polygon.mean(axis=0)
         skin -= _polygon_mask(shape, centre + 1.4 * (polygon - centre), origin)
     skin = np.clip(skin, 0.0, 1.0)
-    sigma = max(sigma_px, 1.0)
-    weight = np.maximum(gaussian_filter(skin, sigma), 1e-3)
-    mean = np.stack([gaussian_filter(patch[..., c] * skin, sigma) / weight for c in range(3)], axis=-1)
-    flat = mean + keep_grain * (patch - mean)  # the local mean colour, with a little of the grain
+
+    def skin_mean(sigma: float) -> np.ndarray:
+        weight = np.maximum(gaussian_filter(skin, sigma), 1e-3)
+        return np.stack([gaussian_filter(patch[..., c] * skin, sigma) / weight for c in range(3)], axis=-1)
+
+    # The local mean colour plus the grain: the band between them (creases, folds) goes.
+    flat = skin_mean(max(sigma_px, 1.0)) + keep_grain * (patch - skin_mean(grain_px))
     return patch + skin[..., None] * (flat - patch)

@@ -108,8 +108,14 @@ class RenderConfig:
     """Scale of the skin's local mean colour that flattened fine wrinkles take (eyes, forehead, brows, nose)."""
     flatten_fold_sigma: float = 0.16
     """The same for the broad folds and bulges (nasolabial fold, cheek, chin)."""
-    flatten_keep_grain: float = 0.35
-    """How much of the skin's fine texture (pores, freckles) flattened skin keeps."""
+    flatten_grain_sigma: float = 0.008
+    """Scale (IOD, at least `min_grain_px`) of the skin's grain (pores, freckles, noise) that flattened skin keeps. Only
+    what is finer than this is grain: a crease or fold is wider (`crease_width`), and kept at any share it still
+    shows the portrait's own expression (a laugh's folds at 35 % read happy to FER on every emotion asked)."""
+    min_grain_px: float = 0.7
+    """The grain's scale is never below this (px): finer is the image's own noise."""
+    flatten_keep_grain: float = 1.0
+    """How much of that grain flattened skin keeps."""
     forehead_raise: dict[str, float] = field(default_factory=lambda: {"AU1": 0.63, "AU2": 0.56})
     """The brow raise (requested intensities) whose warp the forehead's lines are laid out for: raised that far,
     they follow the brows' arch (DRAW's surprise)."""
