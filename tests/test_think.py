@@ -71,6 +71,15 @@ def test_prototype_tables():
         assert proto in PROTOTYPES and label in PROTOTYPES[proto].words
 
 
+def test_surprise_drops_the_jaw_wider_than_fear_opens_it():
+    """Surprise's slack, dropped jaw (about D) is what tells it from fear's stretched mouth: at the words' own
+    intensities the plan asks for a jaw drop past C, and more than fear's opening (at 0.42 FER read fear,
+    sadness or neutral on half the development portraits asked for "surprised")."""
+    surprised, afraid = tbd.think("surprised").aus, tbd.think("afraid").aus
+    assert surprised["AU26"] >= 0.5, surprised
+    assert surprised["AU26"] > afraid.get("AU26", 0.0) + afraid.get("AU27", 0.0) + 0.2, (surprised, afraid)
+
+
 def test_inflections_cover_regular_forms():
     assert {"smiling", "smiled", "smiles"} <= inflections("smile")
     assert {"grinning", "grinned"} <= inflections("grin")

@@ -89,7 +89,10 @@ _PROTOTYPES: tuple[Prototype, ...] = (
         ("hopeless", 0.8), ("upset", 0.6), ("somber", 0.5), ("sombre", 0.5), ("tearful", 0.75),
         ("teary", 0.65), ("heavy-hearted", 0.65), ("broken-hearted", 0.95)],
        opposite="happy"),
-    _p("surprised", "basic", {"AU1": 0.8, "AU2": 0.8, "AU5": 0.5, "AU25": 0.5, "AU26": 0.6}, 0.1, 0.8,
+    # The jaw drops far (about D): the open, slack mouth is what tells surprise from fear's stretched one (20+26).
+    # At 0.6 a surprised speaker's mouth opened little more than speech does, and FER read fear, sadness or
+    # neutral on half the development portraits (benchmarks/RESULTS.md, Fidelity).
+    _p("surprised", "basic", {"AU1": 0.8, "AU2": 0.8, "AU5": 0.5, "AU25": 0.5, "AU26": 0.85}, 0.1, 0.8,
        _EMFACS + ": 1+2+5B+26",
        [("surprised", 0.7), ("surprise", 0.7), ("astonished", 0.9), ("astounded", 0.9),
         ("stunned", 0.9), ("shocked", 0.9), ("shock", 0.9), ("dumbfounded", 0.9), ("flabbergasted", 1.0),
