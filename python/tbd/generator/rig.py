@@ -35,7 +35,10 @@ class RigConfig:
     onset_s: float = 0.35             # ramp of the emotion from a neutral start
     blink_interval_s: float = 3.4     # mean time between blinks (~17.6 per minute)
     blink_min_interval_s: float = 1.0
-    blink_duration_s: tuple[float, float] = (0.15, 0.3)
+    # One blink lasts 250-400 ms: above half-closed for 150-240 ms, at least 4 frames at 25 fps. A face tracker reads
+    # a half-shut lid as less than half a blink, so at 120 ms (3 frames) a rendered blink often read 80 ms.
+    blink_duration_s: tuple[float, float] = (0.25, 0.40)
+    blink_shape: tuple[float, float, float] = (0.3, 0.2, 0.5)  # closing, closed, opening shares of a blink
     head_amplitude: float = 0.045     # radians, std of speech-driven head motion
     gaze_amplitude: float = 0.12
     mouth: MouthConfig = MouthConfig()  # how loudness and visemes drive the lips and jaw
@@ -73,7 +76,8 @@ class RigGenerator:
             articulation = from_audio(feats)
         aus = speech_mouth(aus, self.mouth_opening(feats), articulation, cfg.mouth)
         blink_col = ch.AU_CHANNELS.index("AU45")
-        aus[:, blink_col] = np.maximum(aus[:, blink_col], self.blinks(n, fps, plan.arousal, rng))
+        blinks = BlinkTrack(seed, fps, cfg).values(np.arange(n), float(plan.arousal))
+        aus[:, blink_col] = np.maximum(aus[:, blink_col], blinks)
         values[:, ch.indices(ch.AU_CHANNELS)] = np.clip(aus, 0.0, 1.0)
 
         values[:, ch.indices(ch.POSE_CHANNELS)] = self._head(feats, plan, rng)
@@ -99,22 +103,6 @@ class RigGenerator:
         # Slow, small variation so a held expression is alive, not frozen.
         wobble = 1.0 + 0.06 * _smooth_noise(rng, n, fps * 0.8)
         return aus * (ramp * wobble)[:, None]
-
-    def blinks(self, n: int, fps: float, arousal: float, rng: np.random.Generator) -> np.ndarray:
-        """AU45 curve with blinks at human rates: a renewal process with gamma-distributed gaps."""
-        cfg = self.config
-        curve = np.zeros(n, dtype=np.float32)
-        mean_gap = cfg.blink_interval_s * (1.1 - 0.2 * float(np.clip(arousal, 0, 1)))
-        t = rng.uniform(0.4, 1.6)
-        while t < n / fps:
-            dur = rng.uniform(*cfg.blink_duration_s)
-            close, reopen = 0.4 * dur, 0.6 * dur  # lids fall faster than they rise
-            t = round((t + close) * fps) / fps - close  # a frame lands on full closure
-            times = np.arange(n) / fps - t
-            shape = np.where(times < close, times / close, 1.0 - (times - close) / reopen)
-            curve = np.maximum(curve, np.clip(shape, 0.0, 1.0) * ((times >= 0) & (times <= dur)))
-            t += dur + max(cfg.blink_min_interval_s, rng.gamma(4.0, mean_gap / 4.0))
-        return curve
 
     def _head(self, feats: AudioFeatures, plan: EmotionPlan, rng: np.random.Generator) -> np.ndarray:
         n, fps = feats.n_frames, feats.fps
@@ -159,15 +147,11 @@ class BlinkTrack:
     """Blinks as a renewal process in absolute time, drawn lazily: ``values(frames)`` gives AU45
     at any frame indices, the same for a given seed however the frames are asked for.
 
-    Every blink is one closure of ``duration_s`` (200-340 ms): the lids fall in 30 % of it,
-    stay shut for 20 % (at least one frame at full closure) and rise in 50 %, so each blink
-    is above half-closed for 120-200 ms. Gaps are gamma-distributed around the rig's
-    ``blink_interval_s`` (shorter with arousal), never below ``blink_min_interval_s``. Both
-    the rig's live stream and the diffusion generator (batch and live) take AU45 from here.
+    Every blink is one closure of `RigConfig.blink_duration_s` (250-400 ms): the lids fall in 30 % of it, stay
+    shut for 20 % (at least one frame at full closure) and rise in 50 % (`RigConfig.blink_shape`), so each blink is
+    above half-closed for 150-240 ms. Gaps are gamma-distributed around the rig's ``blink_interval_s`` (shorter with
+    arousal), never below ``blink_min_interval_s``. Every generator, batch and live, takes AU45 from here.
     """
-
-    duration_s: tuple[float, float] = (0.20, 0.34)
-    shape: tuple[float, float, float] = (0.3, 0.2, 0.5)  # closing, closed, opening shares
 
     def __init__(self, seed: int, fps: float, config: RigConfig | None = None) -> None:
         self.config = config or RigConfig()
@@ -178,10 +162,10 @@ class BlinkTrack:
 
     def _extend(self, t_end: float, arousal: Any) -> None:
         cfg = self.config
-        while self._next < t_end + self.duration_s[1]:
+        while self._next < t_end + cfg.blink_duration_s[1]:
             level = float(arousal(self._next)) if callable(arousal) else float(arousal)
-            dur = float(self._rng.uniform(*self.duration_s))
-            close = self.shape[0] * dur
+            dur = float(self._rng.uniform(*cfg.blink_duration_s))
+            close = cfg.blink_shape[0] * dur
             start = round((self._next + close) * self.fps) / self.fps - close  # a frame at full closure
             self.events.append((start, dur))
             mean_gap = cfg.blink_interval_s * (1.1 - 0.2 * float(np.clip(level, 0, 1)))
@@ -199,7 +183,7 @@ class BlinkTrack:
         lo = float(times.min()) - 1.0
         while len(self.events) > 1 and self.events[0][0] + self.events[0][1] < lo:
             self.events.pop(0)  # events before these times are never asked for again
-        c, h, _ = self.shape
+        c, h, _ = self.config.blink_shape
         for start, dur in self.events:
             rel = (times - start) / dur
             inside = (rel >= 0) & (rel <= 1)
