@@ -35,8 +35,8 @@ class RigConfig:
     onset_s: float = 0.35             # ramp of the emotion from a neutral start
     blink_interval_s: float = 3.4     # mean time between blinks (~17.6 per minute)
     blink_min_interval_s: float = 1.0
-    # One blink lasts 250-400 ms: above half-closed for 150-240 ms, at least 4 frames at 25 fps. A face tracker reads
-    # a half-shut lid as less than half a blink, so at 120 ms (3 frames) a rendered blink often read 80 ms.
+    # One blink lasts 250-400 ms, above half-closed for 150-240 ms (mostly 5-6 frames at 25 fps). A face tracker reads
+    # a half-shut lid as less than half a blink: at 120 ms (3 frames, half the blinks before) a render read 80 ms.
     blink_duration_s: tuple[float, float] = (0.25, 0.40)
     blink_shape: tuple[float, float, float] = (0.3, 0.2, 0.5)  # closing, closed, opening shares of a blink
     head_amplitude: float = 0.045     # radians, std of speech-driven head motion
