@@ -271,7 +271,7 @@ def test_flattened_skin_loses_its_creases_and_keeps_its_grain():
     grain = rng.normal(0.0, 6.0, (h, w)).astype(np.float32)
     patch = np.repeat((lighting + crease + grain)[..., None], 3, axis=2)
     nowhere = np.full((478, 2), -1000.0)  # no eyes, brows or lips in the patch: all of it is skin
-    flat = _flattened(patch, nowhere, np.zeros(2), sigma_px=14.0, grain_px=0.7, keep_grain=1.0)[..., 0]
+    flat = _flattened(patch, nowhere, np.zeros(2), sigmas_px=(14.0,), grain_px=0.7, keep_grain=1.0)[0][..., 0]
 
     def profile(image: np.ndarray) -> np.ndarray:
         return (image - lighting)[10:-10].mean(axis=0)  # the mean across rows: grain averages out

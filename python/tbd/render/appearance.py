@@ -380,9 +380,9 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     patch = image[y0:y0 + h, x0:x0 + w].astype(np.float32)
     origin = np.array([x0, y0], np.float64)
     grain_px = max(config.flatten_grain_sigma * px_per_iod, config.min_grain_px)
-    fine_flat = _flattened(patch, mesh, origin, config.flatten_sigma * px_per_iod, grain_px, config.flatten_keep_grain)
-    broad_flat = _flattened(patch, mesh, origin, config.flatten_fold_sigma * px_per_iod, grain_px,
-                            config.flatten_keep_grain)
+    fine_flat, broad_flat = _flattened(patch, mesh, origin, (config.flatten_sigma * px_per_iod,
+                                                             config.flatten_fold_sigma * px_per_iod),
+                                       grain_px, config.flatten_keep_grain)
     flat_arr = np.stack([((broad_flat if g in BROAD_GROUPS else fine_flat) - patch) * masks[g].reshape(h, w, 1)
                          for g in GROUPS]).astype(np.float32)
     source = np.asarray(source_aus, np.float64)
@@ -397,10 +397,10 @@ def _sorted(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[order], y[order]
 
 
-def _flattened(patch: np.ndarray, mesh: np.ndarray, origin: np.ndarray, sigma_px: float, grain_px: float,
-               keep_grain: float) -> np.ndarray:
-    """The skin of ``patch`` with creases and bulges evened toward its local mean brightness (over ``sigma_px``),
-    keeping ``keep_grain`` of its grain (what is finer than ``grain_px``).
+def _flattened(patch: np.ndarray, mesh: np.ndarray, origin: np.ndarray, sigmas_px: tuple[float, ...],
+               grain_px: float, keep_grain: float) -> list[np.ndarray]:
+    """The skin of ``patch`` with creases and bulges evened toward its local mean brightness, one copy per scale of
+    that mean (``sigmas_px``), each keeping ``keep_grain`` of the skin's grain (what is finer than ``grain_px``).
 
     The means are taken over skin only (eyes, brows and lips are left out of them), so that a
     crease next to an eye is lifted to the skin's brightness, not the eye's.
@@ -428,5 +428,5 @@ def _flattened(patch: np.ndarray, mesh: np.ndarray, origin: np.ndarray, sigma_px
         return np.stack([gaussian_filter(patch[..., c] * skin, sigma) / weight for c in range(3)], axis=-1)
 
     # The local mean colour plus the grain: the band between them (creases, folds) goes.
-    flat = skin_mean(max(sigma_px, 1.0)) + keep_grain * (patch - skin_mean(grain_px))
-    return patch + skin[..., None] * (flat - patch)
+    grain = keep_grain * (patch - skin_mean(grain_px))
+    return [patch + skin[..., None] * (skin_mean(max(sigma, 1.0)) + grain - patch) for sigma in sigmas_px]

@@ -182,7 +182,7 @@ class Renderer:
         """
         frame = self.mesh.frame
         verts = self.mesh.vertices.astype(np.float64)
-        neutral = verts - np.einsum("a,avc->vc", self._source_weights, basis)
+        neutral = self._relaxed(basis)
         up, lo = self.mesh.lips_upper, self.mesh.lips_lower
         mid = len(up) // 2
 
