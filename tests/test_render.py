@@ -597,6 +597,35 @@ def test_shadowed_lower_teeth_take_the_mouths_warm_light(saturation):
         assert warmth(lower_teeth).mean() > warmth(palette.teeth) + 0.1, lower_teeth.mean(axis=0)
 
 
+def test_the_near_half_of_a_turned_faces_arch_shows_its_teeth_as_far_as_its_corner():
+    """A face turned toward one side shows that half of the mouth wider in the image. With one width for both halves
+    its teeth ended short of the near corner and left a black wedge in a smile (the three-quarter speaking photo);
+    each half of the arch now takes its own width (`Teeth.side_scale`), so teeth show as far on both sides."""
+    from tbd.render.paint import Teeth, draw_mouth
+    from tbd.render.portrait import Palette
+
+    palette = Palette(cavity=np.array([70.0, 29.0, 31.0]), tongue=np.array([168.0, 79.0, 82.0]),
+                      teeth=np.array([240.0, 230.0, 220.0]), lashes=np.array([40.0, 30.0, 30.0]), lash_width=2.0,
+                      saturation=1.0)
+    x = np.linspace(10.0, 170.0, 33)  # the mouth's middle is at 80: the right half is the near one
+    upper = np.stack([x, np.full_like(x, 60.0)], axis=1)
+    lower = np.stack([x, 60.0 + 14.0 * (1.0 - ((x - 90.0) / 80.0) ** 4)], axis=1)
+
+    def painted(side_scale):
+        frame = np.full((100, 180, 3), 200, np.uint8)
+        teeth = Teeth(upper_edge=np.stack([x, np.full_like(x, 66.0)], axis=1),
+                      lower_edge=np.stack([x, np.full_like(x, 66.0)], axis=1), centre=np.array([80.0, 60.0]),
+                      across=np.array([1.0, 0.0]), iod=140.0, side_scale=side_scale)
+        draw_mouth(frame, upper, lower, palette, teeth)
+        return frame[62:65].astype(float).mean(axis=0) @ np.array([0.299, 0.587, 0.114])  # a row of upper teeth
+
+    even, turned = painted((1.0, 1.0)), painted((60.0 / 70.0, 80.0 / 70.0))
+    near, far = slice(80 + 64, 80 + 70), slice(80 - 60, 80 - 54)  # 0.46-0.50 IOD of the near half; 0.39-0.43 far
+    assert turned[near].mean() > even[near].mean() + 40  # teeth where one width left the dark cavity
+    assert turned[far].mean() < even[far].mean() - 10  # the far half's teeth end nearer the middle
+    assert abs(turned[75:86].mean() - even[75:86].mean()) < 3  # the middle is unchanged
+
+
 def test_mesh_interpolation_is_linear_inside_and_nearest_outside():
     from tbd.render.mesh import interpolate
 

@@ -212,6 +212,9 @@ class RenderConfig:
     """The same for the lower incisors (their edge starts at the upper edge's line with the jaw closed)."""
     max_teeth_drop: float = 0.06
     """A relaxed upper lip rarely shows more than 4 mm of the incisors."""
+    max_arch_side_scale: float = 1.6
+    """The arch's halves are sized from the relaxed mouth's halves in the image (a turned face's near half is the
+    wider); no half is taken as more than this many times the mean, nor less than its inverse."""
 
     # ---- head --------------------------------------------------------------------------------
     pivot: tuple[float, float] = (0.0, 0.7)

@@ -28,7 +28,8 @@ class Teeth:
     ``upper_edge``/``lower_edge`` [K, 2] run across the mouth; ``centre`` is the point between
     the upper central incisors' edges, ``across`` the unit vector along the teeth, ``iod`` the
     face's size unit in px (tooth widths are in IOD units), ``foreshortening`` how much narrower a turned
-    face's teeth look (`FaceFrame.across`).
+    face's teeth look (`FaceFrame.across`), ``side_scale`` how much wider than the mean each half of the arch
+    looks in the image (the half toward the viewer of a turned face is the wider; (for -u, for +u)).
     """
 
     upper_edge: np.ndarray
@@ -41,6 +42,7 @@ class Teeth:
     jaw_shift: np.ndarray = field(default_factory=lambda: np.zeros(2))
     """How far the lower teeth moved from their place in the portrait (px): the turn and the jaw."""
     foreshortening: float = 1.0
+    side_scale: tuple[float, float] = (1.0, 1.0)
 
 
 # Tooth boundaries as seen from the front, |u| from the midline (IOD units): central and lateral
@@ -56,13 +58,13 @@ def _edge_height(px: np.ndarray, edge: np.ndarray) -> np.ndarray:
     return np.interp(px[:, 0], edge[order, 0], edge[order, 1])
 
 
-def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, width_px: float, darkness: float = 0.25,
+def _gaps_between_teeth(u: np.ndarray, edges: np.ndarray, width_px: np.ndarray, darkness: float = 0.25,
                         at_edge: np.ndarray | float = 0.0) -> np.ndarray:
     """1 on a tooth, darker on the thin gaps between neighbouring teeth. ``at_edge`` (0..1, 1 at the biting
     edge): the gaps open into small notches there, where the teeth's rounded corners leave the cavity showing.
-    ``width_px``: px per IOD across the mouth."""
+    ``width_px``: px per IOD across the mouth, per pixel."""
     distance = np.abs(np.abs(u)[:, None] - edges[None]).min(axis=1) * width_px
-    width = max(0.006 * width_px, 0.4) * (1.0 + 1.5 * np.asarray(at_edge))
+    width = np.maximum(0.006 * width_px, 0.4) * (1.0 + 1.5 * np.asarray(at_edge))
     return 1.0 - darkness * (1.0 + np.asarray(at_edge)) / 2.0 * np.exp(-0.5 * (distance / width) ** 2)
 
 
@@ -89,10 +91,12 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     if not inside.any():
         return
     px, top, bottom, alpha = px[inside], top[inside], bottom[inside], alpha[inside]
-    iod, width_px = teeth.iod, teeth.iod * teeth.foreshortening
+    iod = teeth.iod
     gap = np.maximum(bottom - top, 1e-3)
     down = unit((px[:, 1] - top) / gap)
-    u = ((px - teeth.centre) @ teeth.across) / width_px
+    along = (px - teeth.centre) @ teeth.across
+    width_px = teeth.iod * teeth.foreshortening * np.where(along < 0, *teeth.side_scale)
+    u = along / width_px
     sideways = unit(np.abs(u) / TEETH_HALF_WIDTH)
     colour = palette.cavity[None] * ((0.5 + 0.5 * down) * (1.0 - 0.5 * sideways ** 2))[:, None]
     tongue = unit((down - 0.45) / 0.35) * unit(1.0 - (u / 0.32) ** 2) * unit((gap / iod - 0.1) / 0.1)

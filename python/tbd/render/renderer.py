@@ -287,8 +287,9 @@ class Renderer:
         self._rest_offset[up] += shift
         self._rest_offset[lo] += shift
 
-    def _teeth_at_rest(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(upper edge [K, 2], lower edge with the jaw closed [K, 2], centre [2]) in px, from the relaxed lip line.
+    def _teeth_at_rest(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float]]:
+        """(upper edge [K, 2], lower edge with the jaw closed [K, 2], centre [2]) in px, from the relaxed lip line,
+        and how much wider than the mean each half of the arch looks (`Teeth.side_scale`).
 
         Where the portrait shows its teeth further down than `RenderConfig.upper_teeth_drop` below the
         relaxed upper lip, its own upper teeth say where their edge is (at least).
@@ -297,10 +298,22 @@ class Renderer:
         line = frame.to_face(self._rest_lip)
         middle = len(line) // 2
         drop = max(cfg.upper_teeth_drop, min(self._shown_teeth_drop(), cfg.max_teeth_drop))
-        arc = ((line[:, 0] - line[middle, 0]) / 0.3) ** 2
+        side_scale = self._arch_side_scale(line)
+        across = line[:, 0] - line[middle, 0]
+        arc = (across / np.where(across < 0, *side_scale) / 0.3) ** 2
         upper = line + np.stack([np.zeros(len(line)), drop - cfg.upper_teeth_arc * arc], axis=1)
         lower = line + np.stack([np.zeros(len(line)), drop - cfg.lower_teeth_arc * arc], axis=1)
-        return frame.to_image(upper), frame.to_image(lower), frame.to_image(upper[middle])
+        return frame.to_image(upper), frame.to_image(lower), frame.to_image(upper[middle]), side_scale
+
+    def _arch_side_scale(self, line: np.ndarray) -> tuple[float, float]:
+        """How much wider than the mean each half of the relaxed mouth ``line`` [K, 2] (face units) looks: (the half
+        toward -u, toward +u). A face turned further than its frame's mean foreshortening shows one half wider."""
+        middle, limit = len(line) // 2, self.config.max_arch_side_scale
+        halves = np.array([line[middle, 0] - line[0, 0], line[-1, 0] - line[middle, 0]])
+        if halves.min() <= 0.1 * halves.max():  # a folded mesh (a profile): no halves to compare
+            return 1.0, 1.0
+        scale = np.clip(halves / halves.mean(), 1.0 / limit, limit)
+        return float(scale[0]), float(scale[1])
 
     def _shown_teeth_drop(self) -> float:
         """How far below the relaxed upper lip the portrait's own upper teeth reach mid-mouth (IOD; 0: none shown)."""
@@ -379,7 +392,7 @@ class Renderer:
         """Each frame's teeth: the upper edge stays with the skull, the lower drops with the jaw; both turn with the head.
         """
         frame = self.mesh.frame
-        upper, lower, centre = self._teeth_rest
+        upper, lower, centre, side_scale = self._teeth_rest
         jaw = sum(aus[:, k] * rate for k, rate in self._jaw_rates)  # [F] px
         jaw_source = sum(self._source_aus[k] * rate for k, rate in self._jaw_rates)
         middle = lip_shift.shape[1] // 2
@@ -387,7 +400,8 @@ class Renderer:
         for drop, shift in zip(jaw, lip_shift.astype(np.float64)):
             skull = shift[middle]
             teeth.append(Teeth(upper + shift, lower + shift + drop * frame.axes[1], centre + skull, frame.axes[0],
-                               frame.scale, skull, skull + (drop - jaw_source) * frame.axes[1], frame.across))
+                               frame.scale, skull, skull + (drop - jaw_source) * frame.axes[1], frame.across,
+                               side_scale))
         return teeth
 
     def _gaze_basis(self) -> np.ndarray:
