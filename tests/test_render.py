@@ -626,6 +626,21 @@ def test_the_near_half_of_a_turned_faces_arch_shows_its_teeth_as_far_as_its_corn
     assert abs(turned[75:86].mean() - even[75:86].mean()) < 3  # the middle is unchanged
 
 
+def test_the_arch_halves_follow_the_mouths_halves_within_limits():
+    from tbd.render.paint import arch_side_scale
+
+    def line(left, right):  # a relaxed mouth line in face units, 11 points, its middle at x = 0
+        x = np.concatenate([np.linspace(-left, 0.0, 6), np.linspace(0.0, right, 6)[1:]])
+        return np.stack([x, 0.02 * x ** 2], axis=1)
+
+    assert arch_side_scale(line(0.4, 0.4), 1.6) == pytest.approx((1.0, 1.0))
+    near_right = arch_side_scale(line(0.351, 0.574), 1.6)  # the three-quarter speaking photo
+    assert near_right == pytest.approx((0.351 / 0.4625, 0.574 / 0.4625))
+    assert arch_side_scale(line(0.574, 0.351), 1.6) == pytest.approx(near_right[::-1])
+    assert arch_side_scale(line(0.1, 0.7), 1.6) == pytest.approx((1 / 1.6, 1.6))  # held to the limit
+    assert arch_side_scale(line(0.7, -0.19), 1.6) == (1.0, 1.0)  # folded (a profile): one width
+
+
 def test_mesh_interpolation_is_linear_inside_and_nearest_outside():
     from tbd.render.mesh import interpolate
 

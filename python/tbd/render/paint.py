@@ -45,6 +45,18 @@ class Teeth:
     side_scale: tuple[float, float] = (1.0, 1.0)
 
 
+def arch_side_scale(line: np.ndarray, limit: float) -> tuple[float, float]:
+    """`Teeth.side_scale` from the relaxed mouth ``line`` [K, 2] (face units, corner to corner): how much wider than
+    the mean each half looks, (the half toward -u, toward +u), within 1/``limit``..``limit``. A face turned further
+    than its frame's mean foreshortening shows one half wider; a folded mesh (a profile) keeps one width."""
+    middle = len(line) // 2
+    halves = np.array([line[middle, 0] - line[0, 0], line[-1, 0] - line[middle, 0]], np.float64)
+    if halves.min() <= 0.1 * halves.max():
+        return 1.0, 1.0
+    scale = np.clip(halves / halves.mean(), 1.0 / limit, limit)
+    return float(scale[0]), float(scale[1])
+
+
 # Tooth boundaries as seen from the front, |u| from the midline (IOD units): central and lateral
 # incisors, canines, first premolars (an adult's upper central incisor is about 8.5 mm wide,
 # an IOD about 63 mm; the arch turns away from the viewer, so the teeth look narrower toward the sides).

@@ -30,7 +30,7 @@ from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..motion import Motion
 from ..motion import channels as ch
 from ..motion.arkit import lip_tuck
-from .paint import Teeth, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_mouth, draw_uncovered_eye
+from .paint import Teeth, arch_side_scale, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_mouth, draw_uncovered_eye
 from .portrait import clean_lip_line, find_source_teeth, iris_circle, make_palette
 from .appearance import build_appearance
 from .config import RenderConfig
@@ -298,22 +298,12 @@ class Renderer:
         line = frame.to_face(self._rest_lip)
         middle = len(line) // 2
         drop = max(cfg.upper_teeth_drop, min(self._shown_teeth_drop(), cfg.max_teeth_drop))
-        side_scale = self._arch_side_scale(line)
+        side_scale = arch_side_scale(line, cfg.max_arch_side_scale)
         across = line[:, 0] - line[middle, 0]
         arc = (across / np.where(across < 0, *side_scale) / 0.3) ** 2
         upper = line + np.stack([np.zeros(len(line)), drop - cfg.upper_teeth_arc * arc], axis=1)
         lower = line + np.stack([np.zeros(len(line)), drop - cfg.lower_teeth_arc * arc], axis=1)
         return frame.to_image(upper), frame.to_image(lower), frame.to_image(upper[middle]), side_scale
-
-    def _arch_side_scale(self, line: np.ndarray) -> tuple[float, float]:
-        """How much wider than the mean each half of the relaxed mouth ``line`` [K, 2] (face units) looks: (the half
-        toward -u, toward +u). A face turned further than its frame's mean foreshortening shows one half wider."""
-        middle, limit = len(line) // 2, self.config.max_arch_side_scale
-        halves = np.array([line[middle, 0] - line[0, 0], line[-1, 0] - line[middle, 0]])
-        if halves.min() <= 0.1 * halves.max():  # a folded mesh (a profile): no halves to compare
-            return 1.0, 1.0
-        scale = np.clip(halves / halves.mean(), 1.0 / limit, limit)
-        return float(scale[0]), float(scale[1])
 
     def _shown_teeth_drop(self) -> float:
         """How far below the relaxed upper lip the portrait's own upper teeth reach mid-mouth (IOD; 0: none shown)."""
