@@ -641,6 +641,16 @@ def test_the_arch_halves_follow_the_mouths_halves_within_limits():
     assert arch_side_scale(line(0.7, -0.19), 1.6) == (1.0, 1.0)  # folded (a profile): one width
 
 
+def test_a_head_turn_widens_the_near_half_of_the_arch(scene):
+    _, _, renderer = scene
+    values = np.zeros((3, ch.N_CHANNELS), np.float32)
+    values[:, ch.index("yaw")] = [0.0, 0.35, -0.35]  # + : nose toward image right, the image-right half turns away
+    straight, right, left = (t.side_scale for t in renderer._deform(values)[3])
+    assert straight == renderer._teeth_rest[3]
+    assert right[1] < straight[1] - 0.05 and right[0] > straight[0] + 0.05
+    assert left[1] > straight[1] + 0.05 and left[0] < straight[0] - 0.05
+
+
 def test_mesh_interpolation_is_linear_inside_and_nearest_outside():
     from tbd.render.mesh import interpolate
 

@@ -379,19 +379,21 @@ class Renderer:
         return full_follow, full_roll
 
     def _teeth(self, aus: np.ndarray, lip_shift: np.ndarray) -> list[Teeth]:
-        """Each frame's teeth: the upper edge stays with the skull, the lower drops with the jaw; both turn with the head.
+        """Each frame's teeth: the upper edge stays with the skull, the lower drops with the jaw; both turn with the head
+        (a turn also widens one half of the arch and narrows the other, as it does the relaxed mouth's halves).
         """
         frame = self.mesh.frame
-        upper, lower, centre, side_scale = self._teeth_rest
+        upper, lower, centre, rest_sides = self._teeth_rest
         jaw = sum(aus[:, k] * rate for k, rate in self._jaw_rates)  # [F] px
         jaw_source = sum(self._source_aus[k] * rate for k, rate in self._jaw_rates)
         middle = lip_shift.shape[1] // 2
         teeth = []
         for drop, shift in zip(jaw, lip_shift.astype(np.float64)):
             skull = shift[middle]
+            sides = arch_side_scale(frame.to_face(self._rest_lip + shift), self.config.max_arch_side_scale) \
+                if shift.any() else rest_sides
             teeth.append(Teeth(upper + shift, lower + shift + drop * frame.axes[1], centre + skull, frame.axes[0],
-                               frame.scale, skull, skull + (drop - jaw_source) * frame.axes[1], frame.across,
-                               side_scale))
+                               frame.scale, skull, skull + (drop - jaw_source) * frame.axes[1], frame.across, sides))
         return teeth
 
     def _gaze_basis(self) -> np.ndarray:
