@@ -30,7 +30,8 @@ from ..face.topology import MEDIAPIPE_REGIONS as R
 from ..motion import Motion
 from ..motion import channels as ch
 from ..motion.arkit import lip_tuck
-from .paint import Teeth, arch_side_scale, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_mouth, draw_uncovered_eye
+from .paint import (Teeth, arch_side_scale, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_mouth,
+                    draw_uncovered_eye)
 from .portrait import clean_lip_line, find_source_teeth, iris_circle, make_palette
 from .appearance import build_appearance
 from .config import RenderConfig
@@ -379,8 +380,8 @@ class Renderer:
         return full_follow, full_roll
 
     def _teeth(self, aus: np.ndarray, lip_shift: np.ndarray) -> list[Teeth]:
-        """Each frame's teeth: the upper edge stays with the skull, the lower drops with the jaw; both turn with the head
-        (a turn also widens one half of the arch and narrows the other, as it does the relaxed mouth's halves).
+        """Each frame's teeth: the upper edge stays with the skull, the lower drops with the jaw; both turn with the
+        head (a turn also widens one half of the arch and narrows the other, as it does the relaxed mouth's halves).
         """
         frame = self.mesh.frame
         upper, lower, centre, rest_sides = self._teeth_rest
