@@ -1,7 +1,7 @@
 """Before/after contact sheet of the seven basic emotions on development portraits (issue 9).
 
     python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR] [--silent | --eyes | --brows]
-                                  [--size 256]
+                                  [--size 256] [--yaw 0.0]
 
 For each portrait: the rig's motion for the bundled speech (``--silent``: two seconds of silence, so the
 expression shows on a closed mouth) and each emotion; the frame at 60 % of the clip is rendered by this tree's renderer ("after") and, with ``--before-tree`` (a checkout of
@@ -10,6 +10,7 @@ by that tree's renderer ("before"), in a subprocess so that the two packages nev
 cropped to the face and labelled. ``--eyes``: the eyes only, on a closed mouth, for a few expressions and a
 blink (the neutral motion with AU45 = 1). ``--brows``: the brows and the forehead, on a closed mouth, for the
 emotions that raise the brows. ``--size``: the portraits' size in px (the forehead's lines show at 512 and up).
+``--yaw``: radians added to the motion's head turn in every cell (positive: the nose toward image right).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import portraits as portrait_set
 emotions = sys.argv[5].split(",")
 mode = sys.argv[6]
 size = int(sys.argv[7])
+yaw = float(sys.argv[8])
 speech = assets.speech_path() if mode == "speech" else (np.zeros(32000, np.float32), 16000)
 talker = tbd.Talker("rig", progress=False)
 found = {p.name: p for p in portrait_set.portraits(size)}
@@ -67,6 +69,7 @@ for name in names:
         values = motion.values[int(0.6 * motion.n_frames)].copy()
         if emotion == "blink":
             values[tbd.motion.channels.index("AU45")] = 1.0
+        values[tbd.motion.channels.index("yaw")] += yaw
         row.append(renderer.render_frame(values))
     cells.append(np.stack(row))
 np.savez(out, cells=np.stack(cells), boxes=np.array(boxes))
@@ -75,11 +78,12 @@ print("tbd from", tbd.__file__)
 
 
 def render(tree: str, out: Path, portraits: list[str], emotions: list[str],
-           mode: str = "speech", size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+           mode: str = "speech", size: int = 256, yaw: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Cells [portraits, emotions, H, W, 3] and crop boxes rendered by ``tree`` ("-": this one); ``mode``:
-    "speech", "silent", "eyes" or "brows"; ``size``: the portraits' size (px)."""
+    "speech", "silent", "eyes" or "brows"; ``size``: the portraits' size (px); ``yaw``: added to the head's turn
+    (radians)."""
     subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
-                    str(HERE.parent / "benchmarks"), ",".join(emotions), mode, str(size)], check=True)
+                    str(HERE.parent / "benchmarks"), ",".join(emotions), mode, str(size), str(yaw)], check=True)
     data = np.load(out)
     return data["cells"], data["boxes"]
 
@@ -94,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eyes", action="store_true", help="the eyes only, closed mouth, a blink and a few emotions")
     parser.add_argument("--brows", action="store_true", help="the brows and forehead, closed mouth, raised brows")
     parser.add_argument("--size", type=int, default=256, help="portrait size in px")
+    parser.add_argument("--yaw", type=float, default=0.0, help="radians added to the head's turn in every cell")
     args = parser.parse_args(argv)
     mode = "eyes" if args.eyes else "brows" if args.brows else "silent" if args.silent else "speech"
     columns = list(EYE_COLUMNS if args.eyes else BROW_COLUMNS if args.brows else EMOTIONS)
@@ -103,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[tuple[str, np.ndarray, np.ndarray]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        after = render("-", Path(tmp) / "after.npz", args.portraits, columns, mode, args.size)
-        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, columns, mode, args.size) \
+        after = render("-", Path(tmp) / "after.npz", args.portraits, columns, mode, args.size, args.yaw)
+        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, columns, mode, args.size, args.yaw) \
             if args.before_tree else None
     for k, name in enumerate(args.portraits):
         if before is not None:
