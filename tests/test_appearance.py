@@ -194,7 +194,7 @@ def test_the_raised_skin_is_where_the_warp_takes_it(portrait, found):
     """`Renderer._posed_skin` (the forehead lines' layout) moves the face's points as the rendered frame does."""
     renderer = Renderer(portrait, found)
     raise_brows = motion_vector(**renderer.config.forehead_raise)
-    moved = renderer.vertices(raise_brows[None])[0].astype(np.float64) - renderer._rest
+    moved = renderer.vertices(raise_brows[None])[0].astype(np.float64) - renderer.mesh.vertices
     uv = renderer.mesh.frame.to_face(renderer.mesh.vertices[:468])
     brows = list(R.brow_right) + list(R.brow_left)
     forehead = np.flatnonzero(uv[:, 1] <= uv[brows, 1].max())  # the brows and the skin above them

@@ -82,6 +82,24 @@ def test_portraits_own_expression_reproduces_the_portrait(scene):
     assert np.array_equal(moved[:10], image[:10]) and np.array_equal(moved[:, -10:], image[:, -10:])
 
 
+def test_a_laughing_portraits_opening_tapers_like_a_relaxed_mouths(portrait):
+    """The rig is drawn on the face with the portrait's own expression undone, so on a laughing portrait a requested
+    opening tapers toward the relaxed mouth's corners like the rig's (1 - s^2) lens. Drawn on the laugh, the gap was
+    a quarter wider than the lens's halfway to the corners and narrower at their ends: a box with clipped edges."""
+    laugh = Renderer(portrait, face.detect(portrait, backend="mediapipe")).render_frame(
+        motion_vector(AU12=1.0, AU6=0.6, AU25=1.0, AU26=0.3))
+    renderer = Renderer(laugh, face.detect(laugh, backend="mediapipe", source="a laughing render"))
+    vertices = renderer.vertices(motion_vector(AU25=1.0, AU26=0.8)[None])
+    gap = renderer._column_gaps(vertices)[0]
+    frame = renderer.mesh.frame
+    u = frame.to_face(vertices[0, renderer.mesh.lips_upper].astype(np.float64))[:, 0]
+    middle = len(gap) // 2
+    s = (u - u[middle]) / ((u[-1] - u[0]) / 2)  # -1 .. 1 corner to corner
+    inner = np.abs(s) <= 0.75
+    assert gap[middle] > 0.2 * frame.scale
+    np.testing.assert_allclose(gap[inner] / gap[middle], 1.0 - s[inner] ** 2, rtol=0.1)
+
+
 def test_open_mouth_is_seen_open(scene):
     _, _, renderer = scene
     closed = measure.mouth_opening(_seen(renderer.render_frame(motion_vector())))

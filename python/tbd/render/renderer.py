@@ -1,9 +1,9 @@
 """Renderer: motion frames -> video frames, by warping the portrait with the face rig.
 
-Per face, once: the warp mesh, the AU displacement basis in pixels (calibrated so that the
-portrait's own smile and lip gap are undone exactly), the portrait's own expression and teeth.
-Per frame: ``vertices = source + basis · (target − source)`` over the AUs and their
-interactions (`tbd.face.rig.INTERACTIONS`), then the non-linear parts (lips may touch but not
+Per face, once: the warp mesh, the portrait's own expression undone (calibrated so that its
+smile and lip gap are undone exactly), the AU displacement basis in pixels drawn on the face
+that leaves, and the portrait's teeth. Per frame: ``vertices = rest + basis · (target − source)``
+over the AUs and their interactions (`tbd.face.rig.INTERACTIONS`), then the non-linear parts (lips may touch but not
 cross, lids close onto a closure line, the head turns in 3D using each vertex's depth), the
 piecewise-affine warp (`tbd.kernels.mesh_warp`), the mouth interior where the lips part (teeth
 held by the skull and the jaw) and a clean meeting line where the portrait's open lips close.
@@ -124,17 +124,47 @@ class Renderer:
         return anchors
 
     def _pixel_basis(self) -> np.ndarray:
-        mesh, face = self.mesh, self.face
-        frame = mesh.frame
+        """The rig's displacement basis in px [N_AU + n_interactions, V * 2], drawn on the relaxed face; sets
+        `_rest`, where the vertices are for the portrait's own AU weights, so that no AUs give the relaxed face.
+
+        The portrait's own expression is undone with a basis drawn on the portrait as it is (and calibrated, so
+        that it is undone fully); what is asked is drawn with a basis drawn on the face it leaves. Drawn on a
+        smiling portrait, the mouth's shape (its corners, its lip line) came from the smile: a requested opening
+        fell off toward the smile's far corners, not the relaxed mouth's, and opened as a box with clipped ends.
+        """
+        mesh = self.mesh
         n_rings = mesh.rings.size
-        points = np.concatenate([face.mesh.astype(np.float64), mesh.vertices[-n_rings:]])
-        follow = np.concatenate([np.ones(len(face.mesh)), np.repeat(JAW_FOLLOW, mesh.rings.shape[1])])
-        basis_uv, interaction_uv = rig_basis(frame.to_face(points), n_mesh=len(face.mesh), jaw_follow=follow)
+        portrait = np.concatenate([self.face.mesh.astype(np.float64), mesh.vertices[-n_rings:]])
+        basis = self._basis_at(portrait)
+        self._rest_offset = np.zeros((len(mesh.vertices), 2))  # what undoes the portrait beyond its AUs (px)
+        self._calibrate_corners(basis)
+        self._calibrate_opening(basis)
+        self._narrow_smile(basis)
+        self._smooth_rest_line(basis)
+        relaxed = self._relaxed(basis)
+        self._rest_lip = relaxed[mesh.lips_upper]  # where the relaxed upper lip rests, px
+        relaxed_points = portrait.copy()
+        relaxed_points[:N_FACE] = relaxed[:N_FACE]
+        relaxed_points[len(self.face.mesh):] = relaxed[-n_rings:]
+        basis = self._basis_at(relaxed_points)
+        # The jaw (and the lower teeth) drops with the middle of the lower lip for the jaw AUs.
+        middle = mesh.lips_lower[len(mesh.lips_lower) // 2]
+        self._jaw_rates = [(k, float(basis[k, middle] @ mesh.frame.axes[1])) for k in _JAW]
+        self._rest = (relaxed + np.einsum("a,avc->vc", self._source_weights, basis)).astype(np.float32)
+        return basis.reshape(len(basis), -1).astype(np.float32)
+
+    def _basis_at(self, points: np.ndarray) -> np.ndarray:
+        """The rig's basis [N_AU + n_interactions, V, 2] (px) for the face mesh and its outer rings at ``points``
+        [len(face.mesh) + n_rings, 2] (px); the eyes' interior rows follow their lids."""
+        mesh = self.mesh
+        n_face_mesh, n_rings = len(self.face.mesh), mesh.rings.size
+        follow = np.concatenate([np.ones(n_face_mesh), np.repeat(JAW_FOLLOW, mesh.rings.shape[1])])
+        basis_uv, interaction_uv = rig_basis(mesh.frame.to_face(points), n_mesh=n_face_mesh, jaw_follow=follow)
         basis_uv = np.concatenate([basis_uv, interaction_uv])
         V = len(mesh.vertices)
         basis = np.zeros((N_AU + len(INTERACTIONS), V, 2))
         basis[:, :N_FACE] = basis_uv[:, :N_FACE]
-        basis[:, V - n_rings:] = basis_uv[:, len(face.mesh):]
+        basis[:, V - n_rings:] = basis_uv[:, n_face_mesh:]
         for eye in mesh.eyes:  # interior eye rows move between their lids
             upper, lower = eye.rows[0, 1:-1], eye.rows[-1, 1:-1]
             for k, t in enumerate(EYE_ROWS, start=1):
@@ -142,19 +172,7 @@ class Renderer:
                 # The upper lid rises over the eyeball (AU5 uncovers it; `_finish` paints it), which stays.
                 basis[_LID_RAISER, eye.rows[k, 1:-1]] = t * basis[_LID_RAISER, lower]
         basis[_BLINK] = 0.0  # blinks close exactly in _close_eyes
-        basis = frame.vectors_to_image(basis)
-        self._rest_offset = np.zeros((len(mesh.vertices), 2))  # what undoes the portrait beyond its AUs (px)
-        self._calibrate_corners(basis)
-        self._calibrate_opening(basis)
-        self._narrow_smile(basis)
-        self._smooth_rest_line(basis)
-        neutral = self._relaxed(basis)
-        self._rest_lip = neutral[mesh.lips_upper]  # where the relaxed upper lip rests, px
-        # The jaw (and the lower teeth) drops with the middle of the lower lip for the jaw AUs.
-        middle = mesh.lips_lower[len(mesh.lips_lower) // 2]
-        self._jaw_rates = [(k, float(basis[k, middle] @ frame.axes[1])) for k in _JAW]
-        self._rest = (mesh.vertices + self._rest_offset).astype(np.float32)  # the portrait's vertices, lip gap undone
-        return basis.reshape(len(basis), -1).astype(np.float32)
+        return mesh.frame.vectors_to_image(basis)
 
     def _posed_skin(self, pose: dict[str, float]) -> Callable[[np.ndarray], np.ndarray]:
         """How far the warp moves portrait points [P, 2] px (px [P, 2]) in a frame that asks for ``pose`` (requested
@@ -164,7 +182,8 @@ class Renderer:
             requested[AU_INDEX[name]] = value
         drawn = self.config.drawn(requested, self._gain, self._ceiling)
         weights = np.concatenate([drawn, interaction_weights(drawn)]) - self._source_weights
-        shift = (weights @ self._basis).reshape(len(self.mesh.vertices), 2).astype(np.float64)
+        shift = (self._rest - self.mesh.vertices).astype(np.float64) \
+            + (weights @ self._basis).reshape(len(self.mesh.vertices), 2)
         vertices, triangles = self.mesh.vertices, self.mesh.triangles
         return lambda points: interpolate(vertices, triangles, shift, points)
 
@@ -605,7 +624,7 @@ class Renderer:
                     reach = -(lid_raise[k] @ axis) / white[k]
                     bottom = vertices[lids[k]] - lid_raise[k] + (cfg.raised_lid_cover * scale * reach)[:, None] * axis
                     centre, radius, carriers = self._irises[k]
-                    centre = centre + (vertices[carriers] - self._rest[carriers]).mean(axis=0)
+                    centre = centre + (vertices[carriers] - self.mesh.vertices[carriers]).mean(axis=0)
                     draw_uncovered_eye(frame, vertices[lids[k]], bottom, centre, radius, self._palette,
                                        cfg.raised_lid_shadow * scale)
                 if lid_cover[k] > cfg.lid_paint_min_px:
