@@ -174,6 +174,27 @@ def test_a_dropped_jaw_opens_a_lens_not_a_box(neutral, bases):
     assert basis[chin, 1] > 0.8 * drop[middle]
 
 
+def test_a_dropped_jaw_moves_the_lower_face_as_one_piece(neutral):
+    """Below the lips the jaw drops evenly and the skin beside the chin follows without a step: rows of points across
+    the lower face, sampled every 0.01 IOD, move smoothly, and the chin under a mouth corner drops nearly as far as
+    under the middle. The lip's lens applied only within the mouth's columns made a step of half the drop where
+    those columns ended (the jowls of a dropped jaw cut in two) and held the chin up under the corners."""
+    lips = neutral[list(R.lips_inner_lower)]
+    centre_u, lip_v = float(lips[:, 0].mean()), float(lips[:, 1].max())
+    half = float(neutral[R.lips_outer_upper[-1], 0] - neutral[R.lips_outer_upper[0], 0]) / 2
+    u = centre_u + np.arange(-0.9, 0.9001, 0.01)
+    rows = (0.12, 0.2, 0.3)  # IOD below the lower lip's inner edge: the lower lip's skin, the chin above and at its boss
+    grid = np.concatenate([np.stack([u, np.full_like(u, lip_v + depth)], axis=1) for depth in rows])
+    points = np.concatenate([neutral[:468], grid])
+    basis = rig_basis(points, n_mesh=468, jaw_follow=np.ones(len(points)))[0][AU_INDEX["AU26"], 468:, 1]
+    drop = basis.reshape(len(rows), len(u))
+    steps = np.abs(np.diff(drop, axis=1))
+    assert steps.max() < 0.06 * JAW_DROP["AU26"], steps.max() / JAW_DROP["AU26"]
+    chin = drop[-1]
+    under_corner = chin[np.argmin(np.abs(np.abs(u - centre_u) - half))]
+    assert under_corner > 0.85 * chin[len(u) // 2]
+
+
 @pytest.mark.parametrize("name, least", [("AU23", 0.4), ("AU24", 0.65)])
 def test_lip_tightener_and_pressor_narrow_the_red_of_the_lips(neutral, bases, name, least):
     basis = bases[0][AU_INDEX[name]]

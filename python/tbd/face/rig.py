@@ -48,6 +48,10 @@ with the jaw, read as a box with blunt ends. Tapered, rounded and spread vowels 
 rounding from audio +0.435 -> +0.458, with the transcript +0.732 -> +0.825)."""
 JAW_CORNER_SHARE = 0.1
 """Share of the jaw's drop that the lower lip's inner edge takes at the mouth corners (1 mid-mouth)."""
+JAW_LENS_DEPTH = 0.8
+"""How far below the lower lip's inner edge the opening's lens (`JAW_CORNER_SHARE` of the drop at the corners, all of
+it mid-mouth) reaches, as a Gaussian's width in lower-lip thicknesses; below it the jaw is bone and drops as one
+piece. At 1.6 the chin under the mouth corners dropped half as far as under the middle, a bulge beside the chin."""
 JAW_CORNER_DROP = 0.3
 """Share of the jaw's drop that the mouth corners (both lips there, and the cheek beside them) follow. With the
 corners held at the lip line, the opening hung below it as a crescent, flat on top and round below, its ends above
@@ -365,15 +369,18 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
     # ---- jaw: the lower face turns about the ears ----------------------------------------------
     jaw_lateral = np.clip(1.0 - ((u - m.centre[0]) / 1.0) ** 2, 0.0, 1.0) ** 0.7
     beside = _smoothstep((v - m.midline(u) + 0.25) / 0.4)  # cheeks beside the mouth: a smooth ramp
-    jaw = jaw_lateral * (in_mouth * below + (1 - in_mouth) * beside) * jaw_follow
-    # The lower lip's inner edge drops most mid-mouth and hardly at the corners (the commissures are tied to
-    # the upper lip), so the opening is a lens, not a box; the chin below drops more evenly.
-    chin_profile = 0.45 + 0.55 * opening_profile
+    # Near the lip line the drop follows a lens: most mid-mouth, hardly at the corners and beside them (the
+    # commissures are tied to the upper lip), so the opening is a lens, not a box. Below, the jaw is bone and drops
+    # as one piece. The lens fades with depth under the lip in every column: switched on and off with the mouth's
+    # columns, it sheared the skin beside the chin into a fold (a dropped jaw's jowls cut in two), and a chin held
+    # up under the corners bulged beside it.
     lens_profile = JAW_CORNER_SHARE + (1.0 - JAW_CORNER_SHARE) * opening_profile
-    jaw_profile = np.where(in_mouth * below > 0, chin_profile + band_lo * (lens_profile - chin_profile), 1.0)
+    lens_band = np.exp(-0.5 * (np.maximum(depth_below, 0) / (JAW_LENS_DEPTH * m.lower_thickness)) ** 2)
+    under_lips = 1.0 + lens_band * (lens_profile - 1.0)
+    jaw_move = jaw_lateral * (in_mouth * below + (1 - in_mouth) * beside) * under_lips * jaw_follow
     for name in ("AU26", "AU27"):
         opening = LIP_OPENING[name]
-        add(name, jaw * jaw_profile, 0.0, JAW_DROP[name])
+        add(name, jaw_move, 0.0, JAW_DROP[name])
         add(name, lip_upper * opening_profile, 0.0, -0.05 * opening)
 
     # ---- nose ------------------------------------------------------------------------------
