@@ -3,10 +3,11 @@
 Per face, once: the warp mesh, the portrait's own expression undone (calibrated so that its
 smile and lip gap are undone exactly), the AU displacement basis in pixels drawn on the face
 that leaves, and the portrait's teeth. Per frame: ``vertices = rest + basis · (target − source)``
-over the AUs and their interactions (`tbd.face.rig.INTERACTIONS`), then the non-linear parts (lips may touch but not
-cross, lids close onto a closure line, the head turns in 3D using each vertex's depth), the
-piecewise-affine warp (`tbd.kernels.mesh_warp`), the mouth interior where the lips part (teeth
-held by the skull and the jaw) and a clean meeting line where the portrait's open lips close.
+over the AUs and their interactions (`tbd.face.rig.INTERACTIONS`), then the non-linear parts
+(lips may touch but not cross, lids close onto a closure line, the head turns in 3D using each
+vertex's depth), the piecewise-affine warp (`tbd.kernels.mesh_warp`), the mouth interior where
+the lips part (teeth held by the skull and the jaw) and a clean meeting line where the
+portrait's open lips close.
 
 Pose channels are rotations *relative to the portrait's own pose* (radians): pitch (chin
 down), yaw (toward the subject's left, i.e. the nose moves to image right) and roll
