@@ -314,7 +314,9 @@ def test_huge_phone_photo_without_size_is_reduced_in_little_memory(tmp_path, por
 def long_speech(tmp_path_factory, speech_path) -> str:
     samples, rate = sf.read(speech_path)
     path = tmp_path_factory.mktemp("speech") / "long.wav"
-    sf.write(path, np.tile(samples, 8), rate)  # ~35 s: the render outlasts the signal
+    # ~105 s: the export takes about 9 s on two cores, so the signal lands in it even on a loaded machine (at ~35 s
+    # the window was 3 s, and a CI run once finished the render before the test's signal arrived).
+    sf.write(path, np.tile(samples, 24), rate)
     return str(path)
 
 
@@ -334,6 +336,7 @@ def _interrupt(argv: list[str], out_dir: Path, signum: int, then: int | None = N
             assert time.monotonic() < deadline, "the export never started"
             time.sleep(0.05)
         time.sleep(0.3)
+        assert proc.poll() is None, "the export ended before the signal: make the speech longer"
         proc.send_signal(signum)
         if then is not None:
             time.sleep(0.05)
