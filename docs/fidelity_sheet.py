@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, np.ndarray, np.ndarray]] = []
     with tempfile.TemporaryDirectory() as tmp:
         after = render("-", Path(tmp) / "after.npz", args.portraits, columns, mode, args.size, args.yaw)
-        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, columns, mode, args.size, args.yaw) \
-            if args.before_tree else None
+        before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, columns, mode, args.size,
+                        args.yaw) if args.before_tree else None
     for k, name in enumerate(args.portraits):
         if before is not None:
             rows.append((f"{name}\nbefore", before[0][k], after[1][k]))

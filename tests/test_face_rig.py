@@ -183,7 +183,7 @@ def test_a_dropped_jaw_moves_the_lower_face_as_one_piece(neutral):
     centre_u, lip_v = float(lips[:, 0].mean()), float(lips[:, 1].max())
     half = float(neutral[R.lips_outer_upper[-1], 0] - neutral[R.lips_outer_upper[0], 0]) / 2
     u = centre_u + np.arange(-0.9, 0.9001, 0.01)
-    rows = (0.12, 0.2, 0.3)  # IOD below the lower lip's inner edge: the lower lip's skin, the chin above and at its boss
+    rows = (0.12, 0.2, 0.3)  # IOD below the lower lip's inner edge: the lip's skin, the chin above and at its boss
     grid = np.concatenate([np.stack([u, np.full_like(u, lip_v + depth)], axis=1) for depth in rows])
     points = np.concatenate([neutral[:468], grid])
     basis = rig_basis(points, n_mesh=468, jaw_follow=np.ones(len(points)))[0][AU_INDEX["AU26"], 468:, 1]
