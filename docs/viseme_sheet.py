@@ -1,12 +1,15 @@
 """Contact sheet of the speech mouth shapes (issue 11): docs/visemes_sheet.png.
 
     python docs/viseme_sheet.py [-o docs/visemes_sheet.png] [--portraits hopper,astronaut,cameraman]
+                                [--before-tree CHECKOUT]
 
 Rows: development portraits (``benchmarks/portraits.py``), each as a face crop and, below it, a
 2x zoom of the mouth. Columns: the articulation targets of ``tbd.articulation.visemes.SHAPES``
-(sil, PP, FF, ih, aa, ou) and two with an emotion on top (PP with a smile, ou with an angry face),
-rendered as static frames by the rig renderer. ``--measure`` also prints MediaPipe's reading of
-each cell (inner-lip gap, mouthPucker + mouthFunnel, mouthPress, mouthRollLower).
+(sil, PP, FF, ih, aa, ou) and three with an emotion on top (PP with a smile, ou with an angry face, ou with a
+surprised face's raised brows and dropped jaw), rendered as static frames by the rig renderer. ``--measure`` also
+prints MediaPipe's reading of each cell (inner-lip gap, mouthPucker + mouthFunnel, mouthPress, mouthRollLower).
+``--before-tree`` (a checkout of an earlier commit with its ``tbd/_C*.so`` copied in) adds that tree's sheet above
+this one's.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ sys.path.insert(0, str(HERE.parent))
 
 SMILE = {"AU12L": 0.8, "AU12R": 0.8, "AU6": 0.5}
 ANGRY = {"AU4": 0.7, "AU7": 0.5, "AU23": 0.4}
+SURPRISED = {"AU1": 0.6, "AU2": 0.55, "AU5": 0.3, "AU25": 0.92, "AU26": 0.74}  # DRAW's surprised "who"
 COLUMNS = (("sil", "sil", {}), ("PP", "PP", {}), ("FF", "FF", {}), ("ih", "ih", {}), ("aa", "aa", {}),
-           ("ou", "ou", {}), ("PP+smile", "PP", SMILE), ("ou+angry", "ou", ANGRY))
+           ("ou", "ou", {}), ("PP+smile", "PP", SMILE), ("ou+angry", "ou", ANGRY), ("ou+surprised", "ou", SURPRISED))
 
 
 def motion_values(columns=COLUMNS) -> np.ndarray:
@@ -54,7 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--portraits", default="hopper,astronaut,cameraman")
     parser.add_argument("--cell", type=int, default=160)
     parser.add_argument("--measure", action="store_true")
+    parser.add_argument("--before-tree", default=None, help="checkout of the earlier commit to compare with")
+    parser.add_argument("--tree", default=None, help=argparse.SUPPRESS)  # render with that checkout's tbd
     args = parser.parse_args(argv)
+    if args.before_tree:
+        return _before_after(args)
+    if args.tree:  # import that tree's tbd, not the installed (editable) one
+        sys.meta_path[:] = [f for f in sys.meta_path if "ScikitBuild" not in type(f).__name__]
+        sys.path.insert(0, str(Path(args.tree) / "python"))
 
     import tbd
     from benchmarks.portraits import portraits
@@ -93,6 +104,30 @@ def main(argv: list[str] | None = None) -> int:
             for j, (label, _, _) in enumerate(COLUMNS):
                 print(f"  {label:9s} gap {t.lip_gap[j]:.3f}  pucker+funnel {rounding[j]:.2f}  "
                       f"press {t.shape('mouthPressLeft')[j]:.2f}  rollLower {t.shape('mouthRollLower')[j]:.2f}")
+    sheet.save(args.output, optimize=True)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _before_after(args: argparse.Namespace) -> int:
+    """Two sheets, the earlier tree's above this one's, each rendered in its own process."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sheets = []
+        for label, tree in (("before", args.before_tree), ("after", None)):
+            out = Path(tmp) / f"{label}.png"
+            cmd = [sys.executable, __file__, "-o", str(out), "--portraits", args.portraits, "--cell", str(args.cell)]
+            subprocess.run(cmd + (["--tree", tree] if tree else []), check=True)
+            sheets.append((label, Image.open(out).convert("RGB")))
+    width, label_h = sheets[0][1].width, 16
+    sheet = Image.new("RGB", (width, sum(s.height + label_h for _, s in sheets)), "white")
+    draw, y = ImageDraw.Draw(sheet), 0
+    for label, part in sheets:
+        draw.text((4, y + 2), label, fill="black")
+        sheet.paste(part, (0, y + label_h))
+        y += part.height + label_h
     sheet.save(args.output, optimize=True)
     print(f"wrote {args.output}")
     return 0

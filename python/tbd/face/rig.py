@@ -75,6 +75,13 @@ EYE_CLOSURE_LINE = 0.05
 LIP_EVERSION = {"AU18": 0.15, "AU22": 0.3}
 """Pucker and funnel push the lips forward and turn them out: each lip's red grows by this share of its
 height at intensity 1 (its outer edge moves away from the lip line), the look of protruded, rounded lips."""
+PUCKER_CORNER_IN = {"AU18": 0.08, "AU22": 0.05}
+"""How far pucker and funnel bring each mouth corner in toward the midline at intensity 1 (IOD): a rounded vowel
+("oo") narrows the mouth by about a third. At 0.12 and 0.07 it narrowed by half, and with the jaw dropped as well
+(a surprised "who") the mouth became a vertical slit with a peaked upper lip."""
+PUCKER_REACH_ABOVE = 0.12
+"""How far above the corners (IOD, a Gaussian's width) the skin follows that inward pull: the upper lip's skin, not
+the nose (at 0.2 a pucker pinched the nostrils)."""
 ROUND_OPENING = {"AU18": 0.06, "AU22": 0.06}
 """Pucker and funnel round the mouth's opening: the lips' outer thirds close toward the lip line by this
 much (IOD at intensity 1) while the middle stays open, so an open mouth reads round rather than a slit."""
@@ -324,8 +331,8 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
         add(f"AU14{name_suffix}", _gauss(uv, c, 0.15, 0.15), -0.04 * sign, -0.015)
         add("AU15", _gauss(uv, c, 0.15, 0.18, 0.24), 0.015 * sign, 0.13)  # the corner, not the middle of the lips
         add("AU20", _gauss(uv, c, 0.22, 0.2), 0.09 * sign, 0.02)
-        add("AU18", _gauss(uv, c, 0.25, 0.2), -0.12 * sign, 0.0)
-        add("AU22", _gauss(uv, c, 0.22, 0.2), -0.07 * sign, 0.0)
+        add("AU18", _gauss(uv, c, 0.25, PUCKER_REACH_ABOVE, 0.2), -PUCKER_CORNER_IN["AU18"] * sign, 0.0)
+        add("AU22", _gauss(uv, c, 0.22, PUCKER_REACH_ABOVE, 0.2), -PUCKER_CORNER_IN["AU22"] * sign, 0.0)
         add("AU23", _gauss(uv, c, 0.2, 0.2), -0.03 * sign, 0.0)
         add("AU24", _gauss(uv, c, 0.2, 0.2), -0.015 * sign, 0.0)
         add("AU27", _gauss(uv, c, 0.22, 0.2), -0.05 * sign, JAW_CORNER_DROP * JAW_DROP["AU27"])
