@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised", "afraid", "disgusted")
-EYE_COLUMNS = ("neutral", "blink", "angry", "sad", "afraid")
+EYE_COLUMNS = ("neutral", "blink", "angry", "sad", "surprised", "afraid")
 BROW_COLUMNS = ("neutral", "surprised", "afraid", "sad")
 PORTRAITS = ("hopper", "astronaut")
 HERE = Path(__file__).resolve().parent
