@@ -201,6 +201,17 @@ def test_a_dropped_jaw_moves_the_lower_face_as_one_piece(neutral):
     assert under_corner > 0.85 * chin[len(u) // 2]
 
 
+def test_a_broad_smile_as_drawn_widens_the_mouth_by_about_a_third(neutral, bases):
+    """AU12 at 0.8, at the renderer's gain (4.5, for the bulges a warp cannot draw), lifts the corners well up and
+    widens the mouth by about a third, as a broad smile does. With the rig pulling the corners back as far as up it
+    widened by 59 %, a grin from cheek to cheek on a three-quarter view."""
+    corners = [R.lips_outer_upper[0], R.lips_outer_upper[-1]]
+    smile = neutral + _drawn(bases, {"AU12L": 0.8, "AU12R": 0.8})
+    widening = (smile[corners[1], 0] - smile[corners[0], 0]) / (neutral[corners[1], 0] - neutral[corners[0], 0])
+    assert 1.2 < widening < 1.45, widening
+    assert np.all(neutral[corners, 1] - smile[corners, 1] > 0.2)  # up by more than 0.2 IOD
+
+
 def test_a_rounded_vowel_narrows_the_mouth_by_about_a_third_and_leaves_the_nose(neutral, bases):
     """"oo" (the articulation's viseme) narrows the mouth to about two thirds of its width; the nostrils stay. With a
     surprised dropped jaw as well, the opening stays about as wide as it is tall. Pulled 1.5 times as far, "oo" left

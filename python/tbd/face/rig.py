@@ -75,6 +75,8 @@ EYE_CLOSURE_LINE = 0.05
 LIP_EVERSION = {"AU18": 0.15, "AU22": 0.3}
 """Pucker and funnel push the lips forward and turn them out: each lip's red grows by this share of its
 height at intensity 1 (its outer edge moves away from the lip line), the look of protruded, rounded lips."""
+SMILE_PULL = (0.06, 0.11)
+"""How far AU12 pulls its lip corner back (toward the ear) and up at intensity 1 (IOD)."""
 PUCKER_CORNER_IN = {"AU18": 0.08, "AU22": 0.05}
 """How far pucker and funnel bring each mouth corner in toward the midline at intensity 1 (IOD): a rounded vowel
 ("oo") narrows the mouth by about a third. At 0.12 and 0.07 it narrowed by half, and with the jaw dropped as well
@@ -326,7 +328,7 @@ def rig_basis(uv: np.ndarray, n_mesh: int = 478, jaw_follow: np.ndarray | None =
     for side, name_suffix, sign in ((0, "R", -1.0), (1, "L", 1.0)):  # image-left corner is subject's right
         c = m.corners[side]
         near = _gauss(uv, c, 0.2, 0.22, 0.18)
-        add(f"AU12{name_suffix}", near, 0.1 * sign, -0.11)  # up and back, about as far back as up
+        add(f"AU12{name_suffix}", near, SMILE_PULL[0] * sign, -SMILE_PULL[1])  # back and up
         add(f"AU12{name_suffix}", _gauss(uv, (c[0], c[1] - 0.45), 0.25, 0.18, 0.25), 0.0, -0.035)  # cheek bulge
         add(f"AU14{name_suffix}", _gauss(uv, c, 0.15, 0.15), -0.04 * sign, -0.015)
         add("AU15", _gauss(uv, c, 0.15, 0.18, 0.24), 0.015 * sign, 0.13)  # the corner, not the middle of the lips
