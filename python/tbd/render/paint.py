@@ -163,34 +163,18 @@ def draw_uncovered_eye(frame: np.ndarray, lid_now: np.ndarray, bottom: np.ndarra
     uncovered = band(frame, lid_now, bottom)
     if uncovered is None:
         return
-    region, px, top, bottom_y, across, alpha = uncovered
+    region, px, top, _, across, alpha = uncovered
     if not alpha.any():
         return
-    iris_colour = _iris_below(frame, px[:, 0], bottom_y + max(1.0, 0.3 * shadow_px), iris_centre, iris_radius,
-                              palette)
     ring = np.hypot(*(px - iris_centre).T)
     in_iris = unit(iris_radius - ring + 0.5)  # antialiased circle
     limbus = smooth((ring / max(iris_radius, 1e-3) - 0.7) / 0.3)  # an iris darkens toward its rim
-    iris = iris_colour[None] * (1.0 - 0.35 * limbus)[:, None]
+    iris = palette.iris[None] * (1.0 - 0.35 * limbus)[:, None]
     white = palette.sclera[None] * (1.0 - 0.25 * unit(np.abs(across)) ** 2)[:, None]  # the eyeball curves away
     colour = in_iris[:, None] * iris + (1.0 - in_iris[:, None]) * white
     below = px[:, 1] - top
     colour *= (0.72 + 0.28 * smooth(below / max(shadow_px, 1e-3)))[:, None]
     blend(frame, region, colour, alpha)
-
-
-def _iris_below(frame: np.ndarray, xs: np.ndarray, ys: np.ndarray, iris_centre: np.ndarray, iris_radius: float,
-                palette: Palette) -> np.ndarray:
-    """The colour [3] of the iris where it still shows at the points (``xs``, ``ys``) just below an uncovered band,
-    so that the uncovered top of the iris continues it (the palette's where too little shows, or what shows is lid
-    or skin). Painted in the palette's colour, the top of an iris in the lid's shade was a cap in another shade."""
-    points = np.stack([xs, ys], axis=1)
-    iris = sample(frame, points[np.hypot(*(points - iris_centre).T) < 0.85 * iris_radius], radius=0)
-    if len(iris) < 3:
-        return palette.iris
-    seen = np.median(iris[(iris @ LUMA) <= np.percentile(iris @ LUMA, 80)], axis=0)  # catchlights out
-    expected = float(palette.iris @ LUMA)
-    return palette.iris if float(seen @ LUMA) > max(1.5 * expected, expected + 25.0) else seen
 
 
 def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lower_lid: np.ndarray, lift: np.ndarray,

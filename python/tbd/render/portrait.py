@@ -20,6 +20,8 @@ TONGUE = np.array([140.0, 66.0, 68.0])
 TEETH = np.array([215.0, 207.0, 192.0])
 SCLERA = np.array([222.0, 214.0, 206.0])
 IRIS = np.array([78.0, 52.0, 38.0])  # a brown iris, when the portrait's own is too small to sample
+IRIS_TOP_BAND = (0.4, 0.8)  # where below the upper lid (iris radii) the iris's shaded top is sampled: past the lid's
+# margin and lashes, about where a raised lid's painted eyeball meets the eye below it
 CORNER_FILL = 2.5  # how far from the mouth's corners cavity pixels are filled with lip colour (in fill bands)
 TYPICAL_SKIN_BALANCE = np.array([1.18, 0.94, 0.82])  # skin's RGB over its luma in neutrally lit photos
 TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
@@ -116,17 +118,25 @@ def iris_circle(mesh: np.ndarray, side: str) -> tuple[np.ndarray, float]:
 
 
 def _iris(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
-    """The portrait's iris colour: the pixels of the eye openings inside the iris circles, catchlights and the
-    pupil left out (a default lit to match if too few show)."""
-    colours = []
+    """The colour a raised lid uncovers the iris in: the iris's pixels just below the upper lid, in its shade
+    (catchlights out); the iris between pupil and limbus where too few show there, a default lit to match where
+    neither does. The iris's mean colour, lit, made the uncovered top a lighter cap on the iris below it."""
+    tops, rings = [], []
     for side, px, pixels in _eye_openings(image, mesh):
         centre, radius = iris_circle(mesh, side)
         ring = np.hypot(*(px - centre).T) / max(radius, 1.0)
-        colours.append(pixels[(ring > 0.45) & (ring < 0.9)])  # between the pupil and the limbus
-    pixels = np.concatenate(colours) if colours else np.zeros((0, 3))
-    if len(pixels) >= 6:
-        luma = pixels @ LUMA
-        return np.median(pixels[luma <= np.percentile(luma, 70)], axis=0)
+        lid = mesh[list(R.eye(side)[0])].astype(np.float64)
+        order = np.argsort(lid[:, 0])
+        below_lid = px[:, 1] - np.interp(px[:, 0], lid[order, 0], lid[order, 1])
+        iris = (ring > 0.45) & (ring < 0.9)  # between the pupil and the limbus
+        band = (below_lid > IRIS_TOP_BAND[0] * radius) & (below_lid < max(IRIS_TOP_BAND[1] * radius, 1.5))
+        tops.append(pixels[iris & band])
+        rings.append(pixels[iris])
+    for colours in (tops, rings):
+        pixels = np.concatenate(colours) if colours else np.zeros((0, 3))
+        if len(pixels) >= 6:
+            luma = pixels @ LUMA
+            return np.median(pixels[luma <= np.percentile(luma, 70)], axis=0)
     return IRIS * light
 
 
