@@ -20,8 +20,9 @@ TONGUE = np.array([140.0, 66.0, 68.0])
 TEETH = np.array([215.0, 207.0, 192.0])
 SCLERA = np.array([222.0, 214.0, 206.0])
 IRIS = np.array([78.0, 52.0, 38.0])  # a brown iris, when the portrait's own is too small to sample
-IRIS_TOP_BAND = (0.4, 0.8)  # where below the upper lid (iris radii) the iris's shaded top is sampled: past the lid's
-# margin and lashes, about where a raised lid's painted eyeball meets the eye below it
+# Where below the upper lid (iris radii) the iris's shaded top is sampled: past the lid's margin and lashes, about
+# where the eyeball painted under a raised lid meets the eye below it.
+IRIS_TOP_BAND = (0.4, 0.8)
 CORNER_FILL = 2.5  # how far from the mouth's corners cavity pixels are filled with lip colour (in fill bands)
 TYPICAL_SKIN_BALANCE = np.array([1.18, 0.94, 0.82])  # skin's RGB over its luma in neutrally lit photos
 TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
