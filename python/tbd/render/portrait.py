@@ -23,6 +23,7 @@ IRIS = np.array([78.0, 52.0, 38.0])  # a brown iris, when the portrait's own is 
 # Where below the upper lid (iris radii) the iris's shaded top is sampled: past the lid's margin and lashes, about
 # where the eyeball painted under a raised lid meets the eye below it.
 IRIS_TOP_BAND = (0.4, 0.8)
+CLOSED_LASH_WIDTH = 0.04  # IOD: the dark line of a shut lid's lashes (at 0.07 a thick crescent from 512 px up)
 CORNER_FILL = 2.5  # how far from the mouth's corners cavity pixels are filled with lip colour (in fill bands)
 TYPICAL_SKIN_BALANCE = np.array([1.18, 0.94, 0.82])  # skin's RGB over its luma in neutrally lit photos
 TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
@@ -81,7 +82,7 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
         return grey + saturation * (colour - grey)
 
     return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
-                   lash_width=max(0.07 * interocular, 0.8), sclera=matched(_sclera(image, mesh, light)),
+                   lash_width=max(CLOSED_LASH_WIDTH * interocular, 0.8), sclera=matched(_sclera(image, mesh, light)),
                    iris=matched(_iris(image, mesh, light)), saturation=saturation)
 
 
