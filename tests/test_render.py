@@ -516,6 +516,8 @@ def test_the_mouth_is_painted_between_curves_through_the_lip_points():
 def test_a_shut_lids_lashes_are_a_thin_line(portrait):
     """A blink's lashes are a thin dark line along the shut lid, as a closed eye's lashes look, not a crescent: at
     0.07 IOD the painted lashes were a dark band 5 px deep at the middle of this 768-px eye (3 px now)."""
+    from tbd.render.pixels import LUMA
+
     image = np.asarray(Image.fromarray(portrait).resize((768, 768), Image.LANCZOS))
     found = face.detect(image, backend="mediapipe", source="the portrait at 768 px")
     frame = Renderer(image, found).render_frame(motion_vector(AU45=1.0)).astype(np.float64)
@@ -524,7 +526,7 @@ def test_a_shut_lids_lashes_are_a_thin_line(portrait):
         upper, lower = (found.mesh[list(x)] for x in R.eye(side))
         x = int(round((upper[0, 0] + upper[-1, 0]) / 2))
         top, bottom = int(upper[:, 1].min() - 0.1 * iod), int(lower[:, 1].max() + 0.05 * iod)
-        luma = frame[top:bottom, x - 1:x + 2] @ np.array([0.299, 0.587, 0.114])
+        luma = frame[top:bottom, x - 1:x + 2] @ LUMA
         dark_rows = int((luma < 0.6 * np.median(luma)).any(axis=1).sum())
         assert dark_rows <= 0.035 * iod + 1, (side, dark_rows, 0.035 * iod)
 
