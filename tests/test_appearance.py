@@ -11,6 +11,7 @@ from tbd.face.topology import MEDIAPIPE_REGIONS as R
 from tbd.motion import channels as ch
 from tbd.render import Renderer, RenderConfig
 from tbd.render.appearance import DRAWN, GROUPS
+from tbd.render.pixels import inside
 
 LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -111,6 +112,31 @@ def test_black_and_white_portrait_stays_black_and_white(portrait):
         frame = renderer.render_frame(values).astype(int)
         chroma = frame.max(axis=2) - frame.min(axis=2)
         assert chroma.max() <= 2, chroma.max()
+
+
+@pytest.mark.parametrize("grey", [False, True])
+def test_an_overexposed_portrait_keeps_its_colours(portrait, grey):
+    """An overexposed colour photo's white skin read as a black-and-white photo's: its open mouth was painted grey in a
+    coloured face (and blown-out skin read as a blue white balance, blue teeth). Its mouth takes the face's warm
+    colour; an overexposed black-and-white photo stays black and white."""
+    bright = np.clip(portrait.astype(np.float64) * 1.8, 0, 255).astype(np.uint8)
+    if grey:
+        bright = np.repeat(np.asarray(Image.fromarray(bright).convert("L"))[..., None], 3, axis=2)
+    renderer = Renderer(bright, face.detect(bright, backend="mediapipe"))
+    values = motion_vector(AU25=1.0, AU26=0.8)
+    frame = renderer.render_frame(values).astype(np.float64)
+    lips = renderer.vertices(values[None])[0]
+    opening = np.concatenate([lips[renderer.mesh.lips_upper], lips[renderer.mesh.lips_lower][::-1]]).astype(np.float64)
+    ys, xs = np.mgrid[:frame.shape[0], :frame.shape[1]]
+    interior = frame.reshape(-1, 3)[inside(np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64), opening)]
+    assert len(interior) > 100
+    if grey:
+        assert (interior.max(axis=1) - interior.min(axis=1)).max() <= 2
+    else:
+        cavity = interior[interior @ LUMA < 120]  # not the teeth
+        assert np.median(cavity[:, 0] - cavity[:, 2]) > 8  # a red-brown cavity (14; 0 before: grey)
+        teeth = renderer._palette.teeth
+        assert teeth[2] <= teeth[0]  # ivory, not blue
 
 
 def test_gains_saturate_and_invert():

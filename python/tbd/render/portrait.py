@@ -27,6 +27,8 @@ CLOSED_LASH_WIDTH = 0.04  # IOD: the dark line of a shut lid's lashes (at 0.07 a
 CORNER_FILL = 2.5  # how far from the mouth's corners cavity pixels are filled with lip colour (in fill bands)
 TYPICAL_SKIN_BALANCE = np.array([1.18, 0.94, 0.82])  # skin's RGB over its luma in neutrally lit photos
 TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
+BLOWN_OUT = 245  # a pixel whose channels all reach this has lost its colour to the exposure, not to a grey photo
+MIN_COLOUR_SAMPLES = 12  # fewer skin pixels than this keep their colour: the photo's colour is read around the face
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,14 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     """Colours for one portrait (``mesh`` [478, 2] px in MediaPipe order)."""
     skin = sample(image, mesh[[50, 280, 101, 330, 151, 9]], radius=2)
     light = float(np.clip(np.median(skin @ LUMA) / 160.0, 0.5, 1.3))
-    chroma = (skin.max(axis=1) - skin.min(axis=1)) / np.maximum(skin @ LUMA, 1.0)
-    saturation = float(np.clip(np.median(chroma) / TYPICAL_SKIN_CHROMA, 0.0, 1.0))
+    coloured = skin[skin.min(axis=1) < BLOWN_OUT]  # an overexposed photo's white highlights lost the skin's colour
+    saturation = _saturation(image, mesh, coloured)
     # The photo's white balance, read from its skin against typical skin: warm light makes warm teeth.
-    balance = np.clip((np.median(skin, axis=0) / max(float(np.median(skin @ LUMA)), 1.0)) / TYPICAL_SKIN_BALANCE,
-                      0.8, 1.25)
+    # Not where most of the skin has a channel clipped: white skin read as a blue cast, skin with red clipped as green.
+    balance = np.ones(3)
+    if np.mean(skin.max(axis=1) >= BLOWN_OUT) <= 0.5:
+        balance = np.clip((np.median(skin, axis=0) / max(float(np.median(skin @ LUMA)), 1.0)) / TYPICAL_SKIN_BALANCE,
+                          0.8, 1.25)
     balance /= float(balance @ LUMA)
     teeth = TEETH * balance * min(light, 240.0 / (TEETH * balance).max())  # bright teeth keep their ivory
     cavity = CAVITY * light
@@ -84,6 +89,21 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
                    lash_width=max(CLOSED_LASH_WIDTH * interocular, 0.8), sclera=matched(_sclera(image, mesh, light)),
                    iris=matched(_iris(image, mesh, light)), saturation=saturation)
+
+
+def _saturation(image: np.ndarray, mesh: np.ndarray, coloured: np.ndarray) -> float:
+    """`Palette.saturation` from the skin's pixels that kept their colour [N, 3] (with the white highlights of an
+    overexposed colour photo, it read as a black-and-white one: a grey mouth). Where the skin is blown out almost
+    everywhere, the pixels in the face's box that kept their colour (hair, lips, eyes) tell a colour photo from a grey
+    one."""
+    if len(coloured) < MIN_COLOUR_SAMPLES:
+        box = pixel_box(image, mesh.astype(np.float64))
+        around = image[box[0]].reshape(-1, 3).astype(np.float64) if box is not None else np.zeros((0, 3))
+        coloured = around[around.min(axis=1) < BLOWN_OUT]
+    if len(coloured) == 0:  # a white image: nothing tells its colour
+        return 1.0
+    chroma = (coloured.max(axis=1) - coloured.min(axis=1)) / np.maximum(coloured @ LUMA, 1.0)
+    return float(np.clip(np.median(chroma) / TYPICAL_SKIN_CHROMA, 0.0, 1.0))
 
 
 def _eye_openings(image: np.ndarray, mesh: np.ndarray):
