@@ -139,6 +139,23 @@ def test_an_overexposed_portrait_keeps_its_colours(portrait, grey):
         assert teeth[2] <= teeth[0]  # ivory, not blue
 
 
+def test_creases_on_blown_out_skin_take_the_skins_hue(portrait):
+    """Darkened as they were, an overexposed face's white pixels turned grey (and skin clipped in red and green, olive):
+    the brows' lines and shadows showed as grey-green patches. A crease there takes the skin's hue."""
+    bright = np.clip(portrait.astype(np.float64) * 1.8, 0, 255).astype(np.uint8)
+    renderer = Renderer(bright, face.detect(bright, backend="mediapipe"))
+    appearance = renderer._appearance
+    drawn = renderer._deform(motion_vector(AU1=0.5, AU4=0.7, AU9=0.6)[None])[-1]
+    map_weights, flat_weights = appearance.weights(drawn)
+    texture = renderer._texture
+    painted = appearance.paint(texture, map_weights[0], np.zeros_like(flat_weights[0]), texture.copy())
+    y0, y1, x0, x1 = appearance.box
+    before, after = texture[y0:y1, x0:x1].astype(np.float64), painted[y0:y1, x0:x1].astype(np.float64)
+    creased = (np.median(before, axis=2) >= 245) & ((before - after) @ LUMA > 10)
+    assert creased.sum() > 50
+    assert np.median(after[creased][:, 0] - after[creased][:, 1]) > 8  # skin: red over green (0 before: grey, olive)
+
+
 def test_gains_saturate_and_invert():
     cfg = RenderConfig()
     gains, ceilings = cfg.gains(ch.AU_CHANNELS), cfg.ceilings(ch.AU_CHANNELS)

@@ -21,7 +21,7 @@ requested expression falls below the portrait's own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
@@ -29,8 +29,11 @@ from scipy.ndimage import gaussian_filter
 from ..face.rig import AU_INDEX, INTERACTIONS, FaceFrame
 from ..face.topology import MEDIAPIPE_REGIONS as R
 from .config import RenderConfig
+from .portrait import BLOWN_OUT, skin_hue
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+BLOWN_FROM = 225  # a pixel with two channels at this has started to lose its colour to the exposure
+BLOWN_TINT_DEPTH = 0.15  # a crease this much darker than a blown-out pixel takes the skin's hue fully
 NOSE_ROOT, NOSE_BRIDGE, NOSE_TIP, FOREHEAD_TOP = 168, 6, 1, 10
 NOSE_WINGS = (129, 358)  # image-left (subject's right), image-right
 CHIN = 152
@@ -62,7 +65,10 @@ class Appearance:
     change of the glabella's lines under the grief brow (`GRIEF`, weighted by the smaller of its two AUs);
     ``flat`` float32 [len(GROUPS), h, w, 3]: flattened skin minus the portrait, per group;
     ``source`` float32 [len(DRAWN)] and ``source_groups`` [len(GROUPS)]: the portrait's own
-    intensities (0: nothing to undo).
+    intensities (0: nothing to undo); ``blown`` int [n]: the box's pixels (flat indices) with two channels that the
+    exposure clipped (one alone leaves the hue), ``blown_share`` [n] how far (0..1), ``hue`` [3]: the skin's colour over its brightness, which a
+    crease darkens them toward (darkened as they are, a white pixel turns grey and a pale skin clipped in red and green
+    olive: grey-green lines and patches on an overexposed face).
     """
 
     box: tuple[int, int, int, int]
@@ -70,6 +76,9 @@ class Appearance:
     flat: np.ndarray
     source: np.ndarray
     source_groups: np.ndarray
+    blown: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    blown_share: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    hue: np.ndarray = field(default_factory=lambda: np.ones(3, np.float32))
 
     def weights(self, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(map weights [F, len(DRAWN) + 1], flattening weights [F, len(GROUPS)]) for drawn AU intensities [F, n_AU]."""
@@ -103,6 +112,11 @@ class Appearance:
             shade = np.tensordot(map_weights[used], self.maps[used], axes=1)
             shade += 1.0
             patch *= shade[..., None]
+            if len(self.blown):
+                pixels = patch.reshape(-1, 3)
+                darkened = self.blown_share * np.clip((1.0 - shade.ravel()[self.blown]) / BLOWN_TINT_DEPTH, 0.0, 1.0)
+                lit = pixels[self.blown]
+                pixels[self.blown] = lit + darkened[:, None] * ((lit @ _LUMA)[:, None] * self.hue - lit)
         patch += 0.5
         np.clip(patch, 0, 255, out=patch)
         out[y0:y1, x0:x1] = patch  # truncates: with the 0.5 above, rounds to nearest
@@ -388,8 +402,11 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     source = np.asarray(source_aus, np.float64)
     source_drawn = source[[AU_INDEX[a] for a in DRAWN]].astype(np.float32)
     source_groups = np.array([source[[AU_INDEX[a] for a in GROUPS[g]]].max() for g in GROUPS], np.float32)
+    share = np.clip((np.median(patch, axis=2).ravel() - BLOWN_FROM) / (BLOWN_OUT - BLOWN_FROM), 0.0, 1.0)
+    blown = np.flatnonzero(share > 0)
     return Appearance((int(y0), int(y0 + h), int(x0), int(x0 + w)), maps_arr, flat_arr * config.flatten_source,
-                      source_drawn, source_groups)
+                      source_drawn, source_groups, blown, share[blown].astype(np.float32),
+                      skin_hue(image, mesh).astype(np.float32))
 
 
 def _sorted(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

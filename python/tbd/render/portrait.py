@@ -48,9 +48,8 @@ class Palette:
 
 def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis: np.ndarray) -> Palette:
     """Colours for one portrait (``mesh`` [478, 2] px in MediaPipe order)."""
-    skin = sample(image, mesh[[50, 280, 101, 330, 151, 9]], radius=2)
+    skin, coloured = skin_samples(image, mesh)
     light = float(np.clip(np.median(skin @ LUMA) / 160.0, 0.5, 1.3))
-    coloured = skin[skin.min(axis=1) < BLOWN_OUT]  # an overexposed photo's white highlights lost the skin's colour
     saturation = _saturation(image, mesh, coloured)
     # The photo's white balance, read from its skin against typical skin: warm light makes warm teeth.
     # Not where most of the skin has a channel clipped: white skin read as a blue cast, skin with red clipped as green.
@@ -89,6 +88,23 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
                    lash_width=max(CLOSED_LASH_WIDTH * interocular, 0.8), sclera=matched(_sclera(image, mesh, light)),
                    iris=matched(_iris(image, mesh, light)), saturation=saturation)
+
+
+def skin_samples(image: np.ndarray, mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The skin's pixels [N, 3] on the cheeks and forehead, and those of them that kept their colour (an overexposed
+    photo's white highlights lost it)."""
+    skin = sample(image, mesh[[50, 280, 101, 330, 151, 9]], radius=2)
+    return skin, skin[skin.min(axis=1) < BLOWN_OUT]
+
+
+def skin_hue(image: np.ndarray, mesh: np.ndarray) -> np.ndarray:
+    """The skin's colour over its brightness [3] (RGB / luma; ones for a grey photo): from its pixels with no channel
+    clipped, or else typical skin's in the photo's saturation (skin clipped in red reads olive)."""
+    skin, coloured = skin_samples(image, mesh)
+    exposed = skin[skin.max(axis=1) < BLOWN_OUT]
+    if len(exposed) >= MIN_COLOUR_SAMPLES:
+        return np.median(exposed / np.maximum(exposed @ LUMA, 1.0)[:, None], axis=0)
+    return 1.0 + _saturation(image, mesh, coloured) * (TYPICAL_SKIN_BALANCE - 1.0)
 
 
 def _saturation(image: np.ndarray, mesh: np.ndarray, coloured: np.ndarray) -> float:
