@@ -1,7 +1,7 @@
 """Before/after contact sheet of the seven basic emotions on development portraits (issue 9).
 
     python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR] [--silent | --eyes | --brows]
-                                  [--size 256] [--yaw 0.0] [--exposure 1.0]
+                                  [--size 256] [--yaw 0.0] [--exposure 1.0] [--sepia]
 
 For each portrait: the rig's motion for the bundled speech (``--silent``: two seconds of silence, so the
 expression shows on a closed mouth) and each emotion; the frame at 60 % of the clip is rendered by this tree's renderer ("after") and, with ``--before-tree`` (a checkout of
@@ -11,7 +11,8 @@ cropped to the face and labelled. ``--eyes``: the eyes only, on a closed mouth, 
 blink (the neutral motion with AU45 = 1). ``--brows``: the brows and the forehead, on a closed mouth, for the
 emotions that raise the brows. ``--size``: the portraits' size in px (the forehead's lines show at 512 and up).
 ``--yaw``: radians added to the motion's head turn in every cell (positive: the nose toward image right).
-``--exposure``: a factor on each portrait's pixels, clipped at white (1.8: an overexposed photo).
+``--exposure``: a factor on each portrait's pixels, clipped at white (1.8: an overexposed photo). ``--sepia``: each
+portrait toned sepia (its brightness in one brown hue, as an old print).
 """
 
 from __future__ import annotations
@@ -46,12 +47,16 @@ mode = sys.argv[6]
 size = int(sys.argv[7])
 yaw = float(sys.argv[8])
 exposure = float(sys.argv[9])
+sepia = sys.argv[10] == "sepia"
 speech = assets.speech_path() if mode == "speech" else (np.zeros(32000, np.float32), 16000)
 talker = tbd.Talker("rig", progress=False)
 found = {p.name: p for p in portrait_set.portraits(size)}
 cells, boxes = [], []
 for name in names:
-    image = np.clip(found[name].image * exposure, 0, 255).astype(np.uint8)
+    image = found[name].image * exposure
+    if sepia:
+        image = (image @ [0.299, 0.587, 0.114])[..., None] * [1.07, 0.74, 0.43] + 20
+    image = np.clip(image, 0, 255).astype(np.uint8)
     model = face.detect(image)
     renderer = Renderer(image, model)
     x0, y0, x1, y1 = model.bbox
@@ -80,13 +85,14 @@ print("tbd from", tbd.__file__)
 
 
 def render(tree: str, out: Path, portraits: list[str], emotions: list[str],
-           mode: str = "speech", size: int = 256, yaw: float = 0.0, exposure: float = 1.0
+           mode: str = "speech", size: int = 256, yaw: float = 0.0, exposure: float = 1.0, sepia: bool = False
            ) -> tuple[np.ndarray, np.ndarray]:
     """Cells [portraits, emotions, H, W, 3] and crop boxes rendered by ``tree`` ("-": this one); ``mode``:
     "speech", "silent", "eyes" or "brows"; ``size``: the portraits' size (px); ``yaw``: added to the head's turn
-    (radians); ``exposure``: a factor on the portraits' pixels."""
+    (radians); ``exposure``: a factor on the portraits' pixels; ``sepia``: tone them sepia."""
     subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
-                    str(HERE.parent / "benchmarks"), ",".join(emotions), mode, str(size), str(yaw), str(exposure)],
+                    str(HERE.parent / "benchmarks"), ",".join(emotions), mode, str(size), str(yaw), str(exposure),
+                    "sepia" if sepia else "-"],
                    check=True)
     data = np.load(out)
     return data["cells"], data["boxes"]
@@ -104,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=256, help="portrait size in px")
     parser.add_argument("--yaw", type=float, default=0.0, help="radians added to the head's turn in every cell")
     parser.add_argument("--exposure", type=float, default=1.0, help="factor on the portraits' pixels (clipped)")
+    parser.add_argument("--sepia", action="store_true", help="tone the portraits sepia, as an old print")
     args = parser.parse_args(argv)
     mode = "eyes" if args.eyes else "brows" if args.brows else "silent" if args.silent else "speech"
     columns = list(EYE_COLUMNS if args.eyes else BROW_COLUMNS if args.brows else EMOTIONS)
@@ -114,9 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, np.ndarray, np.ndarray]] = []
     with tempfile.TemporaryDirectory() as tmp:
         after = render("-", Path(tmp) / "after.npz", args.portraits, columns, mode, args.size, args.yaw,
-                       args.exposure)
+                       args.exposure, args.sepia)
         before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, columns, mode, args.size,
-                        args.yaw, args.exposure) if args.before_tree else None
+                        args.yaw, args.exposure, args.sepia) if args.before_tree else None
     for k, name in enumerate(args.portraits):
         if before is not None:
             rows.append((f"{name}\nbefore", before[0][k], after[1][k]))

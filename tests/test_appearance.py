@@ -12,6 +12,7 @@ from tbd.motion import channels as ch
 from tbd.render import Renderer, RenderConfig
 from tbd.render.appearance import DRAWN, GROUPS
 from tbd.render.pixels import inside
+from tbd.render.portrait import photo_tone
 
 LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -114,6 +115,35 @@ def test_black_and_white_portrait_stays_black_and_white(portrait):
         assert chroma.max() <= 2, chroma.max()
 
 
+def _open_mouth(renderer: Renderer) -> np.ndarray:
+    """The pixels [N, 3] between the lips of a frame with the jaw dropped."""
+    values = motion_vector(AU25=1.0, AU26=0.8)
+    frame = renderer.render_frame(values).astype(np.float64)
+    lips = renderer.vertices(values[None])[0]
+    opening = np.concatenate([lips[renderer.mesh.lips_upper], lips[renderer.mesh.lips_lower][::-1]]).astype(np.float64)
+    ys, xs = np.mgrid[:frame.shape[0], :frame.shape[1]]
+    interior = frame.reshape(-1, 3)[inside(np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64), opening)]
+    assert len(interior) > 100
+    return interior
+
+
+def test_a_sepia_photo_gets_a_sepia_mouth(portrait):
+    """A toned monochrome photo (sepia) has one hue in every pixel: its open mouth was painted a colour photo's pink
+    and red. The mouth takes the photo's hue; a colour photo, even under a strong orange cast, keeps its colours."""
+    luma = portrait.astype(np.float64) @ LUMA
+    sepia = np.clip(luma[..., None] * [1.07, 0.74, 0.43] + 20, 0, 255).astype(np.uint8)
+    found = face.detect(sepia, backend="mediapipe")
+    tint, toned = photo_tone(sepia, found.mesh)
+    assert toned == 1.0
+    interior = _open_mouth(Renderer(sepia, found))
+    lit = interior[interior @ LUMA > 15]  # hue is noise in the darkest pixels
+    hue = np.median(lit / (lit @ LUMA)[:, None], axis=0)
+    assert np.abs(hue - tint).max() < 0.12, (hue, tint)  # was (1.66, 0.71, 0.76) against (1.29, 0.93, 0.6)
+    colour = face.detect(portrait, backend="mediapipe")
+    for cast in ([1.0, 1.0, 1.0], [1.25, 1.0, 0.6]):
+        assert photo_tone(np.clip(portrait * np.array(cast), 0, 255).astype(np.uint8), colour.mesh)[1] == 0.0
+
+
 @pytest.mark.parametrize("grey", [False, True])
 def test_an_overexposed_portrait_keeps_its_colours(portrait, grey):
     """An overexposed colour photo's white skin read as a black-and-white photo's: its open mouth was painted grey in a
@@ -123,13 +153,7 @@ def test_an_overexposed_portrait_keeps_its_colours(portrait, grey):
     if grey:
         bright = np.repeat(np.asarray(Image.fromarray(bright).convert("L"))[..., None], 3, axis=2)
     renderer = Renderer(bright, face.detect(bright, backend="mediapipe"))
-    values = motion_vector(AU25=1.0, AU26=0.8)
-    frame = renderer.render_frame(values).astype(np.float64)
-    lips = renderer.vertices(values[None])[0]
-    opening = np.concatenate([lips[renderer.mesh.lips_upper], lips[renderer.mesh.lips_lower][::-1]]).astype(np.float64)
-    ys, xs = np.mgrid[:frame.shape[0], :frame.shape[1]]
-    interior = frame.reshape(-1, 3)[inside(np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64), opening)]
-    assert len(interior) > 100
+    interior = _open_mouth(renderer)
     if grey:
         assert (interior.max(axis=1) - interior.min(axis=1)).max() <= 2
     else:

@@ -29,6 +29,11 @@ TYPICAL_SKIN_BALANCE = np.array([1.18, 0.94, 0.82])  # skin's RGB over its luma 
 TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
 BLOWN_OUT = 245  # a pixel whose channels all reach this has lost its colour to the exposure, not to a grey photo
 MIN_COLOUR_SAMPLES = 12  # fewer skin pixels than this keep their colour: the photo's colour is read around the face
+# A toned monochrome photo (sepia, cyanotype) has one hue in every pixel. Its pixels around the face stray from their
+# common hue (90th percentile) by less than the first share of that hue's strength; a colour photo's, by more than
+# the second (the lips, eyes and hair differ from the skin; under a strong cast too). Between: partly toned.
+TONED_SPREAD = (0.22, 0.32)
+MIN_TONE = 0.05  # a common hue weaker than this (max |RGB / luma - 1|) is grey: a black-and-white photo
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     skin, coloured = skin_samples(image, mesh)
     light = float(np.clip(np.median(skin @ LUMA) / 160.0, 0.5, 1.3))
     saturation = _saturation(image, mesh, coloured)
+    tint, toned = photo_tone(image, mesh)
     # The photo's white balance, read from its skin against typical skin: warm light makes warm teeth.
     # Not where most of the skin has a channel clipped: white skin read as a blue cast, skin with red clipped as green.
     balance = np.ones(3)
@@ -81,13 +87,36 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     lash_points = np.concatenate([mesh[list(R.eye(s)[0][2:-2])] for s in ("right", "left")])
     lash_pixels = sample(image, lash_points)
     lashes = np.median(lash_pixels[np.argsort(lash_pixels @ LUMA)[: max(len(lash_pixels) // 4, 1)]], axis=0)
-    def matched(colour: np.ndarray) -> np.ndarray:  # the portrait's saturation: a grey photo gets a grey mouth
+    def matched(colour: np.ndarray) -> np.ndarray:  # a grey photo gets a grey mouth, a sepia one a sepia mouth
         grey = float(colour @ LUMA)
-        return grey + saturation * (colour - grey)
+        coloured = grey + saturation * (colour - grey)
+        return np.clip(coloured + toned * (grey * tint - coloured), 0.0, 255.0)
 
     return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
                    lash_width=max(CLOSED_LASH_WIDTH * interocular, 0.8), sclera=matched(_sclera(image, mesh, light)),
-                   iris=matched(_iris(image, mesh, light)), saturation=saturation)
+                   iris=matched(_iris(image, mesh, light)), saturation=saturation * (1.0 - toned))
+
+
+def photo_tone(image: np.ndarray, mesh: np.ndarray) -> tuple[np.ndarray, float]:
+    """(hue [3], share 0..1): the one hue (RGB / luma) of a toned monochrome photo (sepia, cyanotype) in the pixels
+    around the face, and how surely the photo is one (`TONED_SPREAD`); share 0 for a colour or grey photo. Painted
+    colours take that hue: a sepia photo's open mouth was pink."""
+    box = pixel_box(image, mesh.astype(np.float64))
+    if box is None:
+        return np.ones(3), 0.0
+    pixels = image[box[0]].reshape(-1, 3).astype(np.float64)
+    luma = pixels @ LUMA
+    keep = (luma > 30) & (luma < 225) & (pixels.max(axis=1) < BLOWN_OUT)  # hue is noise in the dark, lost when clipped
+    if keep.sum() < 50:
+        return np.ones(3), 0.0
+    hue = pixels[keep] / luma[keep, None]
+    tint = np.median(hue, axis=0)
+    strength = float(np.abs(tint - 1.0).max())
+    if strength < MIN_TONE:
+        return np.ones(3), 0.0
+    spread = float(np.percentile(np.abs(hue - tint).max(axis=1), 90)) / strength
+    share = float(np.clip((TONED_SPREAD[1] - spread) / (TONED_SPREAD[1] - TONED_SPREAD[0]), 0.0, 1.0))
+    return tint, share
 
 
 def skin_samples(image: np.ndarray, mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
