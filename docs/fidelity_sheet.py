@@ -1,7 +1,7 @@
 """Before/after contact sheet of the seven basic emotions on development portraits (issue 9).
 
     python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR] [--silent | --eyes | --brows]
-                                  [--size 256] [--yaw 0.0] [--exposure 1.0] [--sepia]
+                                  [--size 256] [--yaw 0.0] [--exposure 1.0] [--sepia] [--shut-eyes]
 
 For each portrait: the rig's motion for the bundled speech (``--silent``: two seconds of silence, so the
 expression shows on a closed mouth) and each emotion; the frame at 60 % of the clip is rendered by this tree's renderer ("after") and, with ``--before-tree`` (a checkout of
@@ -12,7 +12,8 @@ blink (the neutral motion with AU45 = 1). ``--brows``: the brows and the forehea
 emotions that raise the brows. ``--size``: the portraits' size in px (the forehead's lines show at 512 and up).
 ``--yaw``: radians added to the motion's head turn in every cell (positive: the nose toward image right).
 ``--exposure``: a factor on each portrait's pixels, clipped at white (1.8: an overexposed photo). ``--sepia``: each
-portrait toned sepia (its brightness in one brown hue, as an old print).
+portrait toned sepia (its brightness in one brown hue, as an old print). ``--shut-eyes``: each portrait as this tree
+renders it blinking (a photo taken with the eyes shut).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ size = int(sys.argv[7])
 yaw = float(sys.argv[8])
 exposure = float(sys.argv[9])
 sepia = sys.argv[10] == "sepia"
+shut_eyes = sys.argv[11] == "shut"
 speech = assets.speech_path() if mode == "speech" else (np.zeros(32000, np.float32), 16000)
 talker = tbd.Talker("rig", progress=False)
 found = {p.name: p for p in portrait_set.portraits(size)}
@@ -57,6 +59,9 @@ for name in names:
     if sepia:
         image = (image @ [0.299, 0.587, 0.114])[..., None] * [1.07, 0.74, 0.43] + 20
     image = np.clip(image, 0, 255).astype(np.uint8)
+    if shut_eyes:
+        image = Renderer(image, face.detect(image)).render_frame(
+            np.eye(tbd.motion.channels.N_CHANNELS, dtype=np.float32)[tbd.motion.channels.index("AU45")])
     model = face.detect(image)
     renderer = Renderer(image, model)
     x0, y0, x1, y1 = model.bbox
@@ -85,14 +90,15 @@ print("tbd from", tbd.__file__)
 
 
 def render(tree: str, out: Path, portraits: list[str], emotions: list[str],
-           mode: str = "speech", size: int = 256, yaw: float = 0.0, exposure: float = 1.0, sepia: bool = False
-           ) -> tuple[np.ndarray, np.ndarray]:
+           mode: str = "speech", size: int = 256, yaw: float = 0.0, exposure: float = 1.0, sepia: bool = False,
+           shut_eyes: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Cells [portraits, emotions, H, W, 3] and crop boxes rendered by ``tree`` ("-": this one); ``mode``:
     "speech", "silent", "eyes" or "brows"; ``size``: the portraits' size (px); ``yaw``: added to the head's turn
-    (radians); ``exposure``: a factor on the portraits' pixels; ``sepia``: tone them sepia."""
+    (radians); ``exposure``: a factor on the portraits' pixels; ``sepia``: tone them sepia; ``shut_eyes``: their
+    eyes shut."""
     subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
                     str(HERE.parent / "benchmarks"), ",".join(emotions), mode, str(size), str(yaw), str(exposure),
-                    "sepia" if sepia else "-"],
+                    "sepia" if sepia else "-", "shut" if shut_eyes else "-"],
                    check=True)
     data = np.load(out)
     return data["cells"], data["boxes"]
@@ -111,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--yaw", type=float, default=0.0, help="radians added to the head's turn in every cell")
     parser.add_argument("--exposure", type=float, default=1.0, help="factor on the portraits' pixels (clipped)")
     parser.add_argument("--sepia", action="store_true", help="tone the portraits sepia, as an old print")
+    parser.add_argument("--shut-eyes", action="store_true", help="the portraits with their eyes shut")
     args = parser.parse_args(argv)
     mode = "eyes" if args.eyes else "brows" if args.brows else "silent" if args.silent else "speech"
     columns = list(EYE_COLUMNS if args.eyes else BROW_COLUMNS if args.brows else EMOTIONS)
@@ -121,9 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, np.ndarray, np.ndarray]] = []
     with tempfile.TemporaryDirectory() as tmp:
         after = render("-", Path(tmp) / "after.npz", args.portraits, columns, mode, args.size, args.yaw,
-                       args.exposure, args.sepia)
+                       args.exposure, args.sepia, args.shut_eyes)
         before = render(args.before_tree, Path(tmp) / "before.npz", args.portraits, columns, mode, args.size,
-                        args.yaw, args.exposure, args.sepia) if args.before_tree else None
+                        args.yaw, args.exposure, args.sepia, args.shut_eyes) if args.before_tree else None
     for k, name in enumerate(args.portraits):
         if before is not None:
             rows.append((f"{name}\nbefore", before[0][k], after[1][k]))

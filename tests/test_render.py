@@ -213,6 +213,27 @@ def test_blink_closes_both_eyes(scene):
         assert shut[k] < half[k] < open_eyes[k]
 
 
+def test_a_portraits_shut_eyes_stay_shut(portrait, recwarn):
+    """Nothing of the eyeball shows in a shut eye to paint one from: opened (the portrait's own blink undone, a
+    raised lid, gaze) it became a grey oval with a grey smudge for an iris. A shut eye stays shut; open ones move."""
+    shut = Renderer(portrait, face.detect(portrait, backend="mediapipe")).render_frame(motion_vector(AU45=1.0))
+    found = face.detect(shut, backend="mediapipe", source="shut eyes")
+    renderer = Renderer(shut, found)
+    assert renderer.eyes_open.max() == 0.0
+    assert Renderer(portrait, face.detect(portrait, backend="mediapipe")).eyes_open.min() == 1.0
+    rest = renderer.render_frame(motion_vector()).astype(np.float64)
+    values = motion_vector(AU5=1.0)
+    values[ch.index("gaze_x")] = 1.0
+    wide = renderer.render_frame(values).astype(np.float64)
+    for side in ("right", "left"):
+        upper, lower = (found.mesh[list(x)] for x in R.eye(side))
+        (x0, y0), (x1, y1) = np.floor(upper.min(axis=0)).astype(int) - 2, np.ceil(lower.max(axis=0)).astype(int) + 2
+        y0 -= int(0.5 * (x1 - x0))  # and the lid above the eye
+        assert np.abs(wide[y0:y1, x0:x1] - rest[y0:y1, x0:x1]).mean() < 2.0  # 0 (16-17 when it opened)
+    with pytest.warns(UserWarning, match="both eyes look shut"):
+        tbd.Talker("rig", progress=False).prepare(shut)
+
+
 def test_smile_and_frown_move_the_lip_corners_apart(scene):
     _, found, renderer = scene
     smile = np.mean(measure.lip_corner_height(_seen(renderer.render_frame(motion_vector(AU12=1.0, AU6=0.6)))))

@@ -165,8 +165,15 @@ class Talker:
             notes.append(note)
         portrait, name = load_image(image, size=target)
         face = detect(portrait, backend=self.face_backend, source=name)
-        avatar = Avatar(portrait, face, Renderer(portrait, face, config=self.render_config), source=name,
-                        original_size=probe or portrait.shape[:2], notes=notes)
+        renderer = Renderer(portrait, face, config=self.render_config)
+        shut = [side for side, share in zip(("right", "left"), renderer.eyes_open) if share < 0.5]
+        if shut:
+            which = "both eyes look" if len(shut) == 2 else f"the subject's {shut[0]} eye looks"
+            note = (f"{which} shut in {name}: they stay shut (no widened eyes, gaze or lid raise there); "
+                    "a portrait with open eyes animates them")
+            warnings.warn(note, stacklevel=2)
+            notes.append(note)
+        avatar = Avatar(portrait, face, renderer, source=name, original_size=probe or portrait.shape[:2], notes=notes)
         if key[0] is not None and self.cache_size > 0:
             with self._lock:
                 self._avatars[key] = avatar

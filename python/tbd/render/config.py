@@ -147,6 +147,11 @@ class RenderConfig:
     the lower lid, as in a real blink (lids that only touch read as half closed to a face tracker)."""
     max_source_blink: float = 0.6
     """A portrait's own lid closure above this is treated as this (the eye must still be openable)."""
+    closed_eye_openness: tuple[float, float] = (0.07, 0.11)
+    """An eye open less than the first share of its width in the portrait (`tbd.face.measure.eye_openness`) is shut
+    there: it stays so (no opening, no raised lid, no gaze), since nothing of the eyeball shows to paint one from (an
+    opened shut eye was a grey oval); from the second share on it moves fully, and between partly. MediaPipe's
+    landmarks measure open eyes 0.12 (a laugh's) to 0.3, shut ones 0.09 and less."""
     sclera_min_px: float = 0.3
     """Least height (px) that a raised upper lid (AU5) uncovers before the eyeball is painted there."""
     raised_lid_cover: float = 0.04

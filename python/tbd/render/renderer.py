@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from .. import kernels
 from ..face.detect import as_rgb
 from ..face.fit import rotation
+from ..face.measure import eye_openness
 from ..face.model import FaceModel
 from ..face.rig import (AU_INDEX, INTERACTIONS, JAW_DROP, LIP_OPENING, N_AU, eye_closure, interaction_weights,
                         lower_lip_tuck, rig_basis)
@@ -91,6 +92,10 @@ class Renderer:
         self._source_weights = self._source_weights.astype(np.float32)
         self._gaze = self._gaze_basis()  # [2, V * 2]
         frame = self.mesh.frame
+        low, high = cfg.closed_eye_openness
+        self.eyes_open = np.clip((np.array(eye_openness(face)) - low) / max(high - low, 1e-6), 0.0, 1.0)
+        """How far each eye (the subject's right, left) may open beyond the portrait's, 0..1: 0 for a shut eye."""
+        self._hold_shut_eyes()
         self._pivot = frame.to_image(np.array(cfg.pivot))
         self._pivot_depth = cfg.pivot_depth * frame.scale
         self._palette = make_palette(image, face.mesh, frame.scale, frame.axes[1])
@@ -111,7 +116,7 @@ class Renderer:
         self._tuck_follow, self._tuck_roll = self._tuck_fields()
         self._lid_skin = self._lid_skin_band()
         self._irises = self._iris_anchors()
-        self._blink_source = float(min(self._source_aus[_BLINK], cfg.max_source_blink))
+        self._blink_source = min(self._source_aus[_BLINK], cfg.max_source_blink) * self.eyes_open  # per eye
 
     # ---- precomputation ------------------------------------------------------------------
     def _iris_anchors(self) -> list[tuple[np.ndarray, float, np.ndarray]]:
@@ -123,6 +128,20 @@ class Renderer:
             column = int(round(eye.iris_u * (eye.rows.shape[1] - 1)))
             anchors.append((centre, radius, eye.rows[1:-1, column]))
         return anchors
+
+    def _hold_shut_eyes(self) -> None:
+        """Scale each eye's lid raise (AU5) and gaze by how far it may open (`eyes_open`): a shut eye stays shut."""
+        V = len(self.mesh.vertices)
+        raiser = self._basis.reshape(len(self._basis), V, 2)[_LID_RAISER]
+        gaze = self._gaze.reshape(2, V, 2)
+        # Each half of the face takes its own eye's share (the lid raise reaches the skin above the lid).
+        u = self.mesh.frame.to_face(self.mesh.vertices.astype(np.float64))[:, 0]
+        corners = [float(self.mesh.frame.to_face(self.mesh.vertices[eye.rows[0, [0, -1]]].astype(np.float64))[:, 0]
+                         .mean()) for eye in self.mesh.eyes]
+        nearest = np.argmin(np.abs(u[:, None] - np.array(corners)[None]), axis=1)
+        share = self.eyes_open[nearest].astype(np.float32)
+        raiser *= share[:, None]
+        gaze *= share[None, :, None]
 
     def _pixel_basis(self) -> np.ndarray:
         """The rig's displacement basis in px [N_AU + n_interactions, V * 2], drawn on the relaxed face; sets
@@ -561,10 +580,10 @@ class Renderer:
 
     def _close_eyes(self, dst: np.ndarray, blink: np.ndarray) -> None:
         """Scale each eye's rows toward its closure line: shut at AU45 = 1, the portrait's opening at its own AU45."""
-        factor = np.clip((1.0 - blink) / (1.0 - self._blink_source), 0.0, 1.5)[:, None, None, None]
-        # Closing past the portrait's own opening, the upper lid's lashes come to rest over the lower lid.
-        overlap = self.config.blink_overlap * np.clip(1.0 - factor, 0.0, 1.0)
-        for eye in self.mesh.eyes:
+        for eye, source in zip(self.mesh.eyes, self._blink_source):
+            factor = np.clip((1.0 - blink) / (1.0 - source), 0.0, 1.5)[:, None, None, None]
+            # Closing past the portrait's own opening, the upper lid's lashes come to rest over the lower lid.
+            overlap = self.config.blink_overlap * np.clip(1.0 - factor, 0.0, 1.0)
             rows = dst[:, eye.rows]  # [F, rows, cols, 2]
             line = eye_closure(rows[:, 0], rows[:, -1])[:, None]
             closed = line + (rows - line) * factor
