@@ -169,8 +169,8 @@ class Talker:
         shut = [side for side, share in zip(("right", "left"), renderer.eyes_open) if share < 0.5]
         if shut:
             which = "both eyes look" if len(shut) == 2 else f"the subject's {shut[0]} eye looks"
-            note = (f"{which} shut in {name}: they stay shut (no widened eyes, gaze or lid raise there); "
-                    "a portrait with open eyes animates them")
+            note = (f"{which} shut or hidden (dark glasses) in {name}: they stay as they are (no blinks, widened "
+                    "eyes or gaze there); a portrait with open, visible eyes animates them")
             warnings.warn(note, stacklevel=2)
             notes.append(note)
         avatar = Avatar(portrait, face, renderer, source=name, original_size=probe or portrait.shape[:2], notes=notes)

@@ -152,6 +152,11 @@ class RenderConfig:
     there: it stays so (no opening, no raised lid, no gaze), since nothing of the eyeball shows to paint one from (an
     opened shut eye was a grey oval); from the second share on it moves fully, and between partly. MediaPipe's
     landmarks measure open eyes 0.12 (a laugh's) to 0.3, shut ones 0.09 and less."""
+    hidden_eye_brightness: tuple[float, float] = (0.2, 0.3)
+    """An eye whose opening's brighter pixels (`portrait.eye_brightness`, over the skin's) are darker than the first
+    share is hidden (dark glasses): it is held as a shut one is (no lid painted over the lens in a blink, no white
+    painted on it under a raised lid); from the second share on it moves fully. Eyes read 0.35-1.2, dark lenses
+    0.1-0.15."""
     sclera_min_px: float = 0.3
     """Least height (px) that a raised upper lid (AU5) uncovers before the eyeball is painted there."""
     raised_lid_cover: float = 0.04

@@ -177,6 +177,17 @@ def _sclera(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
     return SCLERA * min(light, 1.0)
 
 
+def eye_brightness(image: np.ndarray, mesh: np.ndarray) -> np.ndarray:
+    """How bright each eye opening's brighter pixels are [2] (the subject's right, left): their 90th percentile luma
+    over the skin's median. The white of an eye makes it 0.35-1.2, even in deep shadow; dark glasses leave 0.1-0.15."""
+    skin = max(float(np.median(skin_samples(image, mesh)[0] @ LUMA)), 1.0)
+    brightness = np.ones(2)
+    for k, (_, _, pixels) in enumerate(_eye_openings(image, mesh)):
+        if len(pixels):
+            brightness[k] = float(np.percentile(pixels @ LUMA, 90)) / skin
+    return brightness
+
+
 def iris_circle(mesh: np.ndarray, side: str) -> tuple[np.ndarray, float]:
     """MediaPipe's iris of one eye (``side`` "right" or "left") in ``mesh`` [478, 2] px: its centre [2] and radius."""
     iris = R.iris_right if side == "right" else R.iris_left

@@ -34,7 +34,7 @@ from ..motion import channels as ch
 from ..motion.arkit import lip_tuck
 from .paint import (Teeth, arch_side_scale, draw_contact_shadow, draw_eyelid, draw_lip_line, draw_mouth,
                     draw_uncovered_eye)
-from .portrait import clean_lip_line, find_source_teeth, iris_circle, make_palette
+from .portrait import clean_lip_line, eye_brightness, find_source_teeth, iris_circle, make_palette
 from .appearance import build_appearance
 from .config import RenderConfig
 from .mesh import EYE_ROWS, JAW_FOLLOW, N_FACE, WarpMesh, build_mesh, interpolate
@@ -46,6 +46,11 @@ _BLINK = AU_INDEX["AU45"]
 _LID_RAISER = AU_INDEX["AU5"]
 _OPENING = [AU_INDEX[name] for name in LIP_OPENING]
 _JAW = [AU_INDEX[name] for name in JAW_DROP]
+
+
+def _ramp(x: np.ndarray, band: tuple[float, float]) -> np.ndarray:
+    """0 below ``band[0]``, 1 from ``band[1]`` on, linear between."""
+    return np.clip((x - band[0]) / max(band[1] - band[0], 1e-6), 0.0, 1.0)
 
 
 class Renderer:
@@ -92,9 +97,10 @@ class Renderer:
         self._source_weights = self._source_weights.astype(np.float32)
         self._gaze = self._gaze_basis()  # [2, V * 2]
         frame = self.mesh.frame
-        low, high = cfg.closed_eye_openness
-        self.eyes_open = np.clip((np.array(eye_openness(face)) - low) / max(high - low, 1e-6), 0.0, 1.0)
-        """How far each eye (the subject's right, left) may open beyond the portrait's, 0..1: 0 for a shut eye."""
+        self.eyes_open = np.minimum(_ramp(np.array(eye_openness(face)), cfg.closed_eye_openness),
+                                    _ramp(eye_brightness(image, face.mesh), cfg.hidden_eye_brightness))
+        """How far each eye (the subject's right, left) moves, 0..1: 0 for a shut eye or one behind dark glasses,
+        which stays as the portrait shows it (no blink, gaze or raised lid)."""
         self._hold_shut_eyes()
         self._pivot = frame.to_image(np.array(cfg.pivot))
         self._pivot_depth = cfg.pivot_depth * frame.scale
@@ -579,9 +585,10 @@ class Renderer:
             dst[:, lo] = np.where(crossed[..., None], middle, dst[:, lo])
 
     def _close_eyes(self, dst: np.ndarray, blink: np.ndarray) -> None:
-        """Scale each eye's rows toward its closure line: shut at AU45 = 1, the portrait's opening at its own AU45."""
-        for eye, source in zip(self.mesh.eyes, self._blink_source):
-            factor = np.clip((1.0 - blink) / (1.0 - source), 0.0, 1.5)[:, None, None, None]
+        """Scale each eye's rows toward its closure line: shut at AU45 = 1, the portrait's opening at its own AU45
+        (a shut or hidden eye, `eyes_open` 0, stays as it is)."""
+        for eye, source, share in zip(self.mesh.eyes, self._blink_source, self.eyes_open):
+            factor = np.clip((1.0 - share * blink) / (1.0 - source), 0.0, 1.5)[:, None, None, None]
             # Closing past the portrait's own opening, the upper lid's lashes come to rest over the lower lid.
             overlap = self.config.blink_overlap * np.clip(1.0 - factor, 0.0, 1.0)
             rows = dst[:, eye.rows]  # [F, rows, cols, 2]
