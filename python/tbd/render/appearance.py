@@ -113,10 +113,12 @@ class Appearance:
             shade += 1.0
             patch *= shade[..., None]
             if len(self.blown):
+                darkened = np.clip((1.0 - shade.ravel()[self.blown]) / BLOWN_TINT_DEPTH, 0.0, 1.0)
+                creased = np.flatnonzero(darkened > 0.01)  # the maps are smooth: most of the box barely changes
+                index, darkened = self.blown[creased], darkened[creased] * self.blown_share[creased]
                 pixels = patch.reshape(-1, 3)
-                darkened = self.blown_share * np.clip((1.0 - shade.ravel()[self.blown]) / BLOWN_TINT_DEPTH, 0.0, 1.0)
-                lit = pixels[self.blown]
-                pixels[self.blown] = lit + darkened[:, None] * ((lit @ _LUMA)[:, None] * self.hue - lit)
+                lit = pixels[index]
+                pixels[index] = lit + darkened[:, None] * ((lit @ _LUMA)[:, None] * self.hue - lit)
         patch += 0.5
         np.clip(patch, 0, 255, out=patch)
         out[y0:y1, x0:x1] = patch  # truncates: with the 0.5 above, rounds to nearest
