@@ -168,9 +168,10 @@ class Talker:
         renderer = Renderer(portrait, face, config=self.render_config)
         shut = [side for side, share in zip(("right", "left"), renderer.eyes_open) if share < 0.5]
         if shut:
-            which = "both eyes look" if len(shut) == 2 else f"the subject's {shut[0]} eye looks"
-            note = (f"{which} shut or hidden (dark glasses) in {name}: they stay as they are (no blinks, widened "
-                    "eyes or gaze there); a portrait with open, visible eyes animates them")
+            which, stay = ("both eyes look", "they stay") if len(shut) == 2 else \
+                (f"the subject's {shut[0]} eye looks", "it stays")
+            note = (f"{which} shut or hidden (dark glasses) in {name}: {stay} so (no blinks, widened eyes or gaze "
+                    "there); a portrait with open, visible eyes animates them")
             warnings.warn(note, stacklevel=2)
             notes.append(note)
         avatar = Avatar(portrait, face, renderer, source=name, original_size=probe or portrait.shape[:2], notes=notes)

@@ -66,9 +66,9 @@ class Appearance:
     ``flat`` float32 [len(GROUPS), h, w, 3]: flattened skin minus the portrait, per group;
     ``source`` float32 [len(DRAWN)] and ``source_groups`` [len(GROUPS)]: the portrait's own
     intensities (0: nothing to undo); ``blown`` int [n]: the box's pixels (flat indices) with two channels that the
-    exposure clipped (one alone leaves the hue), ``blown_share`` [n] how far (0..1), ``hue`` [3]: the skin's colour over its brightness, which a
-    crease darkens them toward (darkened as they are, a white pixel turns grey and a pale skin clipped in red and green
-    olive: grey-green lines and patches on an overexposed face).
+    exposure clipped (one alone leaves the hue), ``blown_share`` [n] how far (0..1); ``hue`` [3]: the skin's colour
+    over its brightness, which a crease darkens them toward (darkened as they are, a white pixel turns grey and pale
+    skin clipped in red and green olive: grey-green lines and patches on an overexposed face).
     """
 
     box: tuple[int, int, int, int]

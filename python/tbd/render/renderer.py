@@ -142,10 +142,8 @@ class Renderer:
         gaze = self._gaze.reshape(2, V, 2)
         # Each half of the face takes its own eye's share (the lid raise reaches the skin above the lid).
         u = self.mesh.frame.to_face(self.mesh.vertices.astype(np.float64))[:, 0]
-        corners = [float(self.mesh.frame.to_face(self.mesh.vertices[eye.rows[0, [0, -1]]].astype(np.float64))[:, 0]
-                         .mean()) for eye in self.mesh.eyes]
-        nearest = np.argmin(np.abs(u[:, None] - np.array(corners)[None]), axis=1)
-        share = self.eyes_open[nearest].astype(np.float32)
+        eye_u = np.array([u[eye.rows].mean() for eye in self.mesh.eyes])
+        share = self.eyes_open[np.argmin(np.abs(u[:, None] - eye_u[None]), axis=1)].astype(np.float32)
         raiser *= share[:, None]
         gaze *= share[None, :, None]
 
