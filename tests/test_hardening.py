@@ -356,7 +356,7 @@ def test_signal_during_render_exits_cleanly_and_leaves_nothing(tmp_path, portrai
     out_dir.mkdir()
     rc, lines = _interrupt(["animate", portrait_path, long_speech, "-e", "happy", "-o", str(out_dir / "a.mp4"),
                             "--generator", "rig", "--quiet"], out_dir, signum)
-    assert rc == code
+    assert rc == code, lines  # stderr, to tell a missed signal from a crash
     assert lines == [f"tbd: interrupted ({signal.Signals(signum).name}); stopped, no output file was left"]
     assert list(out_dir.iterdir()) == []
 
@@ -368,7 +368,7 @@ def test_signal_during_live_exits_cleanly_and_leaves_nothing(tmp_path, portrait_
     out_dir.mkdir()
     rc, lines = _interrupt(["live", long_speech, portrait_path, "-e", "happy", "--realtime", "--size", "128",
                             "-o", str(out_dir / "live.mp4"), "--generator", "rig", "--quiet"], out_dir, signum)
-    assert rc == code
+    assert rc == code, lines  # stderr, to tell a missed signal from a crash
     assert lines == [f"tbd: interrupted ({signal.Signals(signum).name}); stopped, no output file was left"]
     assert list(out_dir.iterdir()) == []
 
@@ -417,7 +417,7 @@ def test_a_second_signal_or_ctrl_backslash_still_ends_cleanly(tmp_path, portrait
     out_dir.mkdir()
     rc, lines = _interrupt(["animate", portrait_path, long_speech, "-e", "happy", "-o", str(out_dir / "a.mp4"),
                             "--generator", "rig", "--quiet", "--size", "128"], out_dir, first, second)
-    assert rc == code
+    assert rc == code, lines  # stderr, to tell a missed signal from a crash
     assert lines == [f"tbd: interrupted ({signal.Signals(first).name}); stopped, no output file was left"]
     assert list(out_dir.iterdir()) == []
 
