@@ -168,8 +168,8 @@ class Talker:
         renderer = Renderer(portrait, face, config=self.render_config)
         shut = [side for side, share in zip(("right", "left"), renderer.eyes_open) if share < 0.5]
         if shut:
-            which, stay = ("both eyes look", "they stay") if len(shut) == 2 else \
-                (f"the subject's {shut[0]} eye looks", "it stays")
+            which = "both eyes look" if len(shut) == 2 else f"the subject's {shut[0]} eye looks"
+            stay = "they stay" if len(shut) == 2 else "it stays"
             note = (f"{which} shut or hidden (dark glasses) in {name}: {stay} so (no blinks, widened eyes or gaze "
                     "there); a portrait with open, visible eyes animates them")
             warnings.warn(note, stacklevel=2)
