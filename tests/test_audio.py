@@ -8,6 +8,7 @@ import soundfile as sf
 
 import tbd
 from tbd import audio
+from tbd.articulation.mouth import SPEECH_GATE
 
 from .conftest import syllables
 
@@ -96,3 +97,97 @@ def test_long_clips_get_the_same_features_and_visemes_in_blocks(monkeypatch):
     monkeypatch.setattr(audio_model, "POSTERIOR_BLOCK", 10**9)
     np.testing.assert_allclose(model.posteriors(whole.matrix(), available=150, first=11, count=120), part,
                                rtol=0, atol=1e-6)
+
+
+# ---- level evening (LevelConfig / LevelTracker) ------------------------------------------------
+
+
+def _at_db(samples: np.ndarray, db: float) -> np.ndarray:
+    return (samples * 10 ** (db / 20)).astype(np.float32)
+
+
+def test_a_normal_recording_keeps_its_features(speech_path):
+    """The bundled speech peaks inside the normal band: evened, only onset frames may differ, by at most 2 dB."""
+    sound = audio.load(speech_path)
+    raw, level = audio.features(sound, level=None), audio.features(sound)
+    changed = np.abs(level.loudness - raw.loudness) > 1e-6
+    assert changed.sum() <= 3
+    assert np.abs(level.loudness - raw.loudness).max() <= 2.0 / -audio.SILENCE_DB + 1e-6
+
+
+@pytest.mark.parametrize("db", [-12.0, -24.0])
+def test_a_quiet_recording_gets_the_features_of_a_normal_one(speech_path, db):
+    sound = audio.load(speech_path)
+    normal = audio.features(sound, level=None)
+    quiet = audio.load((_at_db(sound.samples, db), sound.rate))
+    raw, level = audio.features(quiet, level=None), audio.features(quiet)
+    speech = normal.loudness > 0.5
+    speech[:13] = False  # the gain rises over the first half second (it never jumps on an onset)
+    # Raised to the normal band's edge: within 6 dB of the recording at its usual level, not |db| below it.
+    assert np.median(normal.loudness[speech] - raw.loudness[speech]) == pytest.approx(-db / 60, abs=0.01)
+    assert np.median(normal.loudness[speech] - level.loudness[speech]) < 6 / 60
+    mel_gap = np.median((normal.mel - level.mel)[speech].mean(axis=1))
+    assert 0 <= mel_gap < np.log(10 ** 0.6)  # log-mel power, the same 6 dB
+    assert level.loudness.min() >= 0 and level.loudness.max() <= 1 and np.isfinite(level.mel).all()
+
+
+def test_a_hot_recording_is_lowered(speech_path):
+    sound = audio.load(speech_path)
+    normal = audio.features(sound, level=None)
+    hot = audio.load((np.clip(_at_db(sound.samples, 9.0), -1, 1), sound.rate))  # peaks clipped, speech at -7 dBFS
+    raw, level = audio.features(hot, level=None), audio.features(hot)
+    speech = normal.loudness > 0.5
+    lowered = raw.loudness[speech] - level.loudness[speech]
+    assert np.median(lowered) > 1.5 / 60 and lowered.max() > 4 / 60 and lowered.min() >= -1e-6
+
+
+@pytest.mark.parametrize("kind", ["white noise", "hum"])
+def test_steady_noise_is_gated_not_raised(kind):
+    rate, n = 16000, 3 * 16000
+    if kind == "hum":
+        samples = 0.2 * np.sin(2 * np.pi * 50 * np.arange(n) / rate)
+    else:
+        samples = np.random.default_rng(0).standard_normal(n) * 10 ** (-30 / 20)
+    sound = audio.load((samples.astype(np.float32), rate))
+    raw, level = audio.features(sound, level=None), audio.features(sound)
+    assert raw.loudness[10:].min() > 0.45  # loud enough to open the mouth as recorded
+    assert level.loudness[:25].max() <= raw.loudness[:25].max() + 1e-6  # never raised
+    # Gated once it has held for 1 s with no speech over it: below the loudness that opens the mouth.
+    assert (raw.loudness[26:] - level.loudness[26:]).min() > 20 / 60 and level.loudness[26:].max() < SPEECH_GATE
+
+
+def test_speech_in_room_noise_closes_in_its_pauses(speech_path):
+    sound = audio.load(speech_path)
+    normal = audio.features(sound, level=None)
+    noise = np.random.default_rng(1).standard_normal(len(sound.samples)) * 10 ** (-35 / 20)
+    noisy = audio.load(((sound.samples + noise).astype(np.float32), sound.rate))
+    raw, level = audio.features(noisy, level=None), audio.features(noisy)
+    silent = normal.loudness == 0  # digital silence in the clean clip
+    # The gate opens once the noise has held for 0.3 s (in the first pause, frames 15-20): every later pause is gated.
+    held = silent & (np.arange(len(silent)) > 20)
+    assert held.sum() >= 10
+    assert raw.loudness[held].min() > SPEECH_GATE and level.loudness[held].max() < SPEECH_GATE / 2
+    speech = normal.loudness > 0.6
+    assert np.abs(level.loudness[speech] - raw.loudness[speech]).max() < 1e-6  # the words as recorded
+
+
+def test_level_evening_is_causal_and_the_same_live(speech_path):
+    """Each frame's gain depends only on the frames before it: a live stream, fed in any chunks, gets the rows
+    one call on the whole utterance gives (a quiet voice in room noise, where every part of the tracker acts)."""
+    from tbd.live.audio import FeatureStream
+
+    sound = audio.load(speech_path)
+    noise = np.random.default_rng(2).standard_normal(len(sound.samples)) * 10 ** (-55 / 20)
+    samples = (_at_db(sound.samples, -18.0) + noise).astype(np.float32)
+    whole = audio.features(audio.load((samples, 16000)))
+    assert not np.allclose(whole.loudness, audio.features(audio.load((samples, 16000)), level=None).loudness)
+    prefix = audio.features(audio.load((samples[: 16000 * 2], 16000)))
+    np.testing.assert_allclose(prefix.matrix()[:40], whole.matrix()[:40], rtol=0, atol=1e-6)
+    stream, rows, at = FeatureStream(25.0), [], 0
+    for size in np.random.default_rng(3).integers(100, 3000, size=len(samples)):
+        if at >= len(samples):
+            break
+        rows.append(stream.push(samples[at:at + size]))
+        at += size
+    rows.append(stream.finish())
+    np.testing.assert_allclose(np.concatenate(rows), whole.matrix(), rtol=0, atol=1e-6)

@@ -93,3 +93,23 @@ def test_a_stops_short_silence_closes_the_lips_batch_and_live():
     frames = [f for i in range(0, len(samples), 640) for f in session.push(samples[i:i + 640])] + session.flush()
     live = np.stack([f.values for f in frames])[:, CHANNELS.index("AU25")]
     assert live[dip] < 0.25 * live[[dip - 3, dip + 3]].min()
+
+
+def test_a_quiet_voice_moves_the_mouth_as_a_normal_one_batch_and_live(speech_path):
+    """The recording level no longer sets how far the mouth opens: the bundled speech 24 dB down (a quiet
+    microphone) opens it nearly as far, in batch and live; as recorded it barely opened."""
+    samples = audio.load(speech_path).samples
+    quiet = (samples * 10 ** (-24 / 20)).astype(np.float32)
+    talker = tbd.Talker("rig", progress=False)
+
+    def opening(values):
+        return float((values[:, CHANNELS.index("AU25")] + values[:, CHANNELS.index("AU26")]).mean())
+
+    normal = opening(talker.motion((samples, 16000), "neutral").values)
+    evened = opening(talker.motion((quiet, 16000), "neutral").values)
+    as_recorded = RigGenerator().sample(tbd.EmotionPlan.neutral(), audio.features(audio.load((quiet, 16000)),
+                                                                                   level=None))
+    assert evened > 0.7 * normal and opening(as_recorded.values) < 0.2 * normal, (normal, evened)
+    session = talker.stream(None, emotion="neutral", seed=0)
+    frames = [f for i in range(0, len(quiet), 640) for f in session.push(quiet[i:i + 640])] + session.flush()
+    assert opening(np.stack([f.values for f in frames])) > 0.7 * normal

@@ -2,6 +2,9 @@
 
     audio = tbd.audio.load("speech.wav")          # or (samples, rate), or a file object
     feats = tbd.audio.features(audio, fps=25)     # log-mel, RMS energy, loudness per video frame
+
+``features`` evens out the recording level first (`LevelConfig`): a quiet microphone or a
+synthesiser that writes at -30 dBFS moves the mouth as a voice at the usual level does.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ N_MELS = 80
 N_FFT = 1024
 # Loudness maps RMS level in dBFS from SILENCE_DB..0 to 0..1.
 SILENCE_DB = -60.0
+MEL_FLOOR = 1e-6  # added to the mel power before the log
 # Sample rates read (Hz): below, speech is unintelligible; above, a header is likely corrupt.
 MIN_RATE, MAX_RATE = 4000, 768000
 
@@ -50,7 +54,7 @@ class Audio:
 class AudioFeatures:
     """Per-video-frame audio features; every array has ``n_frames`` rows."""
 
-    mel: np.ndarray        # float32 [T, N_MELS], log-mel (natural log of power + 1e-6)
+    mel: np.ndarray        # float32 [T, N_MELS], log-mel (natural log of power + MEL_FLOOR)
     energy: np.ndarray     # float32 [T], RMS amplitude of the frame's window
     loudness: np.ndarray   # float32 [T], RMS in dBFS mapped from SILENCE_DB..0 to 0..1
     fps: float
@@ -202,14 +206,111 @@ def _resample(samples: np.ndarray, src_rate: int, rate: int) -> np.ndarray:
     return resample_poly(samples, ratio.numerator, ratio.denominator).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class LevelConfig:
+    """How the recording level is evened out before the features reach the models.
+
+    The noise floor falls at once to a quieter frame and rises slowly. The speech level is a
+    peak follower over the frames that stand clear of that floor (instant rise, slow fall, held
+    in pauses); a level outside ``normal_db`` is brought to its nearer edge. Where the floor is
+    audible (room noise, a hum) and has held for ``floor_hold_s`` (a pause, not the dip between
+    two syllables), frames near it are lowered by ``gate_db`` or to ``min_speech_db``: a pause
+    is silence to the mouth. The bundled speech and five synthesised voices (espeak-ng, festival,
+    flite) peak at -18 to -13 dBFS on this follower and have no audible floor: their features
+    are as recorded but for a few onset frames.
+    """
+
+    normal_db: tuple[float, float] = (-19.0, -9.0)  # tracked speech level left as it is, dBFS
+    max_boost_db: float = 24.0           # the most a quiet recording is raised
+    max_cut_db: float = 12.0             # the most a hot one is lowered
+    release_db_per_s: float = 3.0        # how fast the tracked level falls toward quieter speech
+    gain_rise_db_per_s: float = 50.0     # how fast the gain may rise (it falls at once)
+    floor_rise_db_per_s: float = 3.0     # how fast the noise floor follows a louder background
+    above_floor_db: tuple[float, float] = (3.0, 9.0)  # a frame this far over the floor takes none .. all of the gain
+    min_speech_db: float = -60.0         # quieter frames never count as speech (dither, hiss); a quieter floor is not gated
+    gate_db: float = 24.0                # how far a frame at an audible floor is lowered (at least to min_speech_db)
+    gate_band_db: tuple[float, float] = (3.0, 6.0)  # a frame this far over the floor is lowered fully .. not at all
+    floor_hold_s: float = 0.3            # the sound must stay near its floor this long before the floor is gated
+    floor_hold_alone_s: float = 1.0      # as long, before any speech has stood clear of it (a held vowel, a hum)
+    min_floor_db: float = -90.0          # the floor of a digitally silent recording
+
+
+class LevelTracker:
+    """Causal level evening over frame features, one frame at a time (`LevelConfig`).
+
+    ``apply(feats)`` returns the features with each frame's gain applied and keeps its state, so
+    that a live session's rows, fed chunk by chunk, get what one call on the whole utterance gives.
+    Stationary noise never stands clear of its own floor: it is not raised, and where it is
+    audible it is gated (a hum, a fan, a noisy room).
+    """
+
+    def __init__(self, config: LevelConfig, fps: float) -> None:
+        self.config, self.fps = config, float(fps)
+        self.reset()
+
+    def reset(self) -> None:
+        self._floor: float | None = None  # noise floor, dBFS
+        self._held = 0                    # frames in a row near the floor
+        self._gated = False               # whether the floor has held long enough to be gated
+        self._level: float | None = None  # tracked speech level, dBFS (None until speech is heard)
+        self._gain = 0.0                  # gain applied to frames clear of the floor, dB
+
+    def gains(self, db: np.ndarray) -> np.ndarray:
+        """Gain in dB per frame [T] for frames of level ``db`` [T] (dBFS), in order."""
+        c = self.config
+        lo, hi = c.normal_db
+        release, gain_rise = c.release_db_per_s / self.fps, c.gain_rise_db_per_s / self.fps
+        floor_rise = c.floor_rise_db_per_s / self.fps
+        out = np.zeros(len(db))
+        for t, d in enumerate(np.asarray(db, np.float64)):
+            floor = d if self._floor is None or d < self._floor else self._floor + floor_rise
+            self._floor = floor = max(floor, c.min_floor_db)
+            clear = _ramp(d - floor, c.above_floor_db)
+            self._held = self._held + 1 if clear <= 0.0 else 0
+            hold = c.floor_hold_s if self._level is not None else c.floor_hold_alone_s
+            self._gated = self._gated or self._held >= hold * self.fps
+            if clear >= 1.0 and d > c.min_speech_db:
+                self._level = d if self._level is None else max(self._level - release, d)
+            target = 0.0
+            if self._level is not None and self._level < lo:
+                target = min(lo - self._level, c.max_boost_db)
+            elif self._level is not None and self._level > hi:
+                target = max(hi - self._level, -c.max_cut_db)
+            # The gain falls at once but rises slowly: a clip's first, still quiet onset frames are not raised
+            # as if the whole voice were quiet.
+            self._gain = min(target, self._gain + gain_rise)
+            gated = self._gated and floor > c.min_speech_db
+            depth = max(c.gate_db, d - c.min_speech_db)  # at least down to where nothing counts as speech
+            gate = depth * (1.0 - _ramp(d - floor, c.gate_band_db)) if gated else 0.0
+            out[t] = self._gain * clear - gate
+        return out
+
+    def apply(self, feats: AudioFeatures) -> AudioFeatures:
+        """``feats`` with each frame's gain applied to its log-mel, energy and loudness."""
+        db = _decibels(feats.energy)
+        gain = self.gains(db)
+        if not gain.any():
+            return feats
+        power = np.maximum(np.exp(feats.mel.astype(np.float64)) - MEL_FLOOR, 0.0) * 10 ** (gain[:, None] / 10)
+        return AudioFeatures(mel=np.log(power + MEL_FLOOR).astype(np.float32),
+                             energy=(feats.energy * 10 ** (gain / 20)).astype(np.float32),
+                             loudness=_loudness(db + gain), fps=feats.fps)
+
+
+def _ramp(x: float, band: tuple[float, float]) -> float:
+    """0 below ``band[0]``, 1 from ``band[1]`` on, linear between."""
+    return float(np.clip((x - band[0]) / (band[1] - band[0]), 0.0, 1.0))
+
+
 FEATURE_BLOCK = 2048
 """Frames whose spectra ``features`` computes at once (about 80 s at 25 fps; every frame is independent)."""
 
 
-def features(audio: Audio, fps: float = 25.0) -> AudioFeatures:
+def features(audio: Audio, fps: float = 25.0, *, level: LevelConfig | None = LevelConfig()) -> AudioFeatures:
     """Log-mel, RMS energy and loudness, one row per video frame at ``fps``.
 
-    Frame ``i`` covers the window centred on its midpoint ``(i + 0.5) / fps`` seconds.
+    Frame ``i`` covers the window centred on its midpoint ``(i + 0.5) / fps`` seconds. ``level``
+    evens out the recording level, causally (`LevelTracker`; ``None``: the level as recorded).
     """
     if not fps > 0 or not np.isfinite(fps):
         raise ValueError(f"fps must be a positive finite number, got {fps}")
@@ -219,10 +320,13 @@ def features(audio: Audio, fps: float = 25.0) -> AudioFeatures:
     # samples, can reach past the clip's end: pad beyond it.
     beyond = max(0, int(centres[-1]) + int(audio.rate / fps) - len(audio.samples)) if n else 0
     padded = np.pad(audio.samples, (N_FFT // 2, N_FFT // 2 + N_FFT + beyond))
-    if n <= FEATURE_BLOCK:
-        return features_at(padded, centres, audio.rate, fps)
     # Long clips in blocks: the windowed spectra of an hour at once would take gigabytes.
     blocks = [features_at(padded, centres[i : i + FEATURE_BLOCK], audio.rate, fps) for i in range(0, n, FEATURE_BLOCK)]
+    tracker = LevelTracker(level, fps) if level is not None else None
+    if tracker is not None:
+        blocks = [tracker.apply(b) for b in blocks]
+    if len(blocks) == 1:
+        return blocks[0]
     return AudioFeatures(mel=np.concatenate([b.mel for b in blocks]), energy=np.concatenate([b.energy for b in blocks]),
                          loudness=np.concatenate([b.loudness for b in blocks]), fps=float(fps))
 
@@ -241,16 +345,24 @@ def features_at(padded: np.ndarray, centres: np.ndarray, rate: int, fps: float) 
 
     window = np.hanning(N_FFT).astype(np.float32)
     power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 / (window**2).sum()
-    mel = np.log(power @ _mel_filterbank(rate).T + 1e-6).astype(np.float32)
+    mel = np.log(power @ _mel_filterbank(rate).T + MEL_FLOOR).astype(np.float32)
 
     # RMS over one video frame's worth of samples, so energy follows syllables, not the FFT window.
     hop = max(1, int(rate / fps))
     lo = np.clip(centres - hop // 2 + half, 0, len(padded))
     seg = padded[lo[:, None] + np.arange(hop)[None, :]]
     energy = np.sqrt((seg.astype(np.float64) ** 2).mean(axis=1)).astype(np.float32)
-    db = 20 * np.log10(np.maximum(energy, 1e-8))
-    loudness = np.clip((db - SILENCE_DB) / -SILENCE_DB, 0.0, 1.0).astype(np.float32)
-    return AudioFeatures(mel=mel, energy=energy, loudness=loudness, fps=float(fps))
+    return AudioFeatures(mel=mel, energy=energy, loudness=_loudness(_decibels(energy)), fps=float(fps))
+
+
+def _decibels(energy: np.ndarray) -> np.ndarray:
+    """RMS amplitude -> dBFS (float64; -160 for digital silence)."""
+    return 20 * np.log10(np.maximum(np.asarray(energy, np.float64), 1e-8))
+
+
+def _loudness(db: np.ndarray) -> np.ndarray:
+    """dBFS -> loudness 0..1 (float32): SILENCE_DB..0 mapped linearly."""
+    return np.clip((db - SILENCE_DB) / -SILENCE_DB, 0.0, 1.0).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=8)

@@ -67,9 +67,9 @@ def window_inputs(rows: np.ndarray, config: VisemeModelConfig, available: int | 
 @functools.lru_cache(maxsize=4)
 def silent_row(n_features: int) -> np.ndarray:
     """The feature row of digital silence (log-mel floor, zero loudness)."""
-    from ..audio import _MEL_MEAN, _MEL_STD
+    from ..audio import _MEL_MEAN, _MEL_STD, MEL_FLOOR
 
-    row = np.full(n_features, (np.log(1e-6) - _MEL_MEAN) / _MEL_STD, np.float32)
+    row = np.full(n_features, (np.log(MEL_FLOOR) - _MEL_MEAN) / _MEL_STD, np.float32)
     row[-1] = 0.0
     return row
 

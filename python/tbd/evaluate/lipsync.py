@@ -38,7 +38,7 @@ def lip_sync(lip_gap: np.ndarray, audio: Audio, fps: float, config: LipSyncConfi
     """Correlate ``lip_gap`` [T] (NaN: no face) with the audio's per-frame ``config.signal``."""
     if config.signal not in ("loudness", "energy"):
         raise ValueError(f"signal must be 'loudness' or 'energy', got {config.signal!r}")
-    feats = features(audio, fps=fps)
+    feats = features(audio, fps=fps, level=None)  # the sound as recorded: the detector owes nothing to tbd's front end
     sound = np.asarray(getattr(feats, config.signal), np.float64)
     n = len(lip_gap)
     sound = np.pad(sound[:n], (0, max(0, n - len(sound))), constant_values=np.nan)

@@ -1,8 +1,8 @@
 """Incremental audio for live sessions: resampling to 16 kHz and frame features as samples arrive.
 
 ``FeatureStream`` computes exactly the rows ``tbd.audio.features`` gives for the same
-utterance (the same function computes both), as soon as a frame's analysis window has
-arrived, whatever the chunk sizes. ``StreamResampler`` is a windowed-sinc resampler whose
+utterance (the same functions compute both, the level evening included), as soon as a
+frame's analysis window has arrived, whatever the chunk sizes. ``StreamResampler`` is a windowed-sinc resampler whose
 output does not depend on the chunking either.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..audio import N_FFT, SAMPLE_RATE, AudioFeatures, features_at, frame_centres
+from ..audio import N_FFT, SAMPLE_RATE, AudioFeatures, LevelConfig, LevelTracker, features_at, frame_centres
 from ..errors import AudioError
 
 
@@ -87,11 +87,14 @@ class FeatureStream:
     ``round(duration * fps)``, at least one, as in batch) and starts a new utterance.
     """
 
-    def __init__(self, fps: float, rate: int = SAMPLE_RATE) -> None:
+    def __init__(self, fps: float, rate: int = SAMPLE_RATE, level: LevelConfig | None = LevelConfig()) -> None:
         self.fps, self.rate = float(fps), int(rate)
+        self._level = LevelTracker(level, fps) if level is not None else None
         self.reset()
 
     def reset(self) -> None:
+        if self._level is not None:  # each utterance is levelled as batch levels a clip
+            self._level.reset()
         self._buf = np.zeros(N_FFT // 2, np.float32)  # padded: N_FFT // 2 zeros before sample 0
         self._base = -(N_FFT // 2)                    # sample index of _buf[0]
         self.n_samples = 0
@@ -108,6 +111,8 @@ class FeatureStream:
         centres = frame_centres(frames, self.rate, self.fps)
         padded_centres = centres - (self._base + N_FFT // 2)
         feats = features_at(self._buf, padded_centres, self.rate, self.fps)
+        if self._level is not None:
+            feats = self._level.apply(feats)
         self.next_frame = stop
         keep_from = int(frame_centres(np.array([stop]), self.rate, self.fps)[0]) - N_FFT
         if keep_from > self._base:
