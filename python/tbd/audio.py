@@ -215,9 +215,9 @@ class LevelConfig:
     in pauses); a level outside ``normal_db`` is brought to its nearer edge. Where the floor is
     audible (room noise, a hum) and has held for ``floor_hold_s`` (a pause, not the dip between
     two syllables), frames near it are lowered by ``gate_db`` or to ``min_speech_db``: a pause
-    is silence to the mouth. The bundled speech and five synthesised voices (espeak-ng, festival,
-    flite) peak at -18 to -13 dBFS on this follower and have no audible floor: their features
-    are as recorded but for a few onset frames.
+    is silence to the mouth. The bundled speech and four synthesised voices (espeak-ng's en-us+f3
+    and +m3, festival, flite) peak at -18 to -13 dBFS on this follower and have no audible
+    floor: their features are exactly as recorded.
     """
 
     normal_db: tuple[float, float] = (-19.0, -9.0)  # tracked speech level left as it is, dBFS
@@ -225,13 +225,14 @@ class LevelConfig:
     max_cut_db: float = 12.0             # the most a hot one is lowered
     release_db_per_s: float = 3.0        # how fast the tracked level falls toward quieter speech
     gain_rise_db_per_s: float = 50.0     # how fast the gain may rise (it falls at once)
+    gain_after_s: float = 0.2            # speech heard before any gain: a voice's first onset is not its level
     floor_rise_db_per_s: float = 3.0     # how fast the noise floor follows a louder background
     above_floor_db: tuple[float, float] = (3.0, 9.0)  # a frame this far over the floor takes none .. all of the gain
     min_speech_db: float = -60.0         # quieter frames never count as speech (dither, hiss); a quieter floor is not gated
     gate_db: float = 24.0                # how far a frame at an audible floor is lowered (at least to min_speech_db)
     gate_band_db: tuple[float, float] = (3.0, 6.0)  # a frame this far over the floor is lowered fully .. not at all
     floor_hold_s: float = 0.3            # the sound must stay near its floor this long before the floor is gated
-    floor_hold_alone_s: float = 1.0      # as long, before any speech has stood clear of it (a held vowel, a hum)
+    floor_hold_alone_s: float = 0.6      # as long, before any speech has stood clear of it (a held vowel, a hum)
     min_floor_db: float = -90.0          # the floor of a digitally silent recording
 
 
@@ -253,6 +254,7 @@ class LevelTracker:
         self._held = 0                    # frames in a row near the floor
         self._gated = False               # whether the floor has held long enough to be gated
         self._level: float | None = None  # tracked speech level, dBFS (None until speech is heard)
+        self._heard = 0                   # speech frames so far
         self._gain = 0.0                  # gain applied to frames clear of the floor, dB
 
     def gains(self, db: np.ndarray) -> np.ndarray:
@@ -260,6 +262,7 @@ class LevelTracker:
         c = self.config
         lo, hi = c.normal_db
         release, gain_rise = c.release_db_per_s / self.fps, c.gain_rise_db_per_s / self.fps
+        gain_after = c.gain_after_s * self.fps
         floor_rise = c.floor_rise_db_per_s / self.fps
         out = np.zeros(len(db))
         for t, d in enumerate(np.asarray(db, np.float64)):
@@ -271,13 +274,12 @@ class LevelTracker:
             self._gated = self._gated or self._held >= hold * self.fps
             if clear >= 1.0 and d > c.min_speech_db:
                 self._level = d if self._level is None else max(self._level - release, d)
+                self._heard += 1
             target = 0.0
-            if self._level is not None and self._level < lo:
+            if self._heard >= gain_after and self._level < lo:
                 target = min(lo - self._level, c.max_boost_db)
-            elif self._level is not None and self._level > hi:
+            elif self._heard >= gain_after and self._level > hi:
                 target = max(hi - self._level, -c.max_cut_db)
-            # The gain falls at once but rises slowly: a clip's first, still quiet onset frames are not raised
-            # as if the whole voice were quiet.
             self._gain = min(target, self._gain + gain_rise)
             gated = self._gated and floor > c.min_speech_db
             depth = max(c.gate_db, d - c.min_speech_db)  # at least down to where nothing counts as speech
