@@ -188,3 +188,10 @@ def test_level_evening_is_causal_and_the_same_live(speech_path):
         at += size
     rows.append(stream.finish())
     np.testing.assert_allclose(np.concatenate(rows), whole.matrix(), rtol=0, atol=1e-6)
+
+
+def test_a_bad_level_config_says_which_field():
+    with pytest.raises(ValueError, match="normal_db"):
+        audio.LevelConfig(normal_db=(-9.0, -19.0))
+    with pytest.raises(ValueError, match="max_boost_db"):
+        audio.LevelConfig(max_boost_db=-3.0)

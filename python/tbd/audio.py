@@ -235,6 +235,16 @@ class LevelConfig:
     floor_hold_alone_s: float = 0.6      # as long, before any speech has stood clear of it (a held vowel, a hum)
     min_floor_db: float = -90.0          # the floor of a digitally silent recording
 
+    def __post_init__(self) -> None:
+        for name in ("normal_db", "above_floor_db", "gate_band_db"):
+            low, high = getattr(self, name)
+            if not low < high:
+                raise ValueError(f"LevelConfig.{name} must be (low, high) with low < high, got {(low, high)}")
+        for name in ("max_boost_db", "max_cut_db", "release_db_per_s", "gain_rise_db_per_s", "gain_after_s",
+                     "floor_rise_db_per_s", "gate_db", "floor_hold_s", "floor_hold_alone_s"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"LevelConfig.{name} must be >= 0, got {getattr(self, name)}")
+
 
 class LevelTracker:
     """Causal level evening over frame features, one frame at a time (`LevelConfig`).
@@ -358,8 +368,8 @@ def features_at(padded: np.ndarray, centres: np.ndarray, rate: int, fps: float) 
 
 
 def _decibels(energy: np.ndarray) -> np.ndarray:
-    """RMS amplitude -> dBFS (float64; -160 for digital silence)."""
-    return 20 * np.log10(np.maximum(np.asarray(energy, np.float64), 1e-8))
+    """RMS amplitude -> dBFS, in the amplitude's dtype (-160 for digital silence)."""
+    return 20 * np.log10(np.maximum(energy, 1e-8))
 
 
 def _loudness(db: np.ndarray) -> np.ndarray:
