@@ -47,6 +47,7 @@ def conditions(clean: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndar
         "9 dB hotter (clipped)": np.clip(at(clean, 9), -1, 1),
         "room noise at -35 dBFS": clean + at(noise, -35),
         "20 dB quieter, noise at -50 dBFS": at(clean, -20) + at(noise, -50),
+        "DC offset 0.1": clean + 0.1,
     }
 
 

@@ -170,12 +170,12 @@ def test_speech_in_room_noise_closes_in_its_pauses(speech_path):
 
 def test_level_evening_is_causal_and_the_same_live(speech_path):
     """Each frame's gain depends only on the frames before it: a live stream, fed in any chunks, gets the rows
-    one call on the whole utterance gives (a quiet voice in room noise, where every part of the tracker acts)."""
+    one call on the whole utterance gives (a quiet voice in room noise with a DC offset: every part acts)."""
     from tbd.live.audio import FeatureStream
 
     sound = audio.load(speech_path)
     noise = np.random.default_rng(2).standard_normal(len(sound.samples)) * 10 ** (-55 / 20)
-    samples = (_at_db(sound.samples, -18.0) + noise).astype(np.float32)
+    samples = (_at_db(sound.samples, -18.0) + noise + 0.05).astype(np.float32)  # and a DC offset
     whole = audio.features(audio.load((samples, 16000)))
     assert not np.allclose(whole.loudness, audio.features(audio.load((samples, 16000)), level=None).loudness)
     prefix = audio.features(audio.load((samples[: 16000 * 2], 16000)))
@@ -190,8 +190,23 @@ def test_level_evening_is_causal_and_the_same_live(speech_path):
     np.testing.assert_allclose(np.concatenate(rows), whole.matrix(), rtol=0, atol=1e-6)
 
 
+def test_a_dc_offset_is_removed(speech_path):
+    """A cheap microphone's DC offset read as sound: the mouth never closed. Removed, the pauses are silent again."""
+    sound = audio.load(speech_path)
+    normal = audio.features(sound, level=None)
+    offset = audio.load(((sound.samples + 0.1).astype(np.float32), sound.rate))
+    raw, level = audio.features(offset, level=None), audio.features(offset)
+    later = (normal.loudness == 0) & (np.arange(normal.n_frames) > 40)  # once the running mean has settled
+    assert later.sum() >= 10
+    assert raw.loudness[later].min() > SPEECH_GATE and level.loudness[later].max() < SPEECH_GATE / 2
+    speech = (normal.loudness > 0.5) & (np.arange(normal.n_frames) > 40)
+    assert np.abs(level.loudness[speech] - normal.loudness[speech]).max() < 2 / 60
+
+
 def test_a_bad_level_config_says_which_field():
     with pytest.raises(ValueError, match="normal_db"):
         audio.LevelConfig(normal_db=(-9.0, -19.0))
     with pytest.raises(ValueError, match="max_boost_db"):
         audio.LevelConfig(max_boost_db=-3.0)
+    with pytest.raises(ValueError, match="dc_time_s"):
+        audio.LevelConfig(dc_time_s=0.0)

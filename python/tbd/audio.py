@@ -234,6 +234,8 @@ class LevelConfig:
     floor_hold_s: float = 0.3            # the sound must stay near its floor this long before the floor is gated
     floor_hold_alone_s: float = 0.6      # as long, before any speech has stood clear of it (a held vowel, a hum)
     min_floor_db: float = -90.0          # the floor of a digitally silent recording
+    dc_offset: float = 0.02              # a running mean beyond this is a DC offset, removed from there on
+    dc_time_s: float = 0.5               # the running mean's time constant (speech alone keeps it under 0.013)
 
     def __post_init__(self) -> None:
         for name in ("normal_db", "above_floor_db", "gate_band_db"):
@@ -241,9 +243,11 @@ class LevelConfig:
             if not low < high:
                 raise ValueError(f"LevelConfig.{name} must be (low, high) with low < high, got {(low, high)}")
         for name in ("max_boost_db", "max_cut_db", "release_db_per_s", "gain_rise_db_per_s", "gain_after_s",
-                     "floor_rise_db_per_s", "gate_db", "floor_hold_s", "floor_hold_alone_s"):
+                     "floor_rise_db_per_s", "gate_db", "floor_hold_s", "floor_hold_alone_s", "dc_offset"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"LevelConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if not self.dc_time_s > 0:
+            raise ValueError(f"LevelConfig.dc_time_s must be > 0, got {self.dc_time_s}")
 
 
 class LevelTracker:
@@ -309,6 +313,41 @@ class LevelTracker:
                              loudness=_loudness(db + gain), fps=feats.fps)
 
 
+class DcRemover:
+    """Removes a recording's DC offset (a cheap microphone's, or a bad file's), sample by sample.
+
+    The offset is the samples' running mean (`LevelConfig.dc_time_s`); once it exceeds
+    `LevelConfig.dc_offset` it is subtracted from every sample on. Speech alone never gets there,
+    so a clean recording's samples are left bit for bit. Chunked calls give what one call gives.
+    """
+
+    def __init__(self, config: LevelConfig, rate: int) -> None:
+        self.config, self.rate = config, int(rate)
+        self.reset()
+
+    def reset(self) -> None:
+        self._state = np.zeros(1)   # the running mean's filter state
+        self._removing = False
+
+    def __call__(self, samples: np.ndarray) -> np.ndarray:
+        from scipy.signal import lfilter
+
+        if not len(samples):
+            return samples
+        a = 1.0 / (self.config.dc_time_s * self.rate)
+        mean, self._state = lfilter([a], [1.0, a - 1.0], samples.astype(np.float64), zi=self._state)
+        if not self._removing:
+            over = np.flatnonzero(np.abs(mean) > self.config.dc_offset)
+            if not len(over):
+                return samples
+            self._removing, start = True, int(over[0])
+        else:
+            start = 0
+        out = samples.astype(np.float32, copy=True)
+        out[start:] = (samples[start:] - mean[start:]).astype(np.float32)
+        return out
+
+
 def _ramp(x: float, band: tuple[float, float]) -> float:
     """0 below ``band[0]``, 1 from ``band[1]`` on, linear between."""
     return float(np.clip((x - band[0]) / (band[1] - band[0]), 0.0, 1.0))
@@ -322,7 +361,7 @@ def features(audio: Audio, fps: float = 25.0, *, level: LevelConfig | None = Lev
     """Log-mel, RMS energy and loudness, one row per video frame at ``fps``.
 
     Frame ``i`` covers the window centred on its midpoint ``(i + 0.5) / fps`` seconds. ``level``
-    evens out the recording level, causally (`LevelTracker`; ``None``: the level as recorded).
+    evens out the recording level, causally (`DcRemover`, `LevelTracker`; ``None``: the level as recorded).
     """
     if not fps > 0 or not np.isfinite(fps):
         raise ValueError(f"fps must be a positive finite number, got {fps}")
@@ -331,7 +370,8 @@ def features(audio: Audio, fps: float = 25.0, *, level: LevelConfig | None = Lev
     # At a low frame rate the last frame's midpoint, or its loudness window of one frame's
     # samples, can reach past the clip's end: pad beyond it.
     beyond = max(0, int(centres[-1]) + int(audio.rate / fps) - len(audio.samples)) if n else 0
-    padded = np.pad(audio.samples, (N_FFT // 2, N_FFT // 2 + N_FFT + beyond))
+    samples = DcRemover(level, audio.rate)(audio.samples) if level is not None else audio.samples
+    padded = np.pad(samples, (N_FFT // 2, N_FFT // 2 + N_FFT + beyond))
     # Long clips in blocks: the windowed spectra of an hour at once would take gigabytes.
     blocks = [features_at(padded, centres[i : i + FEATURE_BLOCK], audio.rate, fps) for i in range(0, n, FEATURE_BLOCK)]
     tracker = LevelTracker(level, fps) if level is not None else None

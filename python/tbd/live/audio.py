@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..audio import N_FFT, SAMPLE_RATE, AudioFeatures, LevelConfig, LevelTracker, features_at, frame_centres
+from ..audio import N_FFT, SAMPLE_RATE, AudioFeatures, DcRemover, LevelConfig, LevelTracker, features_at, frame_centres
 from ..errors import AudioError
 
 
@@ -90,11 +90,13 @@ class FeatureStream:
     def __init__(self, fps: float, rate: int = SAMPLE_RATE, level: LevelConfig | None = LevelConfig()) -> None:
         self.fps, self.rate = float(fps), int(rate)
         self._level = LevelTracker(level, fps) if level is not None else None
+        self._dc = DcRemover(level, rate) if level is not None else None
         self.reset()
 
     def reset(self) -> None:
-        if self._level is not None:  # each utterance is levelled as batch levels a clip
+        if self._level is not None:  # each utterance is evened out as batch evens out a clip
             self._level.reset()
+            self._dc.reset()
         self._buf = np.zeros(N_FFT // 2, np.float32)  # padded: N_FFT // 2 zeros before sample 0
         self._base = -(N_FFT // 2)                    # sample index of _buf[0]
         self.n_samples = 0
@@ -121,7 +123,10 @@ class FeatureStream:
         return feats.matrix()
 
     def push(self, samples: np.ndarray) -> np.ndarray:
-        self._buf = np.concatenate([self._buf, samples.astype(np.float32, copy=False)])
+        samples = samples.astype(np.float32, copy=False)
+        if self._dc is not None:
+            samples = self._dc(samples)
+        self._buf = np.concatenate([self._buf, samples])
         self.n_samples += len(samples)
         # Frame i is ready when its window [c - N_FFT/2, c + N_FFT/2) and its RMS hop have arrived.
         stop = self.next_frame
