@@ -3,8 +3,8 @@ level as recorded, in the same run.
 
     python benchmarks/bench_level.py [--generator default|rig] [--json FILE]
 
-Each voice (the bundled speech, and espeak-ng's en-us+f3 where espeak-ng is installed) is played quieter, hotter
-and in noise; steady noise and a hum are played alone. For each, the generator's motion (neutral, seed 0) gives:
+Each voice (the bundled speech, and espeak-ng's en-us+f3 where espeak-ng is installed) is played quieter, hotter,
+in noise and with a DC offset; steady noise and a hum are played alone. For each, the generator's motion (neutral, seed 0) gives:
 
 * opening: mean AU25 + AU26 over the clip (the voice at its own level: 0.7-0.8);
 * r: Pearson r of that opening with the *clean* clip's loudness per frame (does the mouth follow the words,
@@ -112,8 +112,8 @@ def main() -> int:
             audio.features(sound, fps=talker.fps, level=level)
             runs.append(time.perf_counter() - t0)
         timing[key] = 1000 * float(np.median(runs)) / 60
-    print(f"\n| features, ms per audio second (median of 5, 60 s clip) | evened | as recorded | ratio |\n|---|---|---|---|\n"
-          f"| tbd.audio.features | {timing['evened']:.2f} | {timing['as_recorded']:.2f} "
+    print("\n| features, ms per audio second (median of 5, 60 s clip) | evened | as recorded | ratio |\n|---|---|---|---|")
+    print(f"| tbd.audio.features | {timing['evened']:.2f} | {timing['as_recorded']:.2f} "
           f"| {timing['evened'] / timing['as_recorded']:.2f} |")
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "timing_ms_per_s": timing}, indent=1))

@@ -228,7 +228,7 @@ class LevelConfig:
     gain_after_s: float = 0.2            # speech heard before any gain: a voice's first onset is not its level
     floor_rise_db_per_s: float = 3.0     # how fast the noise floor follows a louder background
     above_floor_db: tuple[float, float] = (3.0, 9.0)  # a frame this far over the floor takes none .. all of the gain
-    min_speech_db: float = -60.0         # quieter frames never count as speech (dither, hiss); a quieter floor is not gated
+    min_speech_db: float = -60.0         # quieter frames never count as speech (dither); nor is a quieter floor gated
     gate_db: float = 24.0                # how far a frame at an audible floor is lowered (at least to min_speech_db)
     gate_band_db: tuple[float, float] = (3.0, 6.0)  # a frame this far over the floor is lowered fully .. not at all
     floor_hold_s: float = 0.3            # the sound must stay near its floor this long before the floor is gated

@@ -79,6 +79,9 @@ class Talker:
         cache_size: prepared avatars kept by ``prepare`` (by image content and size).
         render_config: the renderer's tunables (``tbd.render.RenderConfig``) for every avatar this
             Talker prepares; ``None``: the defaults.
+        audio_level: how the recording is evened out before DRAW hears it (``tbd.audio.LevelConfig``:
+            a DC offset removed, a quiet voice raised, steady noise gated), in batch and live alike;
+            ``None``: the audio as recorded.
     """
 
     def __init__(
@@ -93,6 +96,7 @@ class Talker:
         threads: int | None = None,
         cache_size: int = 4,
         render_config: RenderConfig | None = None,
+        audio_level: audio_mod.LevelConfig | None = audio_mod.LevelConfig(),
     ) -> None:
         from .face.detect import BACKENDS as FACE_BACKENDS
 
@@ -107,6 +111,8 @@ class Talker:
                               f"got {threads!r}")
         if not (_whole(cache_size) and cache_size >= 0):
             raise OptionError(f"cache_size must be a whole number of prepared portraits, 0 or more, got {cache_size!r}")
+        if audio_level is not None and not isinstance(audio_level, audio_mod.LevelConfig):
+            raise OptionError(f"audio_level must be a tbd.audio.LevelConfig or None, got {type(audio_level).__name__}")
         if face_backend not in FACE_BACKENDS:
             raise OptionError(f"unknown face_backend {face_backend!r}; use one of {', '.join(FACE_BACKENDS)}")
         self.generator = load_generator(generator)
@@ -118,6 +124,7 @@ class Talker:
         self.threads = None if threads is None else int(threads)
         self.cache_size = int(cache_size)
         self.render_config = render_config
+        self.audio_level = audio_level
         self._avatars: OrderedDict[tuple, Avatar] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -193,7 +200,7 @@ class Talker:
         seed = check_seed(seed)
         plan = self.plan(emotion)
         sound = audio_mod.load(audio)
-        feats = audio_mod.features(sound, fps=self.fps)
+        feats = audio_mod.features(sound, fps=self.fps, level=self.audio_level)
         options = self._articulation_option(sound, feats, transcript, options)
         with torch_threads(self.threads):
             return self.generator.sample(plan, feats, seed=seed, progress=self.progress, **options)
@@ -238,7 +245,7 @@ class Talker:
             clock = now
 
         sound = audio_mod.load(audio)
-        feats = audio_mod.features(sound, fps=self.fps)
+        feats = audio_mod.features(sound, fps=self.fps, level=self.audio_level)
         lap("audio")
         plan = self.plan(emotion)
         lap("think")

@@ -1,9 +1,9 @@
 """Incremental audio for live sessions: resampling to 16 kHz and frame features as samples arrive.
 
 ``FeatureStream`` computes exactly the rows ``tbd.audio.features`` gives for the same
-utterance (the same functions compute both, the level evening included), as soon as a
-frame's analysis window has arrived, whatever the chunk sizes. ``StreamResampler`` is a windowed-sinc resampler whose
-output does not depend on the chunking either.
+utterance (the same functions compute both, the recording's evening out included), as soon
+as a frame's analysis window has arrived, whatever the chunk sizes. ``StreamResampler`` is a
+windowed-sinc resampler whose output does not depend on the chunking either.
 """
 
 from __future__ import annotations
@@ -94,9 +94,9 @@ class FeatureStream:
         self.reset()
 
     def reset(self) -> None:
-        if self._level is not None:  # each utterance is evened out as batch evens out a clip
-            self._level.reset()
-            self._dc.reset()
+        for part in (self._dc, self._level):  # each utterance is evened out as batch evens out a clip
+            if part is not None:
+                part.reset()
         self._buf = np.zeros(N_FFT // 2, np.float32)  # padded: N_FFT // 2 zeros before sample 0
         self._base = -(N_FFT // 2)                    # sample index of _buf[0]
         self.n_samples = 0

@@ -30,6 +30,7 @@ from typing import Any, AsyncIterator
 import numpy as np
 
 from ..articulation.visemes import VISEMES
+from ..audio import LevelConfig
 from ..errors import TbdError
 from ..generator.streaming import MOUTH_CHANNELS, DiffusionStream, RigMotionStream, Timeline
 from ..motion import channels as ch
@@ -87,7 +88,7 @@ class LiveSession:
             self.stream = RigMotionStream(self.timeline, seed=seed, fps=self.fps)
         self.generator_name = getattr(gen, "name", "rig") if isinstance(self.stream, DiffusionStream) else "rig"
         self._resampler = StreamResampler(self.sample_rate)
-        self._features = FeatureStream(self.fps)
+        self._features = FeatureStream(self.fps, level=getattr(talker, "audio_level", LevelConfig()))
         self._frame = 0            # next frame index on the session clock
         self._utterance_start = 0  # session frame of the current utterance's frame 0
         self._closed = False
