@@ -119,3 +119,16 @@ def test_a_quiet_voice_moves_the_mouth_as_a_normal_one_batch_and_live(speech_pat
     assert live(talker) > 0.7 * normal and live(as_recorded) < 0.2 * normal
     with pytest.raises(tbd.OptionError, match="audio_level"):
         tbd.Talker("rig", audio_level={"max_boost_db": 6})
+
+
+def test_a_live_session_keeps_a_quiet_voices_level_between_utterances(speech_path):
+    """The first utterance of a quiet voice is raised only once 0.2 s of it has been heard; the session keeps the
+    level, so the next utterance opens the mouth from its first syllable."""
+    quiet = (audio.load(speech_path).samples * 10 ** (-24 / 20)).astype(np.float32)
+    session = tbd.Talker("rig", progress=False).stream(None, emotion="neutral", seed=0)
+    starts = []
+    for _ in range(2):
+        frames = [f for i in range(0, len(quiet), 640) for f in session.push(quiet[i:i + 640])] + session.flush()
+        values = np.stack([f.values for f in frames])[:15]  # the first 0.6 s
+        starts.append(float((values[:, CHANNELS.index("AU25")] + values[:, CHANNELS.index("AU26")]).mean()))
+    assert starts[1] > 1.3 * starts[0], starts

@@ -254,7 +254,8 @@ class LevelTracker:
     """Causal level evening over frame features, one frame at a time (`LevelConfig`).
 
     ``apply(feats)`` returns the features with each frame's gain applied and keeps its state, so
-    that a live session's rows, fed chunk by chunk, get what one call on the whole utterance gives.
+    that a live session's rows, fed chunk by chunk, get what one call on the whole utterance gives
+    (``reset_floor`` between utterances keeps the speech level for the next one).
     Stationary noise never stands clear of its own floor: it is not raised, and where it is
     audible it is gated (a hum, a fan, a noisy room).
     """
@@ -264,12 +265,18 @@ class LevelTracker:
         self.reset()
 
     def reset(self) -> None:
-        self._floor: float | None = None  # noise floor, dBFS
-        self._held = 0                    # frames in a row near the floor
-        self._gated = False               # whether the floor has held long enough to be gated
+        """Forget everything: the next frame starts a recording."""
         self._level: float | None = None  # tracked speech level, dBFS (None until speech is heard)
         self._heard = 0                   # speech frames so far
         self._gain = 0.0                  # gain applied to frames clear of the floor, dB
+        self.reset_floor()
+
+    def reset_floor(self) -> None:
+        """Forget the noise floor but keep the speech level: the next frame starts another utterance of the
+        same speaker (the floor is learnt again from it, as in a recording of that utterance alone)."""
+        self._floor: float | None = None  # noise floor, dBFS
+        self._held = 0                    # frames in a row near the floor
+        self._gated = False               # whether the floor has held long enough to be gated
 
     def gains(self, db: np.ndarray) -> np.ndarray:
         """Gain in dB per frame [T] for frames of level ``db`` [T] (dBFS), in order."""

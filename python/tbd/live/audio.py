@@ -1,8 +1,9 @@
 """Incremental audio for live sessions: resampling to 16 kHz and frame features as samples arrive.
 
-``FeatureStream`` computes exactly the rows ``tbd.audio.features`` gives for the same
-utterance (the same functions compute both, the recording's evening out included), as soon
-as a frame's analysis window has arrived, whatever the chunk sizes. ``StreamResampler`` is a
+``FeatureStream`` computes exactly the rows ``tbd.audio.features`` gives for a session's first
+utterance (the same functions compute both, the recording's evening out included; later
+utterances keep the speech level heard so far), as soon as a frame's analysis window has
+arrived, whatever the chunk sizes. ``StreamResampler`` is a
 windowed-sinc resampler whose output does not depend on the chunking either.
 """
 
@@ -85,6 +86,9 @@ class FeatureStream:
     ``push(samples)`` returns the ``AudioFeatures.matrix`` rows of the frames that became
     computable; ``finish()`` those of the rest (the utterance's frame count is
     ``round(duration * fps)``, at least one, as in batch) and starts a new utterance.
+    The first utterance's rows are what ``tbd.audio.features`` gives for it; later ones keep
+    the speech level and DC offset heard so far (a speaker's level does not change between
+    sentences: a quiet voice is raised from its next utterance's first syllable on).
     """
 
     def __init__(self, fps: float, rate: int = SAMPLE_RATE, level: LevelConfig | None = LevelConfig()) -> None:
@@ -94,9 +98,9 @@ class FeatureStream:
         self.reset()
 
     def reset(self) -> None:
-        for part in (self._dc, self._level):  # each utterance is evened out as batch evens out a clip
-            if part is not None:
-                part.reset()
+        """Start a new utterance (the speech level and DC offset heard so far are kept)."""
+        if self._level is not None:
+            self._level.reset_floor()
         self._buf = np.zeros(N_FFT // 2, np.float32)  # padded: N_FFT // 2 zeros before sample 0
         self._base = -(N_FFT // 2)                    # sample index of _buf[0]
         self.n_samples = 0
