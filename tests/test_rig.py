@@ -132,3 +132,28 @@ def test_a_live_session_keeps_a_quiet_voices_level_between_utterances(speech_pat
         values = np.stack([f.values for f in frames])[:15]  # the first 0.6 s
         starts.append(float((values[:, CHANNELS.index("AU25")] + values[:, CHANNELS.index("AU26")]).mean()))
     assert starts[1] > 1.3 * starts[0], starts
+
+
+def test_the_cli_evens_out_a_quiet_recording_unless_told_not_to(tmp_path, speech_path, portrait_path):
+    import json
+
+    import soundfile as sf
+
+    from tbd import cli
+
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, audio.load(speech_path).samples * 10 ** (-24 / 20), 16000)
+
+    def opening(path):
+        doc = json.loads(path.read_text())
+        values = np.array(doc["values"])
+        return (values[:, doc["channels"].index("AU25")] + values[:, doc["channels"].index("AU26")]).mean()
+
+    runs = {}
+    for flag in ((), ("--audio-as-recorded",)):
+        for command in (["animate", portrait_path, str(quiet)], ["live", str(quiet), "--no-render"]):
+            out = tmp_path / f"{command[0]}{len(flag)}.json"
+            assert cli.main([*command, "--generator", "rig", "-o", str(out), "--quiet", *flag]) == 0
+            runs[command[0], bool(flag)] = opening(out)
+    for command in ("animate", "live"):
+        assert runs[command, False] > 5 * runs[command, True], runs

@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--backend", default="auto", help="emotion text reader: 'auto', 'rules', a local model "
                                                           "path or an http(s) URL (an LLM reads other languages)")
         p.add_argument("--quiet", action="store_true", help="no progress bars")
+        p.add_argument("--audio-as-recorded", action="store_true",
+                       help="skip the recording's evening out (DC offset, quiet voice raised, steady noise gated)")
 
     p = sub.add_parser("animate", help="animate a portrait with speech and an emotion")
     p.add_argument("image")
@@ -70,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int_in(1, 1024), default=1, help="torch threads (default 1)")
     p.add_argument("--backend", default="auto", help="emotion text reader (see tbd think --backend)")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--audio-as-recorded", action="store_true",
+                   help="skip the recording's evening out (DC offset, quiet voice raised, steady noise gated)")
     p.add_argument("--vmc", metavar="HOST:PORT", type=_vmc_address, default=None,
                    help="send each frame to a VMC receiver (VSeeFace, VNyan...); default port 39539; tbd[vmc]")
     p.add_argument("--vrm", type=int, choices=(0, 1), default=None, help="with --vmc: also send VRM 0.x or 1.0 presets")
@@ -104,12 +108,14 @@ def _think(args: argparse.Namespace) -> int:
 
 
 def _animate(args: argparse.Namespace) -> int:
+    from . import audio as audio_mod
     from .export import check_output_path
     from .talker import Talker
 
     check_output_path(args.output, inputs=(args.image, args.audio))
     started = time.perf_counter()
-    talker = Talker(args.generator, fps=args.fps, progress=not args.quiet, think_backend=args.backend)
+    talker = Talker(args.generator, fps=args.fps, progress=not args.quiet, think_backend=args.backend,
+                    audio_level=None if args.audio_as_recorded else audio_mod.LevelConfig())
     anim = talker.animate(args.image, args.audio, args.emotion, seed=args.seed, size=args.size,
                           transcript=_transcript(getattr(args, "transcript", None)))
     anim.save(args.output)
@@ -169,7 +175,8 @@ def _live(args: argparse.Namespace) -> int:
             print("tbd: error: -o takes .mp4 (with rendering) or .json/.csv", file=sys.stderr)
             return 2
     sound = audio_mod.load(args.audio)
-    talker = Talker(args.generator, progress=False, threads=args.threads, think_backend=args.backend)
+    talker = Talker(args.generator, progress=False, threads=args.threads, think_backend=args.backend,
+                    audio_level=None if args.audio_as_recorded else audio_mod.LevelConfig())
     avatar = talker.prepare(args.image or str(assets.portrait_path()), size=args.size) if render else None
     session = talker.stream(avatar, emotion=args.emotion, seed=args.seed, transcript=_transcript(args.transcript))
     stats = RunStats()
