@@ -153,12 +153,17 @@ def test_steady_noise_is_gated_not_raised(kind):
     assert (raw.loudness[16:] - level.loudness[16:]).min() > 20 / 60 and level.loudness[16:].max() < SPEECH_GATE
 
 
-def test_speech_in_room_noise_closes_in_its_pauses(speech_path):
+@pytest.mark.parametrize("lead_s", [0.0, 1.0])
+def test_speech_in_room_noise_closes_in_its_pauses(speech_path, lead_s):
+    """Also after a lead-in of digital silence (zeros padded before the recording): it says nothing of the room."""
     sound = audio.load(speech_path)
     normal = audio.features(sound, level=None)
     noise = np.random.default_rng(1).standard_normal(len(sound.samples)) * 10 ** (-35 / 20)
-    noisy = audio.load(((sound.samples + noise).astype(np.float32), sound.rate))
+    lead = int(lead_s * 25)
+    samples = np.concatenate([np.zeros(lead * 640), sound.samples + noise]).astype(np.float32)
+    noisy = audio.load((samples, sound.rate))
     raw, level = audio.features(noisy, level=None), audio.features(noisy)
+    raw, level = (type(raw)(f.mel[lead:], f.energy[lead:], f.loudness[lead:], f.fps) for f in (raw, level))
     silent = normal.loudness == 0  # digital silence in the clean clip
     # The gate opens once the noise has held for 0.3 s (in the first pause, frames 15-20): every later pause is gated.
     held = silent & (np.arange(len(silent)) > 20)

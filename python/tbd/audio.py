@@ -210,7 +210,8 @@ def _resample(samples: np.ndarray, src_rate: int, rate: int) -> np.ndarray:
 class LevelConfig:
     """How the recording level is evened out before the features reach the models.
 
-    The noise floor falls at once to a quieter frame and rises slowly. The speech level is a
+    The noise floor falls at once to a quieter frame and rises slowly (digital silence leaves it
+    as it is: a recording padded with zeros before its room noise still gates that noise). The speech level is a
     peak follower over the frames that stand clear of that floor (instant rise, slow fall, held
     in pauses); a level outside ``normal_db`` is brought to its nearer edge. Where the floor is
     audible (room noise, a hum) and has held for ``floor_hold_s`` (a pause, not the dip between
@@ -233,7 +234,7 @@ class LevelConfig:
     gate_band_db: tuple[float, float] = (3.0, 6.0)  # a frame this far over the floor is lowered fully .. not at all
     floor_hold_s: float = 0.3            # the sound must stay near its floor this long before the floor is gated
     floor_hold_alone_s: float = 0.6      # as long, before any speech has stood clear of it (a held vowel, a hum)
-    min_floor_db: float = -90.0          # the floor of a digitally silent recording
+    min_floor_db: float = -90.0          # quieter frames are digital silence: they leave the floor as it is
     dc_offset: float = 0.02              # a running mean beyond this is a DC offset, removed from there on
     dc_time_s: float = 0.5               # the running mean's time constant (speech alone keeps it under 0.013)
 
@@ -287,12 +288,15 @@ class LevelTracker:
         floor_rise = c.floor_rise_db_per_s / self.fps
         out = np.zeros(len(db))
         for t, d in enumerate(np.asarray(db, np.float64)):
-            floor = d if self._floor is None or d < self._floor else self._floor + floor_rise
-            self._floor = floor = max(floor, c.min_floor_db)
-            clear = _ramp(d - floor, c.above_floor_db)
-            self._held = self._held + 1 if clear <= 0.0 else 0
-            hold = c.floor_hold_s if self._level is not None else c.floor_hold_alone_s
-            self._gated = self._gated or self._held >= hold * self.fps
+            if d < c.min_floor_db:  # digital silence says nothing of the background: the floor waits for sound
+                floor, clear, self._held = self._floor, 0.0, 0
+            else:
+                floor = d if self._floor is None or d < self._floor else self._floor + floor_rise
+                self._floor = floor
+                clear = _ramp(d - floor, c.above_floor_db)
+                self._held = self._held + 1 if clear <= 0.0 else 0
+                hold = c.floor_hold_s if self._level is not None else c.floor_hold_alone_s
+                self._gated = self._gated or self._held >= hold * self.fps
             if clear >= 1.0 and d > c.min_speech_db:
                 self._level = d if self._level is None else max(self._level - release, d)
                 self._heard += 1
@@ -302,7 +306,7 @@ class LevelTracker:
             elif self._heard >= gain_after and self._level > hi:
                 target = max(hi - self._level, -c.max_cut_db)
             self._gain = min(target, self._gain + gain_rise)
-            gated = self._gated and floor > c.min_speech_db
+            gated = self._gated and floor is not None and floor > c.min_speech_db
             depth = max(c.gate_db, d - c.min_speech_db)  # at least down to where nothing counts as speech
             gate = depth * (1.0 - _ramp(d - floor, c.gate_band_db)) if gated else 0.0
             out[t] = self._gain * clear - gate
@@ -312,12 +316,16 @@ class LevelTracker:
         """``feats`` with each frame's gain applied to its log-mel, energy and loudness."""
         db = _decibels(feats.energy)
         gain = self.gains(db)
-        if not gain.any():
+        rows = np.flatnonzero(gain)  # the others stay bit for bit
+        if not len(rows):
             return feats
-        power = np.maximum(np.exp(feats.mel.astype(np.float64)) - MEL_FLOOR, 0.0) * 10 ** (gain[:, None] / 10)
-        return AudioFeatures(mel=np.log(power + MEL_FLOOR).astype(np.float32),
-                             energy=(feats.energy * 10 ** (gain / 20)).astype(np.float32),
-                             loudness=_loudness(db + gain), fps=feats.fps)
+        g = gain[rows]
+        mel, energy, loudness = feats.mel.copy(), feats.energy.copy(), feats.loudness.copy()
+        power = np.maximum(np.exp(mel[rows].astype(np.float64)) - MEL_FLOOR, 0.0) * 10 ** (g[:, None] / 10)
+        mel[rows] = np.log(power + MEL_FLOOR)
+        energy[rows] = energy[rows] * 10 ** (g / 20)
+        loudness[rows] = _loudness(db[rows] + g)
+        return AudioFeatures(mel=mel, energy=energy, loudness=loudness, fps=feats.fps)
 
 
 class DcRemover:

@@ -14,6 +14,8 @@ from . import __version__
 from ._cli_guard import Interrupted, int_in, native_logs_silenced, number_in, printable, signals_interrupt
 from .errors import TbdError
 
+AS_RECORDED_HELP = "skip the recording's evening out (DC offset removed, quiet voice raised, steady noise gated)"
+
 
 def _parser() -> argparse.ArgumentParser:
     from .image import MAX_SIZE, MIN_SIZE
@@ -39,8 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--backend", default="auto", help="emotion text reader: 'auto', 'rules', a local model "
                                                           "path or an http(s) URL (an LLM reads other languages)")
         p.add_argument("--quiet", action="store_true", help="no progress bars")
-        p.add_argument("--audio-as-recorded", action="store_true",
-                       help="skip the recording's evening out (DC offset, quiet voice raised, steady noise gated)")
+        p.add_argument("--audio-as-recorded", action="store_true", help=AS_RECORDED_HELP)
 
     p = sub.add_parser("animate", help="animate a portrait with speech and an emotion")
     p.add_argument("image")
@@ -72,8 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int_in(1, 1024), default=1, help="torch threads (default 1)")
     p.add_argument("--backend", default="auto", help="emotion text reader (see tbd think --backend)")
     p.add_argument("--quiet", action="store_true")
-    p.add_argument("--audio-as-recorded", action="store_true",
-                   help="skip the recording's evening out (DC offset, quiet voice raised, steady noise gated)")
+    p.add_argument("--audio-as-recorded", action="store_true", help=AS_RECORDED_HELP)
     p.add_argument("--vmc", metavar="HOST:PORT", type=_vmc_address, default=None,
                    help="send each frame to a VMC receiver (VSeeFace, VNyan...); default port 39539; tbd[vmc]")
     p.add_argument("--vrm", type=int, choices=(0, 1), default=None, help="with --vmc: also send VRM 0.x or 1.0 presets")
