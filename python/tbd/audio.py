@@ -211,14 +211,14 @@ class LevelConfig:
     """How the recording level is evened out before the features reach the models.
 
     The noise floor falls at once to a quieter frame and rises slowly (digital silence leaves it
-    as it is: a recording padded with zeros before its room noise still gates that noise). The speech level is a
-    peak follower over the frames that stand clear of that floor (instant rise, slow fall, held
-    in pauses); a level outside ``normal_db`` is brought to its nearer edge. Where the floor is
-    audible (room noise, a hum) and has held for ``floor_hold_s`` (a pause, not the dip between
-    two syllables), frames near it are lowered by ``gate_db`` or to ``min_speech_db``: a pause
-    is silence to the mouth. The bundled speech and four synthesised voices (espeak-ng's en-us+f3
-    and +m3, festival, flite) peak at -18 to -13 dBFS on this follower and have no audible
-    floor: their features are exactly as recorded.
+    as it is: a recording padded with zeros before its room noise still gates that noise). The
+    speech level is a peak follower over the frames that stand clear of that floor (instant rise,
+    slow fall, held in pauses); a level outside ``normal_db`` is brought to its nearer edge. Where
+    the floor is audible (room noise, a hum) and has held for ``floor_hold_s`` (a pause, not the
+    dip between two syllables), frames near it are lowered by ``gate_db`` or to ``min_speech_db``:
+    a pause is silence to the mouth. The bundled speech and six synthesised voices (espeak-ng's
+    en-us+f3, +m3 and en-029+f5, festival, flite's default and rms) peak at -18 to -12 dBFS on
+    this follower and have no audible floor: their features are exactly as recorded.
     """
 
     normal_db: tuple[float, float] = (-19.0, -9.0)  # tracked speech level left as it is, dBFS
@@ -364,8 +364,8 @@ class DcRemover:
 
 
 def _ramp(x: float, band: tuple[float, float]) -> float:
-    """0 below ``band[0]``, 1 from ``band[1]`` on, linear between."""
-    return float(np.clip((x - band[0]) / (band[1] - band[0]), 0.0, 1.0))
+    """0 below ``band[0]``, 1 from ``band[1]`` on, linear between (a float: it runs once per frame)."""
+    return min(max((x - band[0]) / (band[1] - band[0]), 0.0), 1.0)
 
 
 FEATURE_BLOCK = 2048
