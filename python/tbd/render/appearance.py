@@ -29,6 +29,7 @@ from scipy.ndimage import gaussian_filter
 from ..face.rig import AU_INDEX, INTERACTIONS, FaceFrame
 from ..face.topology import MEDIAPIPE_REGIONS as R
 from .config import RenderConfig
+from .pixels import smooth
 from .portrait import BLOWN_OUT, skin_hue
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -38,6 +39,8 @@ NOSE_ROOT, NOSE_BRIDGE, NOSE_TIP, FOREHEAD_TOP = 168, 6, 1, 10
 NOSE_WINGS = (129, 358)  # image-left (subject's right), image-right
 CHIN = 152
 LOWER_LIP_BOTTOM = 17
+FOLD_FADE_IN = 0.15  # share of the nasolabial path over which its flattening fades in from the nose wing
+MIDLINE_FADE = 0.08  # IOD over which a side's fold flattening fades out across the face's midline
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "fold": ("AU10", "AU12L", "AU12R", "AU6"),
@@ -376,8 +379,12 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
         # (and one of a smile undone) squeezes the skin there, and a line drawn on it shrinks into a dark dot.
         maps["AU15"] += -0.6 * _blob(uv, corner + [out_dir * 0.01, 0.09], 0.05, 0.05)
         at_corner = _blob(uv, corner + [out_dir * 0.05, -0.02], 0.07, 0.06)  # the crease at a smile's corner
+        # Soft edges: the fold's flattening fades in along its first part (the nose wing's own shadow stays) and
+        # over the midline. Cut off hard there, it left a straight seam under the nose of an undone smile.
+        starts = smooth(t / FOLD_FADE_IN)
+        this_side = np.clip(0.5 + out_dir * (uv[:, 0] - fuv[NOSE_TIP, 0]) / MIDLINE_FADE, 0.0, 1.0)
         masks["fold"] = np.maximum(masks["fold"], np.maximum.reduce(
-            [np.exp(-0.5 * (d / (3 * fold)) ** 2) * (t > 0.02), cheek, at_corner]) * own_side)
+            [np.exp(-0.5 * (d / (3 * fold)) ** 2) * starts, cheek, at_corner]) * this_side)
     chin_v = (lip_bottom[1] + fuv[CHIN, 1]) / 2
     rng = np.random.default_rng(0)  # the chin's dimpling: a fixed, smooth bump pattern
     dimples = gaussian_filter(rng.standard_normal((h, w)), max(0.02 * px_per_iod, 0.7)).ravel()
