@@ -766,3 +766,30 @@ def test_mesh_interpolation_is_linear_inside_and_nearest_outside():
     outside = np.array([[-3.0, -3.0], [20.0, 2.0]])
     nearest = [np.argmin(np.hypot(*(vertices - p).T)) for p in outside]
     np.testing.assert_array_equal(interpolate(vertices, triangles, values, outside), values[nearest])
+
+
+def test_the_lip_line_covers_a_seam_beside_it_as_one_dark_line():
+    """A portrait's open mouth warped shut leaves a dark seam that can lie a pixel off the contours' mid-line (its
+    landmarks on the open lips are that far off). The painted band covers it and draws one soft dark line across the
+    lips, where a band too narrow for it left the seam's edge dark beside a lighter row and a thin shadow (a grey
+    double outline around the closed lips of an undone smile). Nothing is painted beyond the corners' reach."""
+    from tbd.render.paint import draw_lip_line
+
+    lip = np.array([200.0, 120.0, 120.0])
+    frame = np.empty((40, 80, 3), np.uint8)
+    frame[:] = lip
+    frame[19:21] = (110, 60, 60)  # the seam: rows 19-20 (centre 20.0), where the contours meet at 21.0
+    before = frame.copy()
+    xs = np.linspace(10.0, 70.0, 11)
+    contour = np.stack([xs[1:-1], np.full(9, 21.0)], axis=1)
+    draw_lip_line(frame, contour, contour, np.array([[10.0, 21.0], [70.0, 21.0]]), np.ones(9), 2.0)
+    luma = frame.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    lip_luma = float(lip @ np.array([0.299, 0.587, 0.114]))
+    for x in (20, 30, 40, 50, 60):
+        column = luma[8:34, x]
+        darkest = int(np.argmin(column))
+        assert 10 <= darkest <= 13, x                          # at the seam (rows 18-21)
+        assert 0.8 * lip_luma < column[darkest] < 0.95 * lip_luma, x  # a soft line that shows, not the seam (0.52)
+        assert np.all(np.diff(column[:darkest + 1]) <= 1.0), (x, column.round())  # one dip: darker toward it ...
+        assert np.all(np.diff(column[darkest:]) >= -1.0), (x, column.round())     # ... and lighter past it
+    assert np.array_equal(frame[:, :7], before[:, :7]) and np.array_equal(frame[:, 74:], before[:, 74:])

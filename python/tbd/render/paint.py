@@ -235,10 +235,10 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
 
     Where a portrait's open mouth is warped shut, its teeth and cavity leave a seam of dark or
     pale pixels along the lip line (slivers thinner than a pixel, and the dark mouth corners).
-    Within ``width`` px of the line, extended to the outer lip ``corners`` [2, 2], the lips' own
-    colours (taken just above and below the band in this frame) are blended in, with the thin
-    soft shadow that real closed lips show between them. ``strength`` [K] (0..1) per contour
-    column says how much to paint.
+    Within ``width`` px of the line (fading out to twice that), extended to the outer lip ``corners`` [2, 2], the
+    lips' own colours (taken just beyond the band in this frame) are blended in, with the soft shadow that real
+    closed lips show between them, as broad as the seam it covers. ``strength`` [K] (0..1) per contour column says
+    how much to paint.
     """
     if not np.any(strength > 0):
         return
@@ -249,7 +249,7 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     painted[:-1] |= painted[1:].copy()
     painted[1:] |= painted[:-1].copy()  # the segments next to a painted point
     span = line[painted]
-    roi = pixel_box(frame, np.concatenate([span - width - 1.0, span + width + 1.0]))
+    roi = pixel_box(frame, np.concatenate([span - 2.0 * width - 1.0, span + 2.0 * width + 1.0]))
     if roi is None:
         return
     _, px = roi
@@ -260,11 +260,14 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     step = line[k + 1] - line[k]
     offset = px[:, 1] - (line[k, 1] + along * step[:, 1])
     dist = np.abs(offset) * np.abs(step[:, 0]) / np.maximum(np.hypot(step[:, 0], step[:, 1]), 1e-9)
-    inside = (dist < 1.5 * width) & (px[:, 0] >= line[0, 0] - 0.5) & (px[:, 0] <= line[-1, 0] + 0.5)
+    # Past the outer corners the band fades out over a width: the squeezed corner of a smile leaves a speck there.
+    beyond = np.maximum(line[0, 0] - px[:, 0], px[:, 0] - line[-1, 0])
+    inside = (dist < 2.0 * width) & (beyond < width)
     if not inside.any():
         return
-    px, k, along, offset, dist, place = (a[inside] for a in (px, k, along, offset, dist, place))
-    alpha = ((1 - along) * amount_at[k] + along * amount_at[k + 1]) * smooth(1.5 - dist / width)
+    px, k, along, offset, dist, place, beyond = (a[inside] for a in (px, k, along, offset, dist, place, beyond))
+    alpha = ((1 - along) * amount_at[k] + along * amount_at[k + 1]) * smooth(2.0 - dist / width) \
+        * smooth(1.0 - beyond / width)
     above = sample(frame, line - [0.0, width + 1.5], radius=0)
     below = sample(frame, line + [0.0, width + 1.5], radius=0)
     side = unit(0.5 + offset / (2 * width))[:, None]
@@ -273,7 +276,9 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     mid = (len(line) - 1) / 2
     across = np.abs(place - mid) / mid
     taper = unit(2.0 * np.minimum(place, len(line) - 1 - place))  # the shadow fades out at the outer corners
-    shadow = taper * (0.08 + 0.1 * across ** 2) * np.exp(-0.5 * (dist / max(0.3 * width, 0.5)) ** 2)
+    # One soft dark line, about as broad as the seam it covers (a thinner one inside a band too narrow for the seam left
+    # a grey double outline around the closed lips of an undone smile).
+    shadow = taper * (0.08 + 0.1 * across ** 2) * np.exp(-0.5 * (dist / max(0.6 * width, 0.5)) ** 2)
     tint = 1.0 + saturation * (_LIP_SHADOW - 1.0)  # a black-and-white photo's shadow stays grey
     blend_at(frame, px, colour * (1.0 - shadow[:, None] * tint), alpha)
 
