@@ -793,3 +793,25 @@ def test_the_lip_line_covers_a_seam_beside_it_as_one_dark_line():
         assert np.all(np.diff(column[:darkest + 1]) <= 1.0), (x, column.round())  # one dip: darker toward it ...
         assert np.all(np.diff(column[darkest:]) >= -1.0), (x, column.round())     # ... and lighter past it
     assert np.array_equal(frame[:, :7], before[:, :7]) and np.array_equal(frame[:, 74:], before[:, 74:])
+
+
+def test_a_shadowed_eyes_raised_lid_uncovers_a_white_in_the_same_shadow(portrait):
+    """The white a raised lid (AU5) uncovers follows the eye's own white as the photo shows it, lit as at least 0.8 of
+    the skin: in an eye socket in shadow it stays a shade of the face's own, where a default or a glint-bright white
+    painted a pale grey crescent over the dark eye (a glare no shadowed eye shows)."""
+    found = face.detect(portrait, backend="mediapipe")
+    shaded = portrait.astype(np.float64)
+    ys, xs = np.mgrid[:portrait.shape[0], :portrait.shape[1]]
+    for centre in (found.mesh[[33, 133]].mean(axis=0), found.mesh[[362, 263]].mean(axis=0)):
+        distance = np.hypot(xs - centre[0], ys - centre[1]) / found.interocular
+        shaded *= 1.0 - 0.6 * np.clip((0.4 - distance) / 0.15, 0.0, 1.0)[..., None]  # the eye socket in shadow
+    shaded = shaded.astype(np.uint8)
+    seen = face.detect(shaded, backend="mediapipe")
+    renderer = Renderer(shaded, seen)
+    rest, wide = renderer.render_frame(motion_vector()), renderer.render_frame(motion_vector(AU1=0.5, AU2=0.5, AU5=0.6))
+    luma = np.array([0.299, 0.587, 0.114])
+    for corners in ((33, 133), (362, 263)):
+        (x, y), r = seen.mesh[list(corners)].mean(axis=0), 0.2 * seen.interocular
+        box = slice(int(y - r), int(y + r) + 1), slice(int(x - r), int(x + r) + 1)
+        own = np.percentile(rest[box] @ luma, 95)
+        assert np.percentile(wide[box] @ luma, 95) < 1.8 * own, corners  # 1.5-1.6; was 2.1-2.2 times as bright

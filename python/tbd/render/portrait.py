@@ -19,6 +19,9 @@ CAVITY = np.array([58.0, 24.0, 26.0])
 TONGUE = np.array([140.0, 66.0, 68.0])
 TEETH = np.array([215.0, 207.0, 192.0])
 SCLERA = np.array([222.0, 214.0, 206.0])
+SCLERA_RING = 1.15  # iris radii from its centre beyond which an eye opening's pixels are its white (limbus out)
+SCLERA_TO_SKIN = (0.8, 1.3)  # the white of an eye's brightness, relative to the skin's, from a shaded eye to a lit one
+SCLERA_TINT = 0.25  # most that the white's channels stand off its brightness (a white, not the lids' red)
 IRIS = np.array([78.0, 52.0, 38.0])  # a brown iris, when the portrait's own is too small to sample
 # Where below the upper lid (iris radii) the iris's shaded top is sampled: past the lid's margin and lashes, about
 # where the eyeball painted under a raised lid meets the eye below it.
@@ -54,7 +57,8 @@ class Palette:
 def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis: np.ndarray) -> Palette:
     """Colours for one portrait (``mesh`` [478, 2] px in MediaPipe order)."""
     skin, coloured = skin_samples(image, mesh)
-    light = float(np.clip(np.median(skin @ LUMA) / 160.0, 0.5, 1.3))
+    skin_luma = float(np.median(skin @ LUMA))
+    light = float(np.clip(skin_luma / 160.0, 0.5, 1.3))
     saturation = _saturation(image, mesh, coloured)
     tint, toned = photo_tone(image, mesh)
     # The photo's white balance, read from its skin against typical skin: warm light makes warm teeth.
@@ -93,7 +97,7 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
         return np.clip(coloured + toned * (grey * tint - coloured), 0.0, 255.0)
 
     return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
-                   lash_width=max(CLOSED_LASH_WIDTH * interocular, 0.8), sclera=matched(_sclera(image, mesh, light)),
+                   lash_width=max(CLOSED_LASH_WIDTH * interocular, 0.8), sclera=matched(_sclera(image, mesh, light, skin_luma)),
                    iris=matched(_iris(image, mesh, light)), saturation=saturation * (1.0 - toned))
 
 
@@ -164,17 +168,28 @@ def _eye_openings(image: np.ndarray, mesh: np.ndarray):
         yield side, px[keep], image[region].reshape(-1, 3).astype(np.float64)[keep]
 
 
-def _sclera(image: np.ndarray, mesh: np.ndarray, light: float) -> np.ndarray:
-    """The white of the portrait's eyes: the brighter, greyer pixels inside the eye openings (a default if too few)."""
-    colours = [pixels for _, _, pixels in _eye_openings(image, mesh)]
-    pixels = np.concatenate(colours) if colours else np.zeros((0, 3))
-    if len(pixels) >= 8:
-        luma = pixels @ LUMA
-        chroma = pixels.max(axis=1) - pixels.min(axis=1)
-        white = pixels[(luma >= np.percentile(luma, 80)) & (chroma <= np.percentile(chroma, 60))]
-        if len(white) >= 3 and float(np.median(white @ LUMA)) > 90:
-            return np.median(white, axis=0)
-    return SCLERA * min(light, 1.0)
+def _sclera(image: np.ndarray, mesh: np.ndarray, light: float, skin_luma: float) -> np.ndarray:
+    """The white of the portrait's eyes as the photo shows it: inside the eye openings, outside the irises, the greyer
+    half of the pixels and of those the brighter half, kept within `SCLERA_TO_SKIN` of the skin's brightness and at
+    most `SCLERA_TINT` off grey (a default, lit as the skin, where too few pixels show).
+
+    An eye in shadow keeps a darker white (raised brows let some light in: not darker than 0.8 of the skin). The
+    brightest pixels of a shadowed eye (a catchlight, a lid's glint), or a default white, painted a raised lid's band
+    as a pale grey crescent over it; darker still, the band read as lid skin and FER read surprise as sadness."""
+    whites = []
+    for side, px, pixels in _eye_openings(image, mesh):
+        centre, radius = iris_circle(mesh, side)
+        whites.append(pixels[np.hypot(*(px - centre).T) > SCLERA_RING * radius])
+    pixels = np.concatenate(whites) if whites else np.zeros((0, 3))
+    if len(pixels) < 8:
+        return SCLERA * min(light, 1.0)
+    chroma = pixels.max(axis=1) - pixels.min(axis=1)
+    grey = pixels[chroma <= np.median(chroma)]
+    white = np.median(grey[grey @ LUMA >= np.median(grey @ LUMA)], axis=0)
+    luma = max(float(white @ LUMA), 1.0)
+    tint = white / luma - 1.0  # the white's hue: lids' skin and lashes at its edges redden a small eye's
+    tint *= min(1.0, SCLERA_TINT / max(float(np.abs(tint).max()), 1e-6))
+    return np.clip((1.0 + tint) * np.clip(luma, *(np.array(SCLERA_TO_SKIN) * skin_luma)), 0.0, 255.0)
 
 
 def eye_brightness(image: np.ndarray, mesh: np.ndarray) -> np.ndarray:
