@@ -97,8 +97,9 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
         return np.clip(coloured + toned * (grey * tint - coloured), 0.0, 255.0)
 
     return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
-                   lash_width=max(CLOSED_LASH_WIDTH * interocular, 0.8), sclera=matched(_sclera(image, mesh, light, skin_luma)),
-                   iris=matched(_iris(image, mesh, light)), saturation=saturation * (1.0 - toned))
+                   lash_width=max(CLOSED_LASH_WIDTH * interocular, 0.8),
+                   sclera=matched(_sclera(image, mesh, light, skin_luma)), iris=matched(_iris(image, mesh, light)),
+                   saturation=saturation * (1.0 - toned))
 
 
 def photo_tone(image: np.ndarray, mesh: np.ndarray) -> tuple[np.ndarray, float]:
