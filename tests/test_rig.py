@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -157,3 +159,24 @@ def test_the_cli_evens_out_a_quiet_recording_unless_told_not_to(tmp_path, speech
             runs[command[0], bool(flag)] = opening(out)
     for command in ("animate", "live"):
         assert runs[command, False] > 5 * runs[command, True], runs
+
+
+def test_a_face_turned_far_from_the_camera_is_warned_about(tmp_path):
+    """A portrait turned well past a three-quarter view animates, with a warning (kept in the avatar's notes) that its
+    mouth and lids are drawn poorly; a frontal one gets none."""
+    from PIL import Image
+    from skimage import data
+
+    from tbd.assets import portrait_path
+
+    camera = np.repeat(data.camera()[:, :, None], 3, axis=2)[60:240, 132:312]  # the cameraman, turned 60-70 degrees
+    path = tmp_path / "turned.png"
+    Image.fromarray(camera).resize((256, 256), Image.LANCZOS).save(path)
+    talker = tbd.Talker("rig", progress=False)
+    with pytest.warns(UserWarning, match=r"turned about \d+ degrees from the camera"):
+        avatar = talker.prepare(str(path))
+    assert any("turned about" in note for note in avatar.notes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frontal = talker.prepare(str(portrait_path()))
+    assert not any("turned about" in note for note in frontal.notes)

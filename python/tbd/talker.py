@@ -35,6 +35,10 @@ MIN_FPS = 1.0
 """Lowest frame rate a Talker makes (below it a clip's frames no longer follow speech)."""
 MAX_FPS = 240.0
 """Highest frame rate a Talker makes (frames are rendered one by one: more is only memory)."""
+MAX_GOOD_TURN = 45.0
+"""Degrees of head turn (the face model's yaw) beyond which `Talker.prepare` warns: the mouth and lids of a face turned
+further are drawn poorly. MediaPipe reads the slightly turned development portraits at 10-13 degrees and the
+cameraman, turned 60-70 degrees, at 52."""
 
 
 @dataclass
@@ -179,6 +183,13 @@ class Talker:
             stay = "they stay" if len(shut) == 2 else "it stays"
             note = (f"{which} shut or hidden (dark glasses) in {name}: {stay} so (no blinks, widened eyes or gaze "
                     "there); a portrait with open, visible eyes animates them")
+            warnings.warn(note, stacklevel=2)
+            notes.append(note)
+        turn = float(np.degrees(abs(face.pose.get("yaw", 0.0))))
+        if turn > MAX_GOOD_TURN:
+            note = (f"the face in {name} is turned about {turn:.0f} degrees from the camera: beyond about "
+                    f"{MAX_GOOD_TURN:.0f} its mouth and lids are drawn poorly; a frontal or three-quarter portrait "
+                    "animates best")
             warnings.warn(note, stacklevel=2)
             notes.append(note)
         avatar = Avatar(portrait, face, renderer, source=name, original_size=probe or portrait.shape[:2], notes=notes)
