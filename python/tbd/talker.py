@@ -166,14 +166,17 @@ class Talker:
         from .render import Renderer
 
         probe = _image_size(image)
-        notes = []
+        notes: list[str] = []
+
+        def note(text: str) -> None:  # warned once here, and kept with the avatar for later readers
+            warnings.warn(text, stacklevel=3)
+            notes.append(text)
+
         target = size
         if size is None and self.working_size is not None and probe is not None and max(probe) > self.working_size:
             target = self.working_size
-            note = (f"the portrait is {probe[1]}x{probe[0]} px: reduced to {self.working_size} px on its longer side "
-                    f"for rendering (Talker(working_size=...) or size= to choose)")
-            warnings.warn(note, stacklevel=2)
-            notes.append(note)
+            note(f"the portrait is {probe[1]}x{probe[0]} px: reduced to {self.working_size} px on its longer side "
+                 f"for rendering (Talker(working_size=...) or size= to choose)")
         portrait, name = load_image(image, size=target)
         face = detect(portrait, backend=self.face_backend, source=name)
         renderer = Renderer(portrait, face, config=self.render_config)
@@ -181,17 +184,13 @@ class Talker:
         if shut:
             which = "both eyes look" if len(shut) == 2 else f"the subject's {shut[0]} eye looks"
             stay = "they stay" if len(shut) == 2 else "it stays"
-            note = (f"{which} shut or hidden (dark glasses) in {name}: {stay} so (no blinks, widened eyes or gaze "
-                    "there); a portrait with open, visible eyes animates them")
-            warnings.warn(note, stacklevel=2)
-            notes.append(note)
+            note(f"{which} shut or hidden (dark glasses) in {name}: {stay} so (no blinks, widened eyes or gaze "
+                 "there); a portrait with open, visible eyes animates them")
         turn = float(np.degrees(abs(face.pose.get("yaw", 0.0))))
         if turn > MAX_GOOD_TURN:
-            note = (f"the face in {name} is turned about {turn:.0f} degrees from the camera: beyond about "
-                    f"{MAX_GOOD_TURN:.0f} its mouth and lids are drawn poorly; a frontal or three-quarter portrait "
-                    "animates best")
-            warnings.warn(note, stacklevel=2)
-            notes.append(note)
+            note(f"the face in {name} is turned about {turn:.0f} degrees from the camera: beyond about "
+                 f"{MAX_GOOD_TURN:.0f} its mouth and lids are drawn poorly; a frontal or three-quarter portrait "
+                 "animates best")
         avatar = Avatar(portrait, face, renderer, source=name, original_size=probe or portrait.shape[:2], notes=notes)
         if key[0] is not None and self.cache_size > 0:
             with self._lock:
