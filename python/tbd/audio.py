@@ -389,8 +389,8 @@ def features(audio: Audio, fps: float = 25.0, *, level: LevelConfig | None = Lev
     padded = np.pad(samples, (N_FFT // 2, N_FFT // 2 + N_FFT + beyond))
     # Long clips in blocks: the windowed spectra of an hour at once would take gigabytes.
     blocks = [features_at(padded, centres[i : i + FEATURE_BLOCK], audio.rate, fps) for i in range(0, n, FEATURE_BLOCK)]
-    tracker = LevelTracker(level, fps) if level is not None else None
-    if tracker is not None:
+    if level is not None:
+        tracker = LevelTracker(level, fps)  # one tracker across the blocks: it runs in order, frame by frame
         blocks = [tracker.apply(b) for b in blocks]
     if len(blocks) == 1:
         return blocks[0]

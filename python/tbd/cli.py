@@ -17,6 +17,13 @@ from .errors import TbdError
 AS_RECORDED_HELP = "skip the recording's evening out (DC offset removed, quiet voice raised, steady noise gated)"
 
 
+def _audio_level(args: argparse.Namespace):
+    """The Talker's ``audio_level`` for ``--audio-as-recorded`` (None) or its absence (the defaults)."""
+    from .audio import LevelConfig
+
+    return None if args.audio_as_recorded else LevelConfig()
+
+
 def _parser() -> argparse.ArgumentParser:
     from .image import MAX_SIZE, MIN_SIZE
     from .talker import MAX_FPS, MIN_FPS
@@ -108,14 +115,13 @@ def _think(args: argparse.Namespace) -> int:
 
 
 def _animate(args: argparse.Namespace) -> int:
-    from . import audio as audio_mod
     from .export import check_output_path
     from .talker import Talker
 
     check_output_path(args.output, inputs=(args.image, args.audio))
     started = time.perf_counter()
     talker = Talker(args.generator, fps=args.fps, progress=not args.quiet, think_backend=args.backend,
-                    audio_level=None if args.audio_as_recorded else audio_mod.LevelConfig())
+                    audio_level=_audio_level(args))
     anim = talker.animate(args.image, args.audio, args.emotion, seed=args.seed, size=args.size,
                           transcript=_transcript(getattr(args, "transcript", None)))
     anim.save(args.output)
@@ -176,7 +182,7 @@ def _live(args: argparse.Namespace) -> int:
             return 2
     sound = audio_mod.load(args.audio)
     talker = Talker(args.generator, progress=False, threads=args.threads, think_backend=args.backend,
-                    audio_level=None if args.audio_as_recorded else audio_mod.LevelConfig())
+                    audio_level=_audio_level(args))
     avatar = talker.prepare(args.image or str(assets.portrait_path()), size=args.size) if render else None
     session = talker.stream(avatar, emotion=args.emotion, seed=args.seed, transcript=_transcript(args.transcript))
     stats = RunStats()

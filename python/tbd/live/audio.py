@@ -3,8 +3,8 @@
 ``FeatureStream`` computes exactly the rows ``tbd.audio.features`` gives for a session's first
 utterance (the same functions compute both, the recording's evening out included; later
 utterances keep the speech level heard so far), as soon as a frame's analysis window has
-arrived, whatever the chunk sizes. ``StreamResampler`` is a
-windowed-sinc resampler whose output does not depend on the chunking either.
+arrived, whatever the chunk sizes. ``StreamResampler`` is a windowed-sinc resampler whose
+output does not depend on the chunking either.
 """
 
 from __future__ import annotations
