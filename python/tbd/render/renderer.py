@@ -46,6 +46,9 @@ _BLINK = AU_INDEX["AU45"]
 _LID_RAISER = AU_INDEX["AU5"]
 _OPENING = [AU_INDEX[name] for name in LIP_OPENING]
 _JAW = [AU_INDEX[name] for name in JAW_DROP]
+# The lip-corner AUs pull, stretch or depress the corners; the lips between them move together, neither parting nor
+# pressing (FACS: with no AU25, AU12, AU14, AU15 and AU20 leave the lips closed).
+_LIP_CORNER = [AU_INDEX[name] for name in ("AU12L", "AU12R", "AU14L", "AU14R", "AU15", "AU20")]
 
 
 def _ramp(x: np.ndarray, band: tuple[float, float]) -> np.ndarray:
@@ -90,6 +93,8 @@ class Renderer:
         self._source_aus = source[_AU].astype(np.float64)
         self._source_weights = np.concatenate([self._source_aus, interaction_weights(self._source_aus)])
         self._undo_scale = np.ones(N_AU)  # how much further than its intensity each AU of the portrait is undone
+        self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
+        self._source_gaps = self._column_gaps(self.mesh.vertices[None])[0]
         self._basis = self._pixel_basis()  # [N_AU + n_interactions, V * 2]
         self.source_values = source.copy()
         self.source_values[_AU] = cfg.requested(source[_AU] * self._undo_scale, self._gain, self._ceiling)
@@ -105,11 +110,9 @@ class Renderer:
         self._pivot = frame.to_image(np.array(cfg.pivot))
         self._pivot_depth = cfg.pivot_depth * frame.scale
         self._palette = make_palette(image, face.mesh, frame.scale, frame.axes[1])
-        self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
-        self._source_gaps = self._column_gaps(self.mesh.vertices[None])[0]
         # An open mouth's cavity and teeth pixels past the landmarks are lip-coloured before its lips close; a
         # closed mouth's dark seam is its own lip line and stays (filled, the lips looked fused into one band).
-        open_mouth = self._source_gap >= cfg.open_source_gap * frame.scale
+        open_mouth = self._photographed_open()
         self._texture = clean_lip_line(image, face.mesh, frame.scale) if open_mouth else image.copy()
         self._appearance = build_appearance(
             self._texture, face.mesh, frame, self._source_aus, cfg, raised=self._posed_skin(cfg.forehead_raise),
@@ -171,11 +174,31 @@ class Renderer:
         relaxed_points[:N_FACE] = relaxed[:N_FACE]
         relaxed_points[len(self.face.mesh):] = relaxed[-n_rings:]
         basis = self._basis_at(relaxed_points)
+        if self._photographed_open():
+            self._move_lips_together(basis)
         # The jaw (and the lower teeth) drops with the middle of the lower lip for the jaw AUs.
         middle = mesh.lips_lower[len(mesh.lips_lower) // 2]
         self._jaw_rates = [(k, float(basis[k, middle] @ mesh.frame.axes[1])) for k in _JAW]
         self._rest = (relaxed + np.einsum("a,avc->vc", self._source_weights, basis)).astype(np.float32)
         return basis.reshape(len(basis), -1).astype(np.float32)
+
+    def _photographed_open(self) -> bool:
+        """Whether the portrait's lips are parted (`RenderConfig.open_source_gap`)."""
+        return bool(self._source_gap >= self.config.open_source_gap * self.mesh.frame.scale)
+
+    def _move_lips_together(self, basis: np.ndarray) -> None:
+        """Give each inner-lip column's two lips the same up-down motion in the lip-corner AUs' basis (in place).
+
+        On a closed-mouthed portrait these AUs barely change the lips' gap (under 1 % of the eyes' distance), as the
+        rig's falloffs are laid out for; on the relaxed mouth of a portrait photographed open-mouthed, its inner
+        contours' columns do not sit where those falloffs expect them, and a smile asked with closed lips parted them
+        unevenly by a few pixels: a jagged sliver of cavity along the lip line.
+        """
+        axis = self.mesh.frame.axes[1]
+        up, lo = self.mesh.lips_upper[1:-1], self.mesh.lips_lower[1:-1]
+        parting = (basis[_LIP_CORNER][:, lo] - basis[_LIP_CORNER][:, up]) @ axis  # [n, K]
+        basis[np.ix_(_LIP_CORNER, up)] += 0.5 * parting[..., None] * axis
+        basis[np.ix_(_LIP_CORNER, lo)] -= 0.5 * parting[..., None] * axis
 
     def _basis_at(self, points: np.ndarray) -> np.ndarray:
         """The rig's basis [N_AU + n_interactions, V, 2] (px) for the face mesh and its outer rings at ``points``
@@ -627,7 +650,7 @@ class Renderer:
         shut = np.clip(1.0 - columns / 1.5, 0.0, 1.0) * np.clip((self._source_gaps - columns) / 1.5, 0.0, 1.0)
         shut[:, [0, -1]] = shut[:, [1, -2]]
         line_width = max(cfg.lip_line_width * scale, 1.2)
-        if self._source_gap < cfg.open_source_gap * scale:
+        if not self._photographed_open():
             opacity = np.ones(len(dst))
         else:  # the portrait's real mouth is reused near its own shape; squeezed, stretched or reshaped it is redrawn
             opacity = np.maximum(np.clip(np.abs(gaps - self._source_gap) / (0.5 * self._source_gap), 0.0, 1.0),
