@@ -203,6 +203,13 @@ class RenderConfig:
     """Half-width of the meeting line painted where the portrait's open lips close."""
     lip_line_max_gap: float = 0.02
     """Lips closer than this at the centre get the meeting line."""
+    lip_line_depth: tuple[float, float] = (0.08, 0.1)
+    """How much the meeting line's shadow darkens the lips mid-mouth, and how much more toward the corners, on a
+    portrait photographed with closed lips: the photo's own line is in its texture, the paint only evens a seam."""
+    open_lip_line_depth: tuple[float, float] = (0.25, 0.1)
+    """The same on a portrait photographed open-mouthed, whose closed lips' line is all painted: the line between
+    real closed lips is 0.3-0.6 of the lips' brightness at its darkest (five closed-mouthed development photos at
+    512 px); 0.08 left the lips fused into one pale band."""
     teeth_shadow: float = 0.6
     """Brightness of the teeth, relative to lit, in a barely open mouth with the lips relaxed."""
     teeth_lit_gap: float = 0.22

@@ -230,7 +230,7 @@ def _lid_skin(frame: np.ndarray, lid: np.ndarray, lift: np.ndarray) -> np.ndarra
 
 
 def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corners: np.ndarray, strength: np.ndarray,
-                  width: float, saturation: float = 1.0) -> None:
+                  width: float, saturation: float = 1.0, depth: tuple[float, float] = (0.08, 0.1)) -> None:
     """Paint closed lips' meeting line into ``frame`` (in place) where the inner-lip contours [K, 2] touch.
 
     Where a portrait's open mouth is warped shut, its teeth and cavity leave a seam of dark or
@@ -238,7 +238,7 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     Within ``width`` px of the line (fading out to twice that), extended to the outer lip ``corners`` [2, 2], the
     lips' own colours (taken just beyond the band in this frame) are blended in, with the soft shadow that real
     closed lips show between them, as broad as the seam it covers. ``strength`` [K] (0..1) per contour column says
-    how much to paint.
+    how much to paint; ``depth`` (mid-mouth, more toward the corners) how much the shadow darkens the lips at its middle.
     """
     if not np.any(strength > 0):
         return
@@ -278,7 +278,7 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corne
     taper = unit(2.0 * np.minimum(place, len(line) - 1 - place))  # the shadow fades out at the outer corners
     # One soft dark line, about as broad as the seam it covers (a thinner one inside a band too narrow for the seam left
     # a grey double outline around the closed lips of an undone smile).
-    shadow = taper * (0.08 + 0.1 * across ** 2) * np.exp(-0.5 * (dist / max(0.6 * width, 0.5)) ** 2)
+    shadow = taper * (depth[0] + depth[1] * across ** 2) * np.exp(-0.5 * (dist / max(0.6 * width, 0.5)) ** 2)
     tint = 1.0 + saturation * (_LIP_SHADOW - 1.0)  # a black-and-white photo's shadow stays grey
     blend_at(frame, px, colour * (1.0 - shadow[:, None] * tint), alpha)
 

@@ -650,6 +650,7 @@ class Renderer:
         shut = np.clip(1.0 - columns / 1.5, 0.0, 1.0) * np.clip((self._source_gaps - columns) / 1.5, 0.0, 1.0)
         shut[:, [0, -1]] = shut[:, [1, -2]]
         line_width = max(cfg.lip_line_width * scale, 1.2)
+        line_depth = cfg.open_lip_line_depth if self._photographed_open() else cfg.lip_line_depth
         if not self._photographed_open():
             opacity = np.ones(len(dst))
         else:  # the portrait's real mouth is reused near its own shape; squeezed, stretched or reshaped it is redrawn
@@ -689,7 +690,8 @@ class Renderer:
                                         self._palette.saturation)
             if gap < cfg.lip_line_max_gap * scale and closed.any():  # an open mouth's corners are shadowed anyway
                 draw_lip_line(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower],
-                              vertices[self._outer_corner_indices], closed, line_width, self._palette.saturation)
+                              vertices[self._outer_corner_indices], closed, line_width, self._palette.saturation,
+                              line_depth)
 
     def iter_chunks(self, values: np.ndarray) -> Iterator[np.ndarray]:
         """Frames uint8 [F, H, W, 3], ``chunk`` at a time, for motion values [T, n_channels]."""
