@@ -549,6 +549,37 @@ def test_closed_lid_takes_skin_not_the_shadow_above_it():
     assert not np.array_equal(painted[38:42, 45:76], frame[38:42, 45:76])  # the eye there was painted over
 
 
+def test_a_closed_lid_keeps_the_skins_grain_but_no_print_of_a_glasses_frame():
+    """The closed lid takes the grain of the skin above it; a glasses frame's rim there is no grain. Clipped to the
+    grain's strength, the rim's jagged edge was printed on the lid as a band 8 % darker (Hopper's blinks)."""
+    from tbd.render.paint import draw_eyelid
+    from tbd.render.portrait import Palette
+
+    rng = np.random.default_rng(3)
+    skin = np.array([205.0, 160.0, 140.0])
+    frame = np.clip(skin * (1.0 + 0.02 * rng.standard_normal((80, 120, 1))), 0, 255).astype(np.uint8)
+    rim_bottom = 19 + rng.integers(-3, 4, size=120)  # a jagged lower edge, rows 16-22
+    for x in range(120):
+        frame[10:rim_bottom[x], x] = (45, 40, 40)
+    xs = np.linspace(30.0, 90.0, 9)
+    arc = 6.0 * (1.0 - ((xs - 60.0) / 30.0) ** 2)
+    lid_open, lower = np.stack([xs, 40.0 - arc], 1), np.stack([xs, 46.0 + 0.5 * arc], 1)
+    palette = Palette(cavity=np.zeros(3), tongue=np.zeros(3), teeth=np.full(3, 230.0), lashes=np.full(3, 30.0),
+                      lash_width=1.5)
+    lift = np.array([0.0, -16.0])
+    painted = frame.copy()
+    draw_eyelid(painted, lid_open, lower - [0.0, 1.0], lower, lift, palette, cover=1.0, shade=0.0, grain=0.08)
+    luma = painted.astype(np.float64) @ [0.299, 0.587, 0.114]
+    source = frame.astype(np.float64) @ [0.299, 0.587, 0.114]
+    lid = luma[33:42, 45:76]
+    assert np.percentile(np.abs(lid - np.median(lid)), 95) < 8.0  # no band 13.7 levels darker
+    # Where the skin above is well clear of the rim, the lid follows its grain.
+    rows, cols = np.mgrid[33:42, 45:76]
+    clear = rows - 16 > rim_bottom[cols] + 4
+    assert clear.sum() > 40
+    assert np.corrcoef(luma[rows[clear], cols[clear]], source[rows[clear] - 16, cols[clear]])[0, 1] > 0.8
+
+
 def test_the_mouth_is_painted_between_curves_through_the_lip_points():
     """The mouth interior is painted between curves through the inner-lip landmarks, not their chords: at a large
     size the chords showed an open mouth as a polygon. The curve keeps every point and both ends (the mouth's

@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.ndimage import binary_dilation, gaussian_filter
 
 from .pixels import LUMA, band, band_alpha, between, blend, blend_at, pixel_box, sample, smooth, through, unit
 from .portrait import Palette, SourceTeeth
+
+_GRAIN_EDGE_PX = 2  # an edge's soft ramp beside what is not skin, left out of a lid's grain too
 
 
 _LIP_SHADOW = np.array([0.8, 1.15, 1.1])  # the shadow between closed lips is darker and redder than the lips
@@ -205,9 +208,14 @@ def draw_eyelid(frame: np.ndarray, lid_open: np.ndarray, lid_now: np.ndarray, lo
     colour = np.stack([np.interp(px[:, 0], lid_open[order, 0], skin[order, c]) for c in range(3)], axis=1)
     depth = np.clip((px[:, 1] - top) / np.maximum(bottom - top, 1e-3), 0.0, 1.0)
     # The closed lid is a dome: lit at its top, a little darker toward the lashes.
-    # The lid keeps the skin's grain: the texture of the skin above it, at most ``grain`` either way.
+    # The lid keeps the skin's grain: the texture of the skin above it. What differs from the lid's colour by more
+    # than ``grain`` (a glasses frame, the brow, lashes), with the few pixels of its edge, is no grain and fades out:
+    # clipped to ``grain``, it printed a glasses frame's edge on the lid as a jagged band.
     above = sample(frame, px + lift[None], radius=0)
-    texture = np.clip((above @ LUMA) / np.maximum(colour @ LUMA, 1.0) - 1.0, -grain, grain)
+    texture = (above @ LUMA) / np.maximum(colour @ LUMA, 1.0) - 1.0
+    shape = (box[0].stop - box[0].start, box[1].stop - box[1].start)
+    foreign = binary_dilation(np.abs(texture).reshape(shape) > grain, np.ones((3, 3), bool), _GRAIN_EDGE_PX)
+    texture = np.clip(texture, -grain, grain) * (1.0 - gaussian_filter(foreign.astype(np.float64), 1.0).ravel())
     colour *= (1.0 + texture - shade * depth ** 1.5)[:, None]
     lash = np.clip(1.0 - (bottom - px[:, 1]) / palette.lash_width, 0.0, 1.0) ** 0.7 * 0.95
     colour += lash[:, None] * (palette.lashes - colour)
