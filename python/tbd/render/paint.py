@@ -16,12 +16,11 @@ from scipy.ndimage import binary_dilation, gaussian_filter
 from .pixels import LUMA, band, band_alpha, between, blend, blend_at, pixel_box, sample, smooth, through, unit
 from .portrait import Palette, SourceTeeth
 
-_GRAIN_EDGE_PX = 2  # an edge's soft ramp beside what is not skin, left out of a lid's grain too
-
 
 _LIP_SHADOW = np.array([0.8, 1.15, 1.1])  # the shadow between closed lips is darker and redder than the lips
 TEETH_SHADOW_TINT = np.array([1.0, 0.74, 0.62])  # teeth in the mouth's shadow take the cavity's warm light
 TEETH_SHADOW_DEPTH = 0.5  # how bright fully shadowed teeth are, relative to lit ones
+_GRAIN_EDGE_PX = 2  # an edge's soft ramp beside what is not skin, left out of a lid's grain too
 
 
 @dataclass(frozen=True)

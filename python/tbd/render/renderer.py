@@ -95,6 +95,8 @@ class Renderer:
         self._undo_scale = np.ones(N_AU)  # how much further than its intensity each AU of the portrait is undone
         self._source_gap = self._centre_gap(self.mesh.vertices[None])[0]
         self._source_gaps = self._column_gaps(self.mesh.vertices[None])[0]
+        self.photographed_open = bool(self._source_gap >= cfg.open_source_gap * self.mesh.frame.scale)
+        """Whether the portrait's lips are parted (`RenderConfig.open_source_gap`)."""
         self._basis = self._pixel_basis()  # [N_AU + n_interactions, V * 2]
         self.source_values = source.copy()
         self.source_values[_AU] = cfg.requested(source[_AU] * self._undo_scale, self._gain, self._ceiling)
@@ -112,15 +114,14 @@ class Renderer:
         self._palette = make_palette(image, face.mesh, frame.scale, frame.axes[1])
         # An open mouth's cavity and teeth pixels past the landmarks are lip-coloured before its lips close; a
         # closed mouth's dark seam is its own lip line and stays (filled, the lips looked fused into one band).
-        open_mouth = self._photographed_open()
-        self._texture = clean_lip_line(image, face.mesh, frame.scale) if open_mouth else image.copy()
+        self._texture = clean_lip_line(image, face.mesh, frame.scale) if self.photographed_open else image.copy()
         self._appearance = build_appearance(
             self._texture, face.mesh, frame, self._source_aus, cfg, raised=self._posed_skin(cfg.forehead_raise),
             grieved=self._posed_skin(cfg.grief_pose)) if cfg.appearance else None
         self._painted = self._texture.copy()  # one frame's texture with its appearance (painted in the face's box)
         self._source_teeth = find_source_teeth(
             image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth
-        ) if open_mouth else None
+        ) if self.photographed_open else None
         self._teeth_rest = self._teeth_at_rest()
         self._tuck_follow, self._tuck_roll = self._tuck_fields()
         self._lid_skin = self._lid_skin_band()
@@ -174,17 +175,13 @@ class Renderer:
         relaxed_points[:N_FACE] = relaxed[:N_FACE]
         relaxed_points[len(self.face.mesh):] = relaxed[-n_rings:]
         basis = self._basis_at(relaxed_points)
-        if self._photographed_open():
+        if self.photographed_open:
             self._move_lips_together(basis)
         # The jaw (and the lower teeth) drops with the middle of the lower lip for the jaw AUs.
         middle = mesh.lips_lower[len(mesh.lips_lower) // 2]
         self._jaw_rates = [(k, float(basis[k, middle] @ mesh.frame.axes[1])) for k in _JAW]
         self._rest = (relaxed + np.einsum("a,avc->vc", self._source_weights, basis)).astype(np.float32)
         return basis.reshape(len(basis), -1).astype(np.float32)
-
-    def _photographed_open(self) -> bool:
-        """Whether the portrait's lips are parted (`RenderConfig.open_source_gap`)."""
-        return bool(self._source_gap >= self.config.open_source_gap * self.mesh.frame.scale)
 
     def _move_lips_together(self, basis: np.ndarray) -> None:
         """Give each inner-lip column's two lips the same up-down motion in the lip-corner AUs' basis (in place).
@@ -650,8 +647,8 @@ class Renderer:
         shut = np.clip(1.0 - columns / 1.5, 0.0, 1.0) * np.clip((self._source_gaps - columns) / 1.5, 0.0, 1.0)
         shut[:, [0, -1]] = shut[:, [1, -2]]
         line_width = max(cfg.lip_line_width * scale, 1.2)
-        line_depth = cfg.open_lip_line_depth if self._photographed_open() else cfg.lip_line_depth
-        if not self._photographed_open():
+        line_depth = cfg.open_lip_line_depth if self.photographed_open else cfg.lip_line_depth
+        if not self.photographed_open:
             opacity = np.ones(len(dst))
         else:  # the portrait's real mouth is reused near its own shape; squeezed, stretched or reshaped it is redrawn
             opacity = np.maximum(np.clip(np.abs(gaps - self._source_gap) / (0.5 * self._source_gap), 0.0, 1.0),
