@@ -232,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"# identity not measured on {len(missing)} renders (dlib's frontal detector found no face: "
               f"{sorted({r['portrait'] for r in missing})})")
+    unread = [f"{r['portrait']}/{r['emotion']}" for r in rows if r["fer_ok"] is None]
+    if unread:
+        print(f"# FER found no face in the middle of {len(unread)} renders, left out of its rates: {unread}")
 
     sheet = grid(sheet_cells, sheet_labels, row_labels=list(names), column_labels=emotions,
                  config=SheetConfig(cell=args.cell, label_height=14, font_size=10))
