@@ -825,7 +825,8 @@ def test_the_lip_line_covers_a_seam_beside_it_as_one_dark_line():
     before = frame.copy()
     xs = np.linspace(10.0, 70.0, 11)
     contour = np.stack([xs[1:-1], np.full(9, 21.0)], axis=1)
-    draw_lip_line(frame, contour, contour, np.array([[10.0, 21.0], [70.0, 21.0]]), np.ones(9), 2.0)
+    draw_lip_line(frame, contour, contour, np.array([[10.0, 21.0], [70.0, 21.0]]), np.ones(9), 2.0,
+                  depth=RenderConfig().lip_line_depth)
     luma = frame.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     lip_luma = float(lip @ np.array([0.299, 0.587, 0.114]))
     for x in (20, 30, 40, 50, 60):

@@ -237,7 +237,7 @@ def _lid_skin(frame: np.ndarray, lid: np.ndarray, lift: np.ndarray) -> np.ndarra
 
 
 def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, corners: np.ndarray, strength: np.ndarray,
-                  width: float, saturation: float = 1.0, depth: tuple[float, float] = (0.08, 0.1)) -> None:
+                  width: float, saturation: float = 1.0, *, depth: tuple[float, float]) -> None:
     """Paint closed lips' meeting line into ``frame`` (in place) where the inner-lip contours [K, 2] touch.
 
     Where a portrait's open mouth is warped shut, its teeth and cavity leave a seam of dark or

@@ -688,7 +688,7 @@ class Renderer:
             if gap < cfg.lip_line_max_gap * scale and closed.any():  # an open mouth's corners are shadowed anyway
                 draw_lip_line(frame, vertices[self.mesh.lips_upper], vertices[self.mesh.lips_lower],
                               vertices[self._outer_corner_indices], closed, line_width, self._palette.saturation,
-                              line_depth)
+                              depth=line_depth)
 
     def iter_chunks(self, values: np.ndarray) -> Iterator[np.ndarray]:
         """Frames uint8 [F, H, W, 3], ``chunk`` at a time, for motion values [T, n_channels]."""
