@@ -628,19 +628,45 @@ def test_a_raised_lid_uncovers_the_iris_top_and_the_white_around_it():
     frame[:] = skin
     xs = np.linspace(30.0, 90.0, 11)
     arc = 1.0 - ((xs - 60.0) / 30.0) ** 2
-    lid_now, bottom = np.stack([xs, 40.0 - 8.0 * arc], 1), np.stack([xs, 40.0 + 2.0 * arc], 1)
+    # The band reaches below the old lash line (the renderer's `raised_lid_cover` is about twice a lash line's width).
+    lid_now, bottom = np.stack([xs, 40.0 - 8.0 * arc], 1), np.stack([xs, 40.0 + 4.0 * arc], 1)
     frame[39:42, 30:90] = lashes  # the lash line where the lid was
     palette = Palette(cavity=np.zeros(3), tongue=np.zeros(3), teeth=np.full(3, 230.0), lashes=lashes,
                       lash_width=1.5, sclera=sclera, iris=iris)
     painted = frame.copy()
-    draw_uncovered_eye(painted, lid_now, bottom, np.array([60.0, 44.0]), 8.0, palette, shadow_px=2.0)
+    draw_uncovered_eye(painted, lid_now, bottom, np.array([60.0, 44.0]), 8.0, palette, shadow_px=2.0, fade=0.35)
     px = lambda x, y: painted[y, x].astype(np.float64)  # noqa: E731
     assert np.abs(px(60, 38) - iris).max() < 40, px(60, 38)  # inside the circle (the iris top at y = 36)
     assert np.abs(px(72, 38) - sclera).max() < 40, px(72, 38)  # beside it
     assert np.abs(px(60, 34) - sclera).max() < 40, px(60, 34)  # above it
     old_line = np.concatenate([painted[39:41, 45:51], painted[39:41, 70:76]], axis=1).astype(np.float64)
     assert np.all(old_line @ LUMA > 0.8 * sclera @ LUMA)  # the old lash line went: white of the eye there now
-    assert np.array_equal(painted[:29], frame[:29]) and np.array_equal(painted[44:], frame[44:])  # nothing else
+    assert np.array_equal(painted[:29], frame[:29]) and np.array_equal(painted[46:], frame[46:])  # nothing else
+
+
+def test_a_raised_lids_band_meets_the_photos_white_without_a_seam():
+    """The white a raised lid uncovers turns toward the photo's own white below it and fades into it, so no edge shows
+    where the lid was: painted flat in the palette's (greyer) white down to a hard lower edge, it read as a grey
+    crescent laid over the eye at 512 px."""
+    from tbd.render.paint import draw_uncovered_eye
+    from tbd.render.pixels import LUMA
+    from tbd.render.portrait import Palette
+
+    skin, photo_white, sclera = np.array([200.0, 150.0, 130.0]), np.array([245.0, 240.0, 235.0]), np.full(3, 190.0)
+    frame = np.empty((80, 120, 3), np.uint8)
+    frame[:] = skin
+    frame[40:60, 25:95] = photo_white  # the eyeball the photo shows below where the lid was
+    xs = np.linspace(30.0, 90.0, 11)
+    arc = 1.0 - ((xs - 60.0) / 30.0) ** 2
+    lid_now, bottom = np.stack([xs, 40.0 - 8.0 * arc], 1), np.stack([xs, 40.0 + 4.0 * arc], 1)
+    palette = Palette(cavity=np.zeros(3), tongue=np.zeros(3), teeth=np.full(3, 230.0), lashes=np.zeros(3),
+                      lash_width=1.5, sclera=sclera, iris=np.array([70.0, 45.0, 30.0]))
+    painted = frame.copy()
+    draw_uncovered_eye(painted, lid_now, bottom, np.array([300.0, 44.0]), 8.0, palette, shadow_px=2.0, fade=0.35)
+    for x in (45, 60, 75):
+        column = painted[30:50, x].astype(np.float64) @ LUMA
+        assert np.abs(np.diff(column[6:])).max() < 22, (x, column.round())  # no step where the band ends (26-34 before)
+        assert column[6] < photo_white @ LUMA - 25, (x, column.round())  # the band's own white above: still painted
 
 
 def test_the_uncovered_iris_takes_the_colour_of_its_shaded_top(scene):
@@ -671,7 +697,7 @@ def test_the_iris_a_raised_lid_uncovers_is_the_portraits_and_follows_the_gaze(sc
     _, found, renderer = scene
     seen = []
     monkeypatch.setattr(module, "draw_uncovered_eye",
-                        lambda frame, lid, bottom, centre, radius, *rest: seen.append((np.array(centre), radius)))
+                        lambda frame, lid, bottom, centre, radius, *rest, **options: seen.append((np.array(centre), radius)))
     renderer.render_frame(motion_vector(AU5=1.0))
     renderer.render_frame(motion_vector(AU5=1.0, gaze_x=1.0))
     assert len(seen) == 4  # both eyes, both frames

@@ -164,6 +164,9 @@ class RenderConfig:
     old lash line, which the warp stretches up behind the lid, goes."""
     raised_lid_shadow: float = 0.05
     """Depth (IOD) of the shadow that a raised lid casts on the eyeball just below its edge."""
+    raised_lid_fade: float = 0.35
+    """The eyeball a raised lid uncovers fades into the photo's own over this lowest share of its height, its white
+    turning to the photo's white there (0: a hard lower edge, which read as a crescent laid over the eye)."""
     lid_paint_min_px: float = 0.3
     """Least lid descent (px) before the closing lid is painted over the eye."""
     lid_lift: float = 0.1

@@ -156,16 +156,20 @@ def _in_shadow(colour: np.ndarray, light: float, palette: Palette) -> np.ndarray
 
 
 def draw_uncovered_eye(frame: np.ndarray, lid_now: np.ndarray, bottom: np.ndarray, iris_centre: np.ndarray,
-                       iris_radius: float, palette: Palette, shadow_px: float) -> None:
+                       iris_radius: float, palette: Palette, shadow_px: float, *, fade: float) -> None:
     """Paint the eyeball that a raised upper lid (AU5) uncovers, from the lid's contour now [K, 2] down to
     ``bottom`` [K, 2] (where the lid was, plus its old lash line, which the warp stretched up behind the lid):
     the top of the iris inside its circle (``iris_centre`` [2] px, ``iris_radius`` px) and the white of the eye
     around it, both shadowed over ``shadow_px`` under the lid's edge. No lash line is drawn along the new edge: one
-    read as a painted outline to the detectors (FER's fear and surprise fell)."""
+    read as a painted outline to the detectors (FER's fear and surprise fell).
+
+    The band meets the photo's own eyeball below it without a seam: over its lowest ``fade`` share of its height it
+    fades into the photo, and its white turns toward the white the photo shows just below it (a flat painted band
+    with a hard lower edge read as a grey crescent laid over the eye at 512 px)."""
     uncovered = band(frame, lid_now, bottom)
     if uncovered is None:
         return
-    region, px, top, _, across, alpha = uncovered
+    region, px, top, low, across, alpha = uncovered
     if not alpha.any():
         return
     ring = np.hypot(*(px - iris_centre).T)
@@ -173,9 +177,16 @@ def draw_uncovered_eye(frame: np.ndarray, lid_now: np.ndarray, bottom: np.ndarra
     limbus = smooth((ring / max(iris_radius, 1e-3) - 0.7) / 0.3)  # an iris darkens toward its rim
     iris = palette.iris[None] * (1.0 - 0.35 * limbus)[:, None]
     white = palette.sclera[None] * (1.0 - 0.25 * unit(np.abs(across)) ** 2)[:, None]  # the eyeball curves away
+    depth = unit((px[:, 1] - top) / np.maximum(low - top, 1e-3))  # 0 at the lid, 1 at the band's lower edge
+    photo = sample(frame, np.stack([px[:, 0], low + 1.0], axis=1), radius=0)  # the photo's eyeball below the band
+    # Only where that is white: the iris, lashes or a lid's skin there would streak the band.
+    whiteness = unit(((photo @ LUMA) / max(float(palette.sclera @ LUMA), 1.0) - 0.6) / 0.2)
+    white += (depth ** 2 * whiteness)[:, None] * (photo - white)
     colour = in_iris[:, None] * iris + (1.0 - in_iris[:, None]) * white
     below = px[:, 1] - top
     colour *= (0.72 + 0.28 * smooth(below / max(shadow_px, 1e-3)))[:, None]
+    if fade > 0.0:
+        alpha = alpha * smooth((1.0 - depth) / fade)
     blend(frame, region, colour, alpha)
 
 

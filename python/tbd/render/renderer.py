@@ -672,7 +672,7 @@ class Renderer:
                     centre, radius, carriers = self._irises[k]
                     centre = centre + (vertices[carriers] - self.mesh.vertices[carriers]).mean(axis=0)
                     draw_uncovered_eye(frame, vertices[lids[k]], bottom, centre, radius, self._palette,
-                                       cfg.raised_lid_shadow * scale)
+                                       cfg.raised_lid_shadow * scale, fade=cfg.raised_lid_fade)
                 if lid_cover[k] > cfg.lid_paint_min_px:
                     draw_eyelid(frame, lid_open[k], vertices[lids[k]], vertices[lower_lids[k]],
                                 -cfg.lid_lift * scale * axis, self._palette,
