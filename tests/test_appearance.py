@@ -378,3 +378,30 @@ def test_an_undone_smile_leaves_no_seam_under_the_nose(portrait, found):
     astronaut = np.asarray(Image.fromarray(data.astronaut()[33:203, 143:313]).resize((512, 512), Image.LANCZOS))
     assert _seam(portrait, found) < 6.0
     assert _seam(astronaut, face.detect(astronaut, backend="mediapipe")) < 6.0
+
+
+def test_the_furrows_between_lowered_brows_are_soft_not_inked(portrait):
+    """AU4's vertical furrows are wide, soft-edged and still deep: drawn as fine wrinkles with a lit ridge, they read
+    as inked strokes on smooth skin at 512 px (half-depth width 0.016 IOD on the astronaut; edges as steep as the
+    furrow is deep on the bundled portrait)."""
+    from skimage import data
+
+    astronaut = np.asarray(Image.fromarray(data.astronaut()[33:203, 143:313]).resize((512, 512), Image.LANCZOS))
+    bundled = np.asarray(Image.fromarray(portrait).resize((512, 512), Image.LANCZOS))
+    for image in (bundled, astronaut):
+        found = face.detect(image, backend="mediapipe")
+        frown = motion_vector(AU4=1.0)
+        drawn = Renderer(image, found).render_frame(frown) @ LUMA
+        plain = Renderer(image, found, config=RenderConfig(appearance=False)).render_frame(frown) @ LUMA
+        change = (drawn - plain)[_glabella(found)]
+        assert change.min() < -30.0  # the furrows still show
+        widths = []
+        for row in change[change.min(axis=1) < -12.0]:
+            k, half = int(np.argmin(row)), row.min() / 2.0
+            darker = row < half
+            left = k - int(np.argmin(darker[k::-1])) + 1 if not darker[:k + 1].all() else 0
+            right = k + int(np.argmin(darker[k:])) - 1 if not darker[k:].all() else len(row) - 1
+            widths.append((right - left + 1) / found.interocular)
+        assert np.median(widths) > 0.025, np.median(widths)  # 0.032-0.040 (0.016-0.032 before)
+        steepest = np.percentile(np.abs(np.diff(change, axis=1)), 99)
+        assert steepest < 0.7 * -change.min(), (steepest, change.min())  # 0.30-0.60 (0.55-1.03 before)

@@ -41,6 +41,7 @@ CHIN = 152
 LOWER_LIP_BOTTOM = 17
 FOLD_FADE_IN = 0.15  # share of the nasolabial path over which its flattening fades in from the nose wing
 MIDLINE_FADE = 0.08  # IOD over which a side's fold flattening fades out across the face's midline
+_RIDGE = 0.2  # a fine wrinkle's lit ridge beside it, against its depth
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "fold": ("AU10", "AU12L", "AU12R", "AU6"),
@@ -151,7 +152,7 @@ def _side_of(uv: np.ndarray, points: np.ndarray) -> np.ndarray:
     return np.sign((uv - points[0]) @ normal + 1e-12)
 
 
-def _crease(distance: np.ndarray, width: float, side: np.ndarray | None = None, light: float = 0.2) -> np.ndarray:
+def _crease(distance: np.ndarray, width: float, side: np.ndarray | None = None, light: float = _RIDGE) -> np.ndarray:
     """A crease's profile: -1 at its bottom, with a faint lit ridge beside it (on ``side`` > 0 only, if given)."""
     dark = -np.exp(-0.5 * (distance / width) ** 2)
     ridge = light * np.exp(-0.5 * ((distance - 1.8 * width) / width) ** 2)
@@ -161,15 +162,15 @@ def _crease(distance: np.ndarray, width: float, side: np.ndarray | None = None, 
 
 
 def _line(uv: np.ndarray, points: np.ndarray, width: float, fade: float = 0.15,
-          depth: np.ndarray | None = None) -> np.ndarray:
+          depth: np.ndarray | None = None, light: float = _RIDGE) -> np.ndarray:
     """A crease along a polyline, fading out over its first and last ``fade`` of its length; ``depth`` [K]: its
-    strength at each point of the polyline (default 1 throughout)."""
+    strength at each point of the polyline (default 1 throughout); ``light``: its lit ridge (`_crease`)."""
     crease = np.zeros(len(uv))
     reach = 6.0 * width  # the crease and its ridge are nothing beyond this: only the points near the line are measured
     near = np.flatnonzero(np.all((uv >= points.min(axis=0) - reach) & (uv <= points.max(axis=0) + reach), axis=1))
     d, t = _segments_distance(uv[near], points)
     ends = np.clip(np.minimum(t, 1.0 - t) / fade, 0.0, 1.0)
-    crease[near] = _crease(d, width) * ends * ends * (3 - 2 * ends)
+    crease[near] = _crease(d, width, light=light) * ends * ends * (3 - 2 * ends)
     if depth is not None:
         along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
         crease[near] *= np.interp(t, along / max(along[-1], 1e-12), depth)
@@ -182,21 +183,31 @@ def _glabella_centre(fuv: np.ndarray) -> float:
     return float((right_brow[np.argmax(right_brow[:, 0]), 1] + left_brow[np.argmin(left_brow[:, 0]), 1]) / 2)
 
 
-def _glabella(uv: np.ndarray, fuv: np.ndarray, fine: float, ink: float, config: RenderConfig) -> np.ndarray:
+def _glabella(uv: np.ndarray, fuv: np.ndarray, fine: float, ink: float, config: RenderConfig, *,
+              stretched: bool = False) -> np.ndarray:
     """The glabella's map at points ``uv`` [P] for a face whose landmarks are ``fuv`` [478, 2] (face coordinates):
-    vertical lines between the inner brow ends, converging downward, a crease at the root of the nose and the lit,
-    bunched skin above the inner brows."""
+    vertical furrows between the inner brow ends, converging downward, a crease at the root of the nose and the lit,
+    bunched skin above the inner brows. The lowered brow bunches that skin into wide, soft furrows with little of a
+    fine wrinkle's lit ridge (`RenderConfig.glabella_width`, `glabella_ridge`, `glabella_depth`): drawn as fine
+    wrinkles they read as inked strokes on smooth skin at 512 px. ``stretched``: the grief brow's, whose AU1 stretches
+    that skin upward into narrow creases, drawn as fine wrinkles."""
     right_brow, left_brow = fuv[list(R.brow_right)], fuv[list(R.brow_left)]
     gap = max(left_brow[:, 0].min() - right_brow[:, 0].max(), 0.1)
     mid_v = _glabella_centre(fuv)
+    if stretched:
+        width, ridge = fine, _RIDGE
+    else:
+        width, ridge, ink = fine * config.glabella_width, config.glabella_ridge, ink * config.glabella_depth
     glabella = np.zeros(len(uv))
     for sign in (-1.0, 1.0):  # converging downward, the inner one longer (corrugator pulls toward the nose root)
         x = sign * 0.16 * gap
-        glabella += ink * _line(uv, np.array([[x + sign * 0.035, mid_v - 0.12], [x, mid_v + 0.08]]), fine * 1.4, 0.35)
+        glabella += ink * _line(uv, np.array([[x + sign * 0.035, mid_v - 0.12], [x, mid_v + 0.08]]), width * 1.4,
+                                0.35, light=ridge)
         glabella += 0.5 * ink * _line(uv, np.array([[x + sign * 0.09, mid_v - 0.08], [x + sign * 0.05, mid_v + 0.04]]),
-                                      fine * 1.2, 0.4)
+                                      width * 1.2, 0.4, light=ridge)
     root_v = fuv[NOSE_ROOT, 1]
-    glabella += 0.7 * ink * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), fine, 0.3)
+    glabella += 0.7 * ink * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), width, 0.3,
+                                  light=ridge)
     bunch = _blob(uv, np.array([0.0, mid_v - 0.06]), 0.25, 0.06) * (1 - np.exp(-0.5 * (uv[:, 0] / 0.06) ** 2))
     return glabella + 0.6 * bunch * config.bulge_light / config.crease_depth
 
@@ -214,7 +225,8 @@ def _grief_change(uv: np.ndarray, fuv: np.ndarray, frame: FaceFrame, fine: float
     posed = frame.to_face(landmarks + grieved(landmarks))
     points = frame.to_image(uv[near])
     change = np.zeros(len(uv))
-    change[near] = _glabella(frame.to_face(points + grieved(points)), posed, fine, ink, config) - at_rest[near]
+    change[near] = _glabella(frame.to_face(points + grieved(points)), posed, fine, ink, config,
+                             stretched=True) - at_rest[near]
     return change
 
 

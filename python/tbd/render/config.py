@@ -100,6 +100,14 @@ class RenderConfig:
     """Half-width of a fine wrinkle (forehead, crow's feet, nose); folds are wider (x fold_width)."""
     fold_width: float = 2.6
     """A fold (nasolabial, chin) is this many times wider than a fine wrinkle."""
+    glabella_width: float = 1.6
+    """The vertical furrows between lowered brows (AU4) and the crease at the nose's root are this many times as wide
+    as the fine wrinkles of their layout: furrows of bunched skin, soft-edged. (With AU1, the grief brow, that skin is
+    stretched upward and its lines stay fine creases.)"""
+    glabella_ridge: float = 0.05
+    """Their lit ridge, against their depth (fine wrinkles: 0.2); a bright line beside a dark one read as ink."""
+    glabella_depth: float = 0.8
+    """Their depth, against a fine wrinkle's (the wider furrow darkens more skin)."""
     bulge_light: float = 0.12
     """How much brighter the top of a bulge is at intensity 1 (cheek, chin boss, brow bunching)."""
     flatten_source: float = 0.9
