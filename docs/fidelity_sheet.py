@@ -1,7 +1,7 @@
 """Before/after contact sheet of the seven basic emotions on development portraits (issue 9).
 
     python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR]
-                                  [--silent | --eyes | --brows | --mouth]
+                                  [--silent | --eyes | --brows | --mouth | --open-mouth]
                                   [--size 256] [--yaw 0.0] [--exposure 1.0] [--sepia] [--shut-eyes]
 
 For each portrait: the rig's motion for the bundled speech (``--silent``: two seconds of silence, so the
@@ -11,7 +11,8 @@ by that tree's renderer ("before"), in a subprocess so that the two packages nev
 cropped to the face and labelled. ``--eyes``: the eyes only, on a closed mouth, for a few expressions and a
 blink (the neutral motion with AU45 = 1). ``--brows``: the brows and the forehead, on a closed mouth, for the
 emotions that raise the brows. ``--mouth``: the mouth only, on two seconds of silence (closed lips, as the emotion
-holds them). ``--size``: the portraits' size in px (the forehead's lines show at 512 and up).
+holds them). ``--open-mouth``: the mouth only, at the widest opening of the bundled speech. ``--size``: the
+portraits' size in px (the forehead's lines show at 512 and up).
 ``--yaw``: radians added to the motion's head turn in every cell (positive: the nose toward image right).
 ``--exposure``: a factor on each portrait's pixels, clipped at white (1.8: an overexposed photo). ``--sepia``: each
 portrait toned sepia (its brightness in one brown hue, as an old print). ``--shut-eyes``: each portrait as this tree
@@ -52,7 +53,7 @@ yaw = float(sys.argv[8])
 exposure = float(sys.argv[9])
 sepia = sys.argv[10] == "sepia"
 shut_eyes = sys.argv[11] == "shut"
-speech = assets.speech_path() if mode == "speech" else (np.zeros(32000, np.float32), 16000)  # else closed lips
+speech = assets.speech_path() if mode in ("speech", "open_mouth") else (np.zeros(32000, np.float32), 16000)  # else closed lips
 talker = tbd.Talker("rig", progress=False)
 found = {p.name: p for p in portrait_set.portraits(size)}
 cells, boxes = [], []
@@ -72,7 +73,7 @@ for name in names:
         centre = (model.mesh[33] + model.mesh[263]) / 2
         w = 0.8 * float(np.linalg.norm(model.mesh[33] - model.mesh[263]))
         x0, y0, x1, y1, m = centre[0] - w, centre[1] - 0.45 * w, centre[0] + w, centre[1] + 0.3 * w, 0.0
-    if mode == "mouth":
+    if mode in ("mouth", "open_mouth"):
         centre = (model.mesh[61] + model.mesh[291]) / 2
         w = 0.6 * float(np.linalg.norm(model.mesh[33] - model.mesh[263]))
         x0, y0, x1, y1, m = centre[0] - w, centre[1] - 0.55 * w, centre[0] + w, centre[1] + 0.55 * w, 0.0
@@ -84,7 +85,10 @@ for name in names:
     row = []
     for emotion in emotions:
         motion = talker.motion(speech, "neutral" if emotion == "blink" else emotion, seed=0)
-        values = motion.values[int(0.6 * motion.n_frames)].copy()
+        at = int(0.6 * motion.n_frames)
+        if mode == "open_mouth":  # the widest opening of the clip
+            at = int(np.argmax(motion.channel("AU25") + motion.channel("AU26")))
+        values = motion.values[at].copy()
         if emotion == "blink":
             values[tbd.motion.channels.index("AU45")] = 1.0
         values[tbd.motion.channels.index("yaw")] += yaw
@@ -99,7 +103,7 @@ def render(tree: str, out: Path, portraits: list[str], emotions: list[str],
            mode: str = "speech", size: int = 256, yaw: float = 0.0, exposure: float = 1.0, sepia: bool = False,
            shut_eyes: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Cells [portraits, emotions, H, W, 3] and crop boxes rendered by ``tree`` ("-": this one); ``mode``:
-    "speech", "silent", "eyes", "brows" or "mouth"; ``size``: the portraits' size (px); ``yaw``: added to the head's turn
+    "speech", "silent", "eyes", "brows", "mouth" or "open_mouth"; ``size``: the portraits' size (px); ``yaw``: added to the head's turn
     (radians); ``exposure``: a factor on the portraits' pixels; ``sepia``: tone them sepia; ``shut_eyes``: their
     eyes shut."""
     subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
@@ -120,14 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eyes", action="store_true", help="the eyes only, closed mouth, a blink and a few emotions")
     parser.add_argument("--brows", action="store_true", help="the brows and forehead, closed mouth, raised brows")
     parser.add_argument("--mouth", action="store_true", help="the mouth only, closed lips, the seven emotions")
+    parser.add_argument("--open-mouth", action="store_true",
+                        help="the mouth only, at the widest opening of the bundled speech, the seven emotions")
     parser.add_argument("--size", type=int, default=256, help="portrait size in px")
     parser.add_argument("--yaw", type=float, default=0.0, help="radians added to the head's turn in every cell")
     parser.add_argument("--exposure", type=float, default=1.0, help="factor on the portraits' pixels (clipped)")
     parser.add_argument("--sepia", action="store_true", help="tone the portraits sepia, as an old print")
     parser.add_argument("--shut-eyes", action="store_true", help="the portraits with their eyes shut")
     args = parser.parse_args(argv)
-    mode = "eyes" if args.eyes else "brows" if args.brows else "mouth" if args.mouth else "silent" if args.silent \
-        else "speech"
+    mode = "eyes" if args.eyes else "brows" if args.brows else "mouth" if args.mouth else "open_mouth" \
+        if args.open_mouth else "silent" if args.silent else "speech"
     columns = list(EYE_COLUMNS if args.eyes else BROW_COLUMNS if args.brows else EMOTIONS)
     from PIL import Image, ImageDraw
 

@@ -909,3 +909,52 @@ def test_the_lip_corner_aus_leave_closed_lips_closed(portrait):
             moved = renderer.vertices(motion_vector(**{au: 1.0})[None])[0, corners] - \
                 renderer.vertices(motion_vector()[None])[0, corners]
             assert np.all(sign * (moved @ up) > 0.01 * renderer.mesh.frame.scale), (au, moved @ up)
+
+
+def test_edge_softness_reads_how_blurred_a_photo_is():
+    """`portrait.edge_softness` reads the sigma of a photo's blur off its strongest edges: a sharp photo reads about a
+    pixel's worth, an enlarged (blurred) one more, in order."""
+    from scipy.ndimage import gaussian_filter
+
+    from tbd.render.portrait import edge_softness
+
+    rng = np.random.default_rng(7)
+    ys, xs = np.mgrid[:120, :120]
+    shapes = np.full((120, 120), 60.0)
+    shapes[(ys - 60) ** 2 + (xs - 50) ** 2 < 20 ** 2] = 200.0
+    shapes[20:40, 70:110] = 180.0
+    box = np.array([[10.0, 10.0], [110.0, 10.0], [10.0, 110.0], [110.0, 110.0]])
+    read = []
+    for sigma in (0.0, 1.5, 2.5):
+        blurred = gaussian_filter(shapes, sigma) if sigma else shapes
+        noisy = np.clip(blurred + rng.normal(0.0, 2.0, shapes.shape), 0, 255)
+        read.append(edge_softness(np.repeat(noisy[..., None], 3, axis=2).astype(np.uint8), box))
+    assert read[0] < 0.9 and 1.3 < read[1] < 1.9 and read[2] > 2.0 and read[0] < read[1] < read[2], read
+
+
+def test_the_mouths_opening_is_as_soft_as_the_photos_edges():
+    """The cavity's edge against the lips rises over about a pixel on a sharp photo and over several on a blurred one
+    (`Palette.edge_softness`): crisp, it read as a shape drawn over an enlarged photo. The cavity itself is the same."""
+    from tbd.render.paint import Teeth, draw_mouth
+    from tbd.render.pixels import LUMA
+    from tbd.render.portrait import Palette
+
+    lip = np.array([180.0, 100.0, 100.0])
+    xs = np.linspace(30.0, 90.0, 13)
+    arc = 1.0 - ((xs - 60.0) / 30.0) ** 2
+    upper, lower = np.stack([xs, 40.0 - 2.0 * arc], 1), np.stack([xs, 40.0 + 16.0 * arc], 1)
+    teeth = Teeth(upper_edge=np.stack([xs, np.full(13, 10.0)], 1), lower_edge=np.stack([xs, np.full(13, 75.0)], 1),
+                  centre=np.array([60.0, 10.0]), across=np.array([1.0, 0.0]), iod=60.0)  # no teeth in the opening
+    rises, middles = [], []
+    for softness in (0.5, 2.0):
+        frame = np.empty((80, 120, 3), np.uint8)
+        frame[:] = lip
+        palette = Palette(cavity=np.array([40.0, 20.0, 20.0]), tongue=np.array([140.0, 66.0, 68.0]),
+                          teeth=np.full(3, 220.0), lashes=np.zeros(3), lash_width=1.0, edge_softness=softness)
+        draw_mouth(frame, upper, lower, palette, teeth)
+        column = frame[32:46, 60].astype(np.float64) @ LUMA  # across the top edge at y = 38
+        dark = (lip @ LUMA - column) / (lip @ LUMA - column.min())
+        rises.append(int(((dark > 0.1) & (dark < 0.9)).sum()))
+        middles.append(frame[48, 60].astype(int))
+    assert rises[0] <= 1 and rises[1] >= 3, rises
+    assert np.abs(middles[0] - middles[1]).max() <= 1, middles

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.ndimage import binary_dilation, gaussian_filter
 
 from .pixels import LUMA, band, band_alpha, between, blend, blend_at, pixel_box, sample, smooth, through, unit
-from .portrait import Palette, SourceTeeth
+from .portrait import SHARP_EDGE, Palette, SourceTeeth
 
 
 _LIP_SHADOW = np.array([0.8, 1.15, 1.1])  # the shadow between closed lips is darker and redder than the lips
@@ -96,7 +96,9 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
     """
     if opacity <= 0.0:
         return
-    opening = band(frame, through(upper), through(lower))  # the lips' inner edges are curves, not the mesh's chords
+    # The lips' inner edges are curves, not the mesh's chords, and as soft as the photo's edges: a crisp opening on an
+    # enlarged photo read as a shape drawn over it.
+    opening = band(frame, through(upper), through(lower), edge_ramp(palette.edge_softness))
     if opening is None:
         return
     _, px, top, bottom, _, alpha = opening
@@ -139,6 +141,13 @@ def draw_mouth(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, palette:
             upper_colour += weight[:, None] * (_shaded(own, lip_shadow, palette) - upper_colour)
         colour += upper_cover[:, None] * (_in_shadow(upper_colour, light, palette) - colour)
     blend_at(frame, px, colour, alpha)
+
+
+def edge_ramp(softness: float) -> float:
+    """The width (px) over which a painted edge rises to match a photo whose edges are ``softness`` soft
+    (`Palette.edge_softness`): a pixel's antialiasing, plus a Gaussian edge's width (sqrt(2 pi) sigma) for each px of
+    softness beyond a sharp photo's."""
+    return 1.0 + np.sqrt(2.0 * np.pi) * max(softness - SHARP_EDGE, 0.0)
 
 
 def _shaded(colour: np.ndarray, brightness: np.ndarray, palette: Palette) -> np.ndarray:

@@ -36,11 +36,12 @@ def signed_distance(px: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return np.where(inside(px, polygon), dist, -dist)
 
 
-def pixel_box(frame: np.ndarray, polygon: np.ndarray):
-    """(box slices, pixel centres [P, 2]) of the frame pixels around a polygon, or None when it lies outside."""
+def pixel_box(frame: np.ndarray, polygon: np.ndarray, margin: int = 1):
+    """(box slices, pixel centres [P, 2]) of the frame pixels around a polygon, ``margin`` px beyond it, or None when
+    it lies outside."""
     h, w = frame.shape[:2]
-    x0, y0 = np.floor(polygon.min(axis=0)).astype(int) - 1
-    x1, y1 = np.ceil(polygon.max(axis=0)).astype(int) + 1
+    x0, y0 = np.floor(polygon.min(axis=0)).astype(int) - margin
+    x1, y1 = np.ceil(polygon.max(axis=0)).astype(int) + margin
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w - 1), min(y1, h - 1)
     if x1 <= x0 or y1 <= y0:
         return None
@@ -76,10 +77,12 @@ def between(px: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> tuple[np.nda
     return y_top, y_bottom, across
 
 
-def band_alpha(px: np.ndarray, top: np.ndarray, bottom: np.ndarray, left: float, right: float) -> np.ndarray:
-    """Antialiased coverage of the region between two curves (heights ``top``/``bottom`` at each pixel's x)."""
-    alpha = unit(px[:, 1] - top + 0.5) * unit(bottom - px[:, 1] + 0.5)
-    return alpha * unit(px[:, 0] - left + 0.5) * unit(right - px[:, 0] + 0.5)
+def band_alpha(px: np.ndarray, top: np.ndarray, bottom: np.ndarray, left: float, right: float,
+               ramp: float = 1.0) -> np.ndarray:
+    """Antialiased coverage of the region between two curves (heights ``top``/``bottom`` at each pixel's x), each
+    edge rising over ``ramp`` px centred on it (1: a pixel's antialiasing; wider: a softer edge)."""
+    alpha = unit((px[:, 1] - top) / ramp + 0.5) * unit((bottom - px[:, 1]) / ramp + 0.5)
+    return alpha * unit((px[:, 0] - left) / ramp + 0.5) * unit((right - px[:, 0]) / ramp + 0.5)
 
 
 def blend(frame: np.ndarray, box, colour: np.ndarray, alpha: np.ndarray) -> None:
@@ -106,20 +109,20 @@ def smooth(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
-def band(frame: np.ndarray, top: np.ndarray, bottom: np.ndarray):
+def band(frame: np.ndarray, top: np.ndarray, bottom: np.ndarray, ramp: float = 1.0):
     """The pixels between two contours [K, 2] that share their end points (a mouth opening, a lid band).
 
     Returns (box slices, pixel centres [P, 2], top and bottom contour heights at each pixel's x [P],
-    place across the band -1..1 [P], antialiased coverage [P]), or None when the band lies outside
-    the frame.
+    place across the band -1..1 [P], antialiased coverage [P]; its edges rise over ``ramp`` px, `band_alpha`), or
+    None when the band lies outside the frame.
     """
     polygon = np.concatenate([top, bottom[-2:0:-1]]).astype(np.float64)
-    found = pixel_box(frame, polygon)
+    found = pixel_box(frame, polygon, int(np.ceil((ramp - 1.0) / 2.0)) + 1)
     if found is None:
         return None
     box, px = found
     y_top, y_bottom, across = between(px, top, bottom)
-    alpha = band_alpha(px, y_top, y_bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()))
+    alpha = band_alpha(px, y_top, y_bottom, float(polygon[:, 0].min()), float(polygon[:, 0].max()), ramp)
     return box, px, y_top, y_bottom, across, alpha
 
 

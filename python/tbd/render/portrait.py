@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.ndimage import gaussian_filter, sobel
 
 from ..face.topology import MEDIAPIPE_REGIONS as R
 from .pixels import LUMA, band, inside, pixel_box, sample, signed_distance
@@ -31,6 +32,8 @@ CORNER_FILL = 2.5  # how far from the mouth's corners cavity pixels are filled w
 TYPICAL_SKIN_BALANCE = np.array([1.18, 0.94, 0.82])  # skin's RGB over its luma in neutrally lit photos
 TYPICAL_SKIN_CHROMA = 0.3  # (max - min) / luma of skin in colour photos; less reads as a paler, greyer photo
 BLOWN_OUT = 245  # a pixel whose channels all reach this has lost its colour to the exposure, not to a grey photo
+SHARP_EDGE = 0.5  # px: the softness (`edge_softness`) of a sharp photo's edges, from the pixel grid alone
+REBLUR_SIGMA = 1.5  # px: the blur that a photo's own edge softness is measured against
 MIN_COLOUR_SAMPLES = 12  # fewer skin pixels than this keep their colour: the photo's colour is read around the face
 # A toned monochrome photo (sepia, cyanotype) has one hue in every pixel. Its pixels around the face stray from their
 # common hue (90th percentile) by less than the first share of that hue's strength; a colour photo's, by more than
@@ -52,6 +55,8 @@ class Palette:
     iris: np.ndarray = field(default_factory=lambda: IRIS.copy())
     saturation: float = 1.0
     """The portrait's colourfulness relative to typical skin (0: black and white); painted colours follow it."""
+    edge_softness: float = SHARP_EDGE
+    """How soft the photo's sharpest edges around the face are (`edge_softness`, a Gaussian's sigma in px)."""
 
 
 def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis: np.ndarray) -> Palette:
@@ -99,7 +104,30 @@ def make_palette(image: np.ndarray, mesh: np.ndarray, interocular: float, v_axis
     return Palette(cavity=matched(cavity), tongue=matched(TONGUE * light), teeth=matched(teeth), lashes=lashes,
                    lash_width=max(CLOSED_LASH_WIDTH * interocular, 0.8),
                    sclera=matched(_sclera(image, mesh, light, skin_luma)), iris=matched(_iris(image, mesh, light)),
-                   saturation=saturation * (1.0 - toned))
+                   saturation=saturation * (1.0 - toned), edge_softness=edge_softness(image, mesh))
+
+
+def edge_softness(image: np.ndarray, mesh: np.ndarray) -> float:
+    """How soft the photo's sharpest edges around the face are: the sigma (px) of the Gaussian blur that leaves a
+    perfect edge as soft (about `SHARP_EDGE` for a sharp photo, 1.5-2 for one enlarged from half its size).
+
+    Blurred again by `REBLUR_SIGMA`, a Gaussian edge of sigma s keeps r = s / hypot(s, REBLUR_SIGMA) of its steepest
+    gradient; r is read off the strongest 1 % of the gradients in the face's box (lashes, irises, lips, hair).
+    """
+    found = pixel_box(image, mesh.astype(np.float64))
+    if found is None:
+        return SHARP_EDGE
+    (rows, cols), _ = found
+    luma = image[rows, cols].astype(np.float64) @ LUMA
+    if min(luma.shape) < 8:
+        return SHARP_EDGE
+    steep = np.hypot(sobel(luma, 0), sobel(luma, 1))[2:-2, 2:-2]
+    kept = np.hypot(*(sobel(gaussian_filter(luma, REBLUR_SIGMA), k) for k in (0, 1)))[2:-2, 2:-2]
+    strongest = steep > np.percentile(steep, 99)
+    if not strongest.any():
+        return SHARP_EDGE
+    r = min(float(np.median(kept[strongest] / np.maximum(steep[strongest], 1e-6))), 0.98)
+    return max(REBLUR_SIGMA * r / np.sqrt(1.0 - r * r), SHARP_EDGE)
 
 
 def photo_tone(image: np.ndarray, mesh: np.ndarray) -> tuple[np.ndarray, float]:
