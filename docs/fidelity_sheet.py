@@ -53,7 +53,8 @@ yaw = float(sys.argv[8])
 exposure = float(sys.argv[9])
 sepia = sys.argv[10] == "sepia"
 shut_eyes = sys.argv[11] == "shut"
-speech = assets.speech_path() if mode in ("speech", "open_mouth") else (np.zeros(32000, np.float32), 16000)  # else closed lips
+# speaking, or two seconds of silence (closed lips)
+speech = assets.speech_path() if mode in ("speech", "open_mouth") else (np.zeros(32000, np.float32), 16000)
 talker = tbd.Talker("rig", progress=False)
 found = {p.name: p for p in portrait_set.portraits(size)}
 cells, boxes = [], []

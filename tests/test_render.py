@@ -696,8 +696,8 @@ def test_the_iris_a_raised_lid_uncovers_is_the_portraits_and_follows_the_gaze(sc
 
     _, found, renderer = scene
     seen = []
-    monkeypatch.setattr(module, "draw_uncovered_eye",
-                        lambda frame, lid, bottom, centre, radius, *rest, **options: seen.append((np.array(centre), radius)))
+    monkeypatch.setattr(module, "draw_uncovered_eye", lambda frame, lid, bottom, centre, radius, *rest, **options:
+                        seen.append((np.array(centre), radius)))
     renderer.render_frame(motion_vector(AU5=1.0))
     renderer.render_frame(motion_vector(AU5=1.0, gaze_x=1.0))
     assert len(seen) == 4  # both eyes, both frames
