@@ -39,6 +39,15 @@ def syllables(duration: float = 3.0, rate: int = 22050, seed: int = 0) -> np.nda
     return (0.3 * voice * envelope).astype(np.float32)
 
 
+def astronaut_crop(size: int = 512) -> np.ndarray:
+    """A second development face: scikit-image's astronaut photo (public domain, NASA), cropped to her face and
+    enlarged to ``size`` px (uint8 RGB), so its edges are as soft as an enlarged portrait's."""
+    from PIL import Image
+    from skimage import data
+
+    return np.asarray(Image.fromarray(data.astronaut()[33:203, 143:313]).resize((size, size), Image.LANCZOS))
+
+
 @pytest.fixture(scope="module")
 def talker():
     """A rig Talker (fast, no weights), one per test module."""

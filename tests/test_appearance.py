@@ -14,6 +14,8 @@ from tbd.render.appearance import DRAWN, GROUPS
 from tbd.render.pixels import inside
 from tbd.render.portrait import photo_tone
 
+from .conftest import astronaut_crop
+
 LUMA = np.array([0.299, 0.587, 0.114])
 
 
@@ -373,9 +375,7 @@ def test_an_undone_smile_leaves_no_seam_under_the_nose(portrait, found):
     """The smile's folds are flattened up to the nose wings with soft edges: cut off hard where the fold's path
     starts, the flattening left a straight light seam across the skin under the nose (7.9 levels on the bundled
     portrait and 9.8 on the astronaut at 512 px; 4.1 and 2.2 with soft edges)."""
-    from skimage import data
-
-    astronaut = np.asarray(Image.fromarray(data.astronaut()[33:203, 143:313]).resize((512, 512), Image.LANCZOS))
+    astronaut = astronaut_crop(512)
     assert _seam(portrait, found) < 6.0
     assert _seam(astronaut, face.detect(astronaut, backend="mediapipe")) < 6.0
 
@@ -384,9 +384,7 @@ def test_the_furrows_between_lowered_brows_are_soft_not_inked(portrait):
     """AU4's vertical furrows are wide, soft-edged and still deep: drawn as fine wrinkles with a lit ridge, they read
     as inked strokes on smooth skin at 512 px (half-depth width 0.016 IOD on the astronaut; edges as steep as the
     furrow is deep on the bundled portrait)."""
-    from skimage import data
-
-    astronaut = np.asarray(Image.fromarray(data.astronaut()[33:203, 143:313]).resize((512, 512), Image.LANCZOS))
+    astronaut = astronaut_crop(512)
     bundled = np.asarray(Image.fromarray(portrait).resize((512, 512), Image.LANCZOS))
     for image in (bundled, astronaut):
         found = face.detect(image, backend="mediapipe")

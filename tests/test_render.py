@@ -20,6 +20,8 @@ from tbd.motion import channels as ch
 from tbd.render import Renderer, RenderConfig
 from tbd.render.mesh import build_mesh, signed_areas
 
+from .conftest import astronaut_crop
+
 
 def motion_vector(**values: float) -> np.ndarray:
     """A motion frame from channel values; "AU12" sets both sides."""
@@ -892,9 +894,7 @@ def test_the_lip_corner_aus_leave_closed_lips_closed(portrait):
     them together: drawn on the relaxed mouth of a portrait photographed open-mouthed, they parted its lips unevenly
     (AU15 by 1.65 px on the astronaut at 512 px, 4.3 px for a smile on a speaking photo): a jagged sliver of cavity
     along the lip line."""
-    from skimage import data
-
-    astronaut = np.asarray(Image.fromarray(data.astronaut()[33:203, 143:313]).resize((512, 512), Image.LANCZOS))
+    astronaut = astronaut_crop(512)
     for image in (portrait, astronaut):
         renderer = Renderer(image, face.detect(image, backend="mediapipe"))
         rest = renderer._column_gaps(renderer.vertices(motion_vector()[None]))[0]
