@@ -10,7 +10,7 @@ an earlier commit, e.g. ``git worktree add /tmp/old 43924ab`` with its ``tbd/_C*
 by that tree's renderer ("before"), in a subprocess so that the two packages never mix. Cells are
 cropped to the face and labelled. ``--eyes``: the eyes only, on a closed mouth, for a few expressions and a
 blink (the neutral motion with AU45 = 1). ``--brows``: the brows and the forehead, on a closed mouth, for the
-emotions that raise the brows. ``--mouth``: the mouth only, on two seconds of silence (closed lips, as the emotion
+emotions that move the brows. ``--mouth``: the mouth only, on two seconds of silence (closed lips, as the emotion
 holds them). ``--open-mouth``: the mouth only, at the widest opening of the bundled speech. ``--size``: the
 portraits' size in px (the forehead's lines show at 512 and up).
 ``--yaw``: radians added to the motion's head turn in every cell (positive: the nose toward image right).
@@ -31,7 +31,7 @@ import numpy as np
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised", "afraid", "disgusted")
 EYE_COLUMNS = ("neutral", "blink", "angry", "sad", "surprised", "afraid")
-BROW_COLUMNS = ("neutral", "surprised", "afraid", "sad")
+BROW_COLUMNS = ("neutral", "angry", "surprised", "afraid", "sad")
 PORTRAITS = ("hopper", "astronaut")
 HERE = Path(__file__).resolve().parent
 _RENDER = r"""
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell", type=int, default=112, help="cell width in px")
     parser.add_argument("--silent", action="store_true", help="two seconds of silence instead of the bundled speech")
     parser.add_argument("--eyes", action="store_true", help="the eyes only, closed mouth, a blink and a few emotions")
-    parser.add_argument("--brows", action="store_true", help="the brows and forehead, closed mouth, raised brows")
+    parser.add_argument("--brows", action="store_true", help="the brows and forehead, closed mouth, lowered and raised brows")
     parser.add_argument("--mouth", action="store_true", help="the mouth only, closed lips, the seven emotions")
     parser.add_argument("--open-mouth", action="store_true",
                         help="the mouth only, at the widest opening of the bundled speech, the seven emotions")

@@ -185,49 +185,59 @@ def _glabella_centre(fuv: np.ndarray) -> float:
 
 def _glabella(uv: np.ndarray, fuv: np.ndarray, fine: float, ink: float, config: RenderConfig, *,
               stretched: bool = False) -> np.ndarray:
-    """The glabella's map at points ``uv`` [P] for a face whose landmarks are ``fuv`` [478, 2] (face coordinates):
-    vertical furrows between the inner brow ends, converging downward, a crease at the root of the nose and the lit,
-    bunched skin above the inner brows. The lowered brow bunches that skin into wide, soft furrows with little of a
-    fine wrinkle's lit ridge (`RenderConfig.glabella_width`, `glabella_ridge`, `glabella_depth`): drawn as fine
-    wrinkles they read as inked strokes on smooth skin at 512 px. ``stretched``: the grief brow's, whose AU1 stretches
-    that skin upward into narrow creases, drawn as fine wrinkles."""
+    """The glabella's lines at points ``uv`` [P] for a face whose landmarks are ``fuv`` [478, 2] (face coordinates):
+    vertical furrows between the inner brow ends.
+
+    The lowered brow (AU4) bunches that skin into one wide, soft furrow beside each inner brow end, with little of a
+    fine wrinkle's lit ridge (`RenderConfig.glabella_width`, `glabella_ridge`, `glabella_depth`,
+    `glabella_spread`): drawn as fine wrinkles they read as inked strokes on smooth skin at 512 px, and two pairs
+    with a crease across the nose's root read as a tick mark. ``stretched``: the grief brow's, whose AU1 stretches
+    that skin upward into narrow creases converging downward, with a crease at the root of the nose, drawn as fine
+    wrinkles."""
     right_brow, left_brow = fuv[list(R.brow_right)], fuv[list(R.brow_left)]
     gap = max(left_brow[:, 0].min() - right_brow[:, 0].max(), 0.1)
     mid_v = _glabella_centre(fuv)
-    if stretched:
-        width, ridge = fine, _RIDGE
-    else:
-        width, ridge, ink = fine * config.glabella_width, config.glabella_ridge, ink * config.glabella_depth
     glabella = np.zeros(len(uv))
-    for sign in (-1.0, 1.0):  # converging downward, the inner one longer (corrugator pulls toward the nose root)
-        x = sign * 0.16 * gap
-        glabella += ink * _line(uv, np.array([[x + sign * 0.035, mid_v - 0.12], [x, mid_v + 0.08]]), width * 1.4,
-                                0.35, light=ridge)
-        glabella += 0.5 * ink * _line(uv, np.array([[x + sign * 0.09, mid_v - 0.08], [x + sign * 0.05, mid_v + 0.04]]),
-                                      width * 1.2, 0.4, light=ridge)
-    root_v = fuv[NOSE_ROOT, 1]
-    glabella += 0.7 * ink * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), width, 0.3,
-                                  light=ridge)
-    bunch = _blob(uv, np.array([0.0, mid_v - 0.06]), 0.25, 0.06) * (1 - np.exp(-0.5 * (uv[:, 0] / 0.06) ** 2))
-    return glabella + 0.6 * bunch * config.bulge_light / config.crease_depth
+    if stretched:
+        for sign in (-1.0, 1.0):  # converging downward, the inner one longer (corrugator pulls toward the nose root)
+            x = sign * 0.16 * gap
+            glabella += ink * _line(uv, np.array([[x + sign * 0.035, mid_v - 0.12], [x, mid_v + 0.08]]), fine * 1.4,
+                                    0.35)
+            glabella += 0.5 * ink * _line(uv, np.array([[x + sign * 0.09, mid_v - 0.08],
+                                                        [x + sign * 0.05, mid_v + 0.04]]), fine * 1.2, 0.4)
+        root_v = fuv[NOSE_ROOT, 1]
+        glabella += 0.7 * ink * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), fine,
+                                      0.3)
+    else:
+        width = fine * config.glabella_width * 1.4
+        for sign in (-1.0, 1.0):
+            x = sign * config.glabella_spread * gap
+            glabella += ink * config.glabella_depth * _line(uv, np.array([[x, mid_v - 0.16], [x, mid_v + 0.04]]),
+                                                            width, 0.35, light=config.glabella_ridge)
+    return glabella
 
 
-def _grief_change(uv: np.ndarray, fuv: np.ndarray, frame: FaceFrame, fine: float, ink: float, config: RenderConfig,
-                  grieved: Callable[[np.ndarray], np.ndarray], at_rest: np.ndarray) -> np.ndarray:
-    """How the glabella's map changes in the grief brow: drawn between the raised inner brows of that pose and pulled
-    back onto the portrait (where each point of the portrait goes, the pose's map is read), minus the map at rest
-    (``at_rest`` [P], `_glabella` at ``uv``).
-    AU1 with AU4 lifts the inner brows and stretches the skin between them and the nose to about twice its height:
-    lines laid out for the lowered brow alone were stretched into a tall pillar up the forehead."""
+def _brow_bunch(uv: np.ndarray, fuv: np.ndarray, config: RenderConfig) -> np.ndarray:
+    """The lit skin that the lowered brow bunches above the inner brow ends, at points ``uv`` [P] (face coordinates)."""
+    bunch = _blob(uv, np.array([0.0, _glabella_centre(fuv) - 0.06]), 0.25, 0.06) \
+        * (1 - np.exp(-0.5 * (uv[:, 0] / 0.06) ** 2))
+    return 0.6 * bunch * config.bulge_light / config.crease_depth
+
+
+def _posed_glabella(uv: np.ndarray, fuv: np.ndarray, frame: FaceFrame, fine: float, ink: float, config: RenderConfig,
+                    posed: Callable[[np.ndarray], np.ndarray], *, stretched: bool) -> np.ndarray:
+    """The glabella's map (`_glabella`) laid out between the inner brows of a pose and pulled back onto the portrait:
+    where each point of the portrait goes in the pose (``posed``: the warp's move of portrait points, px), the
+    pose's map is read, so the warp carries the lines to where they belong in that pose instead of squeezing or
+    stretching lines laid out at rest."""
     mid_v = _glabella_centre(fuv)
     near = np.flatnonzero((np.abs(uv[:, 0]) < 0.45) & (uv[:, 1] > mid_v - 0.55) & (uv[:, 1] < mid_v + 0.3))
     landmarks = frame.to_image(fuv)
-    posed = frame.to_face(landmarks + grieved(landmarks))
     points = frame.to_image(uv[near])
-    change = np.zeros(len(uv))
-    change[near] = _glabella(frame.to_face(points + grieved(points)), posed, fine, ink, config,
-                             stretched=True) - at_rest[near]
-    return change
+    out = np.zeros(len(uv))
+    out[near] = _glabella(frame.to_face(points + posed(points)), frame.to_face(landmarks + posed(landmarks)), fine, ink,
+                          config, stretched=stretched)
+    return out
 
 
 def _forehead_lines(frame: FaceFrame, brow_top: float, spacing: float, config: RenderConfig,
@@ -276,7 +286,8 @@ def _polygon_mask(shape: tuple[int, int], polygon_px: np.ndarray, origin: np.nda
 
 def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, source_aus: np.ndarray,
                      config: RenderConfig, raised: Callable[[np.ndarray], np.ndarray] | None = None,
-                     grieved: Callable[[np.ndarray], np.ndarray] | None = None) -> Appearance:
+                     grieved: Callable[[np.ndarray], np.ndarray] | None = None,
+                     lowered: Callable[[np.ndarray], np.ndarray] | None = None) -> Appearance:
     """The appearance maps and flattened skin of one portrait.
 
     ``image`` uint8 [H, W, 3] (the texture the renderer warps), ``mesh`` [478, 2] px, ``frame``
@@ -285,7 +296,9 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     forehead's lines are laid out so that they follow the raised brows (None: they are drawn as if the
     forehead rose evenly). ``grieved``: the same for the grief brow (`RenderConfig.grief_pose`): the glabella's
     lines are drawn between the raised inner brows and pulled back onto the portrait, so the warp does not stretch
-    them up the forehead (None: no grief map).
+    them up the forehead (None: no grief map). ``lowered``: the same for the lowered brow
+    (`RenderConfig.frown_pose`): the glabella's furrows are laid out between the lowered brows, so the warp does not
+    squeeze them into one dark slit (None: laid out at rest).
     """
     H, W = image.shape[:2]
     fuv = frame.to_face(mesh.astype(np.float64))
@@ -322,11 +335,12 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     maps["AU2"] = lines * side_env * above_brows
     masks["forehead"] = above_brows * np.exp(-0.5 * (uv[:, 0] / 0.7) ** 2)
 
-    # Glabella: vertical lines between the inner brow ends, a crease at the root of the nose,
+    # Glabella: a furrow beside each inner brow end (laid out between the lowered brows),
     # the bunched skin above the inner brows, the lowered brow's shadow on the upper lid.
     mid_v = _glabella_centre(fuv)
-    glabella = _glabella(uv, fuv, fine, ink, config)
-    maps["AU4"] = glabella.copy()  # the lowered brow's shadow is added below
+    glabella = _glabella(uv, fuv, fine, ink, config) if lowered is None else _posed_glabella(
+        uv, fuv, frame, fine, ink, config, lowered, stretched=False)
+    maps["AU4"] = glabella + _brow_bunch(uv, fuv, config)  # the lowered brow's shadow is added below
     for upper, brow in ((R.eye("right")[0], right_brow), (R.eye("left")[0], left_brow)):
         lid = fuv[list(upper)]
         top = np.interp(uv[:, 0], *_sorted(brow[:, 0], brow[:, 1]))
@@ -408,8 +422,11 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     masks["chin"] = np.maximum(boss, np.exp(-0.5 * ((uv[:, 1] - lip_bottom[1] - 0.06) / 0.05) ** 2)
                                * (np.abs(uv[:, 0]) < 0.3))
 
-    grief = np.zeros(len(uv)) if grieved is None else _grief_change(uv, fuv, frame, fine, ink, config, grieved,
-                                                                    glabella)
+    # AU1 with AU4 lifts the inner brows and stretches the skin between them and the nose to about twice its
+    # height: the lowered brow's lines were stretched into a tall pillar up the forehead. The grief brow's map
+    # replaces them by its own.
+    grief = np.zeros(len(uv)) if grieved is None else _posed_glabella(uv, fuv, frame, fine, ink, config, grieved,
+                                                                      stretched=True) - glabella
     maps_arr = np.stack([maps[a].reshape(h, w) for a in DRAWN] + [grief.reshape(h, w)]).astype(np.float32) \
         * config.crease_depth
     patch = image[y0:y0 + h, x0:x0 + w].astype(np.float32)

@@ -101,12 +101,17 @@ class RenderConfig:
     fold_width: float = 2.6
     """A fold (nasolabial, chin) is this many times wider than a fine wrinkle."""
     glabella_width: float = 1.6
-    """The vertical furrows between lowered brows (AU4) and the crease at the nose's root are this many times as wide
-    as the fine wrinkles of their layout: furrows of bunched skin, soft-edged. (With AU1, the grief brow, that skin is
-    stretched upward and its lines stay fine creases.)"""
+    """The vertical furrows between lowered brows (AU4) are this many times as wide as the fine wrinkles of their
+    layout: furrows of bunched skin, soft-edged. (With AU1, the grief brow, that skin is stretched upward and its lines
+    stay fine creases.)"""
+    glabella_spread: float = 0.25
+    """Where those furrows sit, from the midline, as a share of the gap between the inner brow ends of the lowered
+    brows (`frown_pose`): the "11" between them. Laid out at rest (0.16 of the gap there, with a second pair and a
+    crease across the nose's root), the brows' inward pull squeezed them into a dark slit flanked by lit ridges:
+    a tick mark on smooth skin. At 0.45 they sat on the brow heads."""
     glabella_ridge: float = 0.05
     """Their lit ridge, against their depth (fine wrinkles: 0.2); a bright line beside a dark one read as ink."""
-    glabella_depth: float = 0.8
+    glabella_depth: float = 0.6
     """Their depth, against a fine wrinkle's (the wider furrow darkens more skin)."""
     bulge_light: float = 0.12
     """How much brighter the top of a bulge is at intensity 1 (cheek, chin boss, brow bunching)."""
@@ -130,6 +135,8 @@ class RenderConfig:
     grief_pose: dict[str, float] = field(default_factory=lambda: {"AU1": 0.53, "AU4": 0.38})
     """The grief brow (requested intensities, DRAW's sad) whose warp the glabella's lines are laid out for when AU1
     comes with AU4."""
+    frown_pose: dict[str, float] = field(default_factory=lambda: {"AU4": 0.56})
+    """The lowered brow (requested intensities, DRAW's angry) whose warp the glabella's furrows are laid out for."""
     forehead_irregularity: float = 1.0
     """How far the forehead's lines stray from ruled, evenly spaced lines of even depth (0: ruled)."""
     min_crease_px: float = 0.9
