@@ -958,3 +958,28 @@ def test_the_mouths_opening_is_as_soft_as_the_photos_edges():
         middles.append(frame[48, 60].astype(int))
     assert rises[0] <= 1 and rises[1] >= 3, rises
     assert np.abs(middles[0] - middles[1]).max() <= 1, middles
+
+
+def test_the_lip_line_fill_stops_at_a_turned_faces_outline():
+    """`portrait.clean_lip_line` fills the pale (teeth) and dark (cavity) pixels along an open mouth's inner contour
+    with lip colour. On the cameraman, turned about 60 degrees, the landmarks of the far lips lie past his outline,
+    on a pale grey wall: that wall was taken for teeth and painted lip-grey (up to 115 levels darker at 512 px). Pale
+    pixels count as teeth only where the lips enclose them; the astronaut's teeth are still filled."""
+    from skimage import data
+
+    from tbd.render.pixels import LUMA
+    from tbd.render.portrait import clean_lip_line
+
+    camera = np.repeat(data.camera()[:, :, None], 3, axis=2)[60:240, 132:312]
+    cameraman = np.asarray(Image.fromarray(camera).resize((512, 512), Image.LANCZOS))
+    for image, wall_kept in ((cameraman, True), (astronaut_crop(512), False)):
+        found = face.detect(image, backend="mediapipe")
+        cleaned = clean_lip_line(image, found.mesh, found.interocular)
+        luma = image.astype(np.float64) @ LUMA
+        changed = np.abs(cleaned.astype(int) - image.astype(int)).max(axis=2) > 2
+        pale = luma > 190
+        assert changed.any()  # the cavity (or the teeth) along the contour is filled
+        if wall_kept:
+            assert not (changed & pale).any(), int((changed & pale).sum())
+        else:
+            assert (changed & pale).sum() > 20  # the smile's teeth, enclosed by the lips

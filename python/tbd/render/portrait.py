@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter, sobel
+from scipy.ndimage import gaussian_filter, label, sobel
 
 from ..face.topology import MEDIAPIPE_REGIONS as R
 from .pixels import LUMA, band, inside, pixel_box, sample, signed_distance
@@ -333,7 +333,12 @@ def clean_lip_line(image: np.ndarray, mesh: np.ndarray, interocular: float) -> n
     # A smile's dark corners reach far along the lip line; closed, they would leave an upturned dark line.
     near_corner = (np.hypot(*(px[:, None] - corners[None]).transpose(2, 0, 1)).min(axis=1)
                    < CORNER_FILL * band).reshape(shape)
-    foreign = (luma < 0.8 * lip_luma) | (grey & (luma > 1.05 * lip_luma))
+    # Pale grey pixels are teeth only where lips enclose them: a pale region reaching the box's edge is the background
+    # past the outline of a turned face (its far lips' landmarks lie beyond it), or lit skin.
+    pale, _ = label(grey & (luma > 1.05 * lip_luma))
+    edge = np.unique(np.concatenate([pale[0], pale[-1], pale[:, 0], pale[:, -1]]))
+    teeth = (pale > 0) & ~np.isin(pale, edge[edge > 0])
+    foreign = (luma < 0.8 * lip_luma) | teeth
     mask = ((distance < 1.0) | near_corner) & (distance > -band) & foreign
     if not mask.any():
         return out
