@@ -48,6 +48,16 @@ def astronaut_crop(size: int = 512) -> np.ndarray:
     return np.asarray(Image.fromarray(data.astronaut()[33:203, 143:313]).resize((size, size), Image.LANCZOS))
 
 
+def cameraman_crop(size: int = 512) -> np.ndarray:
+    """A face turned far from the camera: scikit-image's cameraman (CC0), turned about 60 degrees to the image right,
+    his far lip corner and far eye at the outline of his face, cropped and enlarged to ``size`` px (uint8 RGB)."""
+    from PIL import Image
+    from skimage import data
+
+    camera = np.repeat(data.camera()[:, :, None], 3, axis=2)[60:240, 132:312]
+    return np.asarray(Image.fromarray(camera).resize((size, size), Image.LANCZOS))
+
+
 @pytest.fixture(scope="module")
 def talker():
     """A rig Talker (fast, no weights), one per test module."""

@@ -57,6 +57,18 @@ def eye_openness(face: FaceModel) -> tuple[float, float]:
     return out[0], out[1]
 
 
+def eye_widths(face: FaceModel) -> tuple[float, float]:
+    """(right, left) width of each eye in the image, corner to corner, over the wider one's (1 for the wider; a face
+    turned far from the camera shows its far eye narrow, foreshortened and half behind the nose)."""
+    r = face.regions
+    widths = []
+    for side in ("right", "left"):
+        upper = r.eye(side)[0]
+        widths.append(float(np.hypot(*(face.landmarks[upper[-1]] - face.landmarks[upper[0]]))))
+    wider = max(max(widths), 1e-6)
+    return widths[0] / wider, widths[1] / wider
+
+
 def lip_corner_height(face: FaceModel) -> tuple[float, float]:
     """(right, left) height of the lip corners above the lips' centre (IOD units; positive = raised, a smile)."""
     uv, r = face_uv(face), face.regions

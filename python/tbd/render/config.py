@@ -167,6 +167,11 @@ class RenderConfig:
     there: it stays so (no opening, no raised lid, no gaze), since nothing of the eyeball shows to paint one from (an
     opened shut eye was a grey oval); from the second share on it moves fully, and between partly. MediaPipe's
     landmarks measure open eyes 0.12 (a laugh's) to 0.3, shut ones 0.09 and less."""
+    hidden_eye_width: tuple[float, float] = (0.45, 0.6)
+    """An eye narrower in the image than the first share of the other (`tbd.face.measure.eye_widths`: the far eye of
+    a face turned some 50 degrees or more, foreshortened and half behind the nose) is held as a shut one is: its lids
+    and the eyeball painted between them landed on the bridge of the nose (the cameraman: 0.39). From the second
+    share on it moves fully; the far eye of a 20-degree turn is 0.9 of the near one."""
     hidden_eye_brightness: tuple[float, float] = (0.2, 0.3)
     """An eye whose opening's brighter pixels (`portrait.eye_brightness`, over the skin's) are darker than the first
     share is hidden (dark glasses): it is held as a shut one is (no lid painted over the lens in a blink, no white

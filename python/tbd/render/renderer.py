@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from .. import kernels
 from ..face.detect import as_rgb
 from ..face.fit import rotation
-from ..face.measure import eye_openness
+from ..face.measure import eye_openness, eye_widths
 from ..face.model import FaceModel
 from ..face.rig import (AU_INDEX, INTERACTIONS, JAW_DROP, LIP_OPENING, N_AU, eye_closure, interaction_weights,
                         lower_lip_tuck, rig_basis)
@@ -104,10 +104,12 @@ class Renderer:
         self._source_weights = self._source_weights.astype(np.float32)
         self._gaze = self._gaze_basis()  # [2, V * 2]
         frame = self.mesh.frame
-        self.eyes_open = np.minimum(_ramp(np.array(eye_openness(face)), cfg.closed_eye_openness),
-                                    _ramp(eye_brightness(image, face.mesh), cfg.hidden_eye_brightness))
-        """How far each eye (the subject's right, left) moves, 0..1: 0 for a shut eye or one behind dark glasses,
-        which stays as the portrait shows it (no blink, gaze or raised lid)."""
+        self.eyes_open = np.minimum.reduce([_ramp(np.array(eye_openness(face)), cfg.closed_eye_openness),
+                                            _ramp(eye_brightness(image, face.mesh), cfg.hidden_eye_brightness),
+                                            _ramp(np.array(eye_widths(face)), cfg.hidden_eye_width)])
+        """How far each eye (the subject's right, left) moves, 0..1: 0 for a shut eye, one behind dark glasses or
+        the far eye of a face turned far from the camera, which stays as the portrait shows it (no blink, gaze or
+        raised lid)."""
         self._hold_shut_eyes()
         self._pivot = frame.to_image(np.array(cfg.pivot))
         self._pivot_depth = cfg.pivot_depth * frame.scale
