@@ -403,3 +403,27 @@ def test_the_furrows_between_lowered_brows_are_soft_not_inked(portrait):
         assert np.median(widths) > 0.025, np.median(widths)  # 0.032-0.040 (0.016-0.032 before)
         steepest = np.percentile(np.abs(np.diff(change, axis=1)), 99)
         assert steepest < 0.7 * -change.min(), (steepest, change.min())  # 0.30-0.60 (0.55-1.03 before)
+
+
+def test_a_bulges_light_adds_as_grey_and_a_creases_shadow_keeps_the_hue():
+    """`Appearance.paint`: a bulge (a positive map) catches more light, which adds the skin's brightness in grey: scaled
+    up instead, a lit cheek on warm brown skin turned a saturated orange, clipped in red. A crease (a negative map)
+    darkens the skin's own colour."""
+    from tbd.render.appearance import Appearance
+
+    skin = np.array([201.0, 121.0, 86.0])  # a lit brown cheek
+    texture = np.empty((4, 6, 3), np.uint8)
+    texture[:] = skin
+    maps = np.zeros((len(DRAWN) + 1, 4, 6), np.float32)
+    maps[DRAWN.index("AU6"), :, :3] = 0.27  # the cheek's bulge
+    maps[DRAWN.index("AU6"), :, 3:] = -0.27  # a crease beside it
+    appearance = Appearance(box=(0, 4, 0, 6), maps=maps, flat=np.zeros((len(GROUPS), 4, 6, 3), np.float32),
+                            source=np.zeros(len(DRAWN), np.float32), source_groups=np.zeros(len(GROUPS), np.float32))
+    weights = np.zeros(len(DRAWN) + 1, np.float32)
+    weights[DRAWN.index("AU6")] = 1.0
+    out = appearance.paint(texture, weights, np.zeros(len(GROUPS), np.float32), texture.copy()).astype(np.float64)
+    lit, creased = out[0, 0], out[0, 5]
+    assert lit @ LUMA == pytest.approx(1.27 * (skin @ LUMA), abs=1.0)  # 27 % brighter...
+    assert lit.max() < 250  # ...without clipping a channel...
+    assert np.ptp(lit) == pytest.approx(np.ptp(skin), abs=1.0)  # ...or growing more colourful
+    assert np.allclose(creased, np.round(0.73 * skin), atol=1.0)  # a crease: the same hue, darker

@@ -115,7 +115,11 @@ class Appearance:
         if len(used):
             shade = np.tensordot(map_weights[used], self.maps[used], axes=1)
             shade += 1.0
-            patch *= shade[..., None]
+            # A crease darkens the skin's own colour; a bulge catches more light, which adds as the light's colour
+            # (the skin's brightness in grey): scaled up, a lit cheek on warm skin turned a saturated orange.
+            lit = np.maximum(shade - 1.0, 0.0)
+            patch += (lit * (patch @ _LUMA))[..., None]
+            patch *= np.minimum(shade, 1.0)[..., None]
             if len(self.blown):
                 darkened = np.clip((1.0 - shade.ravel()[self.blown]) / BLOWN_TINT_DEPTH, 0.0, 1.0)
                 creased = np.flatnonzero(darkened > 0.01)  # the maps are smooth: most of the box barely changes
