@@ -427,3 +427,21 @@ def test_a_bulges_light_adds_as_grey_and_a_creases_shadow_keeps_the_hue():
     assert lit.max() < 250  # ...without clipping a channel...
     assert np.ptp(lit) == pytest.approx(np.ptp(skin), abs=1.0)  # ...or growing more colourful
     assert np.allclose(creased, np.round(0.73 * skin), atol=1.0)  # a crease: the same hue, darker
+
+
+def test_the_grief_brow_leaves_no_dash_across_the_nose_root():
+    """The grief brow (AU1 with AU4) stretches the glabella upward; a crease laid across the nose's root was stretched
+    thin into a dark dash between the eyes on smooth skin (the astronaut's sad and afraid at 512 px). Its vertical
+    creases stay."""
+    image = astronaut_crop(512)
+    found = face.detect(image, backend="mediapipe")
+    grief = motion_vector(AU1=0.53, AU4=0.38)
+    renderer = Renderer(image, found)
+    change = (renderer.render_frame(grief).astype(np.float64) @ LUMA
+              - Renderer(image, found, config=RenderConfig(appearance=False)).render_frame(grief).astype(np.float64) @ LUMA)
+    root = renderer.vertices(grief[None])[0, 168]  # MediaPipe's point at the root of the nose, where the pose puts it
+    reach = 0.03 * found.interocular
+    x0, x1 = int(root[0] - reach), int(root[0] + reach) + 1
+    y0, y1 = int(root[1] - reach), int(root[1] + reach) + 1
+    assert change[y0:y1, x0:x1].min() > -6.0, change[y0:y1, x0:x1].min()
+    assert change.min() < -15.0  # the grief brow's creases are drawn

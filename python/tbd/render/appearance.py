@@ -35,7 +35,7 @@ from .portrait import BLOWN_OUT, skin_hue
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 BLOWN_FROM = 225  # a pixel with two channels at this has started to lose its colour to the exposure
 BLOWN_TINT_DEPTH = 0.15  # a crease this much darker than a blown-out pixel takes the skin's hue fully
-NOSE_ROOT, NOSE_BRIDGE, NOSE_TIP, FOREHEAD_TOP = 168, 6, 1, 10
+NOSE_BRIDGE, NOSE_TIP, FOREHEAD_TOP = 6, 1, 10
 NOSE_WINGS = (129, 358)  # image-left (subject's right), image-right
 CHIN = 152
 LOWER_LIP_BOTTOM = 17
@@ -196,8 +196,8 @@ def _glabella(uv: np.ndarray, fuv: np.ndarray, fine: float, ink: float, config: 
     fine wrinkle's lit ridge (`RenderConfig.glabella_width`, `glabella_ridge`, `glabella_depth`,
     `glabella_spread`): drawn as fine wrinkles they read as inked strokes on smooth skin at 512 px, and two pairs
     with a crease across the nose's root read as a tick mark. ``stretched``: the grief brow's, whose AU1 stretches
-    that skin upward into narrow creases converging downward, with a crease at the root of the nose, drawn as fine
-    wrinkles."""
+    that skin upward into narrow creases converging downward, drawn as fine wrinkles (a crease across the nose's root,
+    stretched thin by the raised inner brows, read as a dash between the eyes)."""
     right_brow, left_brow = fuv[list(R.brow_right)], fuv[list(R.brow_left)]
     gap = max(left_brow[:, 0].min() - right_brow[:, 0].max(), 0.1)
     mid_v = _glabella_centre(fuv)
@@ -209,9 +209,6 @@ def _glabella(uv: np.ndarray, fuv: np.ndarray, fine: float, ink: float, config: 
                                     0.35)
             glabella += 0.5 * ink * _line(uv, np.array([[x + sign * 0.09, mid_v - 0.08],
                                                         [x + sign * 0.05, mid_v + 0.04]]), fine * 1.2, 0.4)
-        root_v = fuv[NOSE_ROOT, 1]
-        glabella += 0.7 * ink * _line(uv, np.array([[-0.09, root_v], [0.0, root_v + 0.015], [0.09, root_v]]), fine,
-                                      0.3)
     else:
         width = fine * config.glabella_width * 1.4
         for sign in (-1.0, 1.0):
