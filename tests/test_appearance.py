@@ -437,8 +437,8 @@ def test_the_grief_brow_leaves_no_dash_across_the_nose_root():
     found = face.detect(image, backend="mediapipe")
     grief = motion_vector(AU1=0.53, AU4=0.38)
     renderer = Renderer(image, found)
-    change = (renderer.render_frame(grief).astype(np.float64) @ LUMA
-              - Renderer(image, found, config=RenderConfig(appearance=False)).render_frame(grief).astype(np.float64) @ LUMA)
+    plain = Renderer(image, found, config=RenderConfig(appearance=False))
+    change = (renderer.render_frame(grief) @ LUMA) - (plain.render_frame(grief) @ LUMA)
     root = renderer.vertices(grief[None])[0, 168]  # MediaPipe's point at the root of the nose, where the pose puts it
     reach = 0.03 * found.interocular
     x0, x1 = int(root[0] - reach), int(root[0] + reach) + 1

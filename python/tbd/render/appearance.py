@@ -192,8 +192,8 @@ def _glabella(uv: np.ndarray, fuv: np.ndarray, fine: float, ink: float, config: 
     """The glabella's lines at points ``uv`` [P] for a face whose landmarks are ``fuv`` [478, 2] (face coordinates):
     vertical furrows between the inner brow ends.
 
-    The lowered brow (AU4) bunches that skin into one wide, soft furrow beside each inner brow end, with little of a
-    fine wrinkle's lit ridge (`RenderConfig.glabella_width`, `glabella_ridge`, `glabella_depth`,
+    The lowered brow (AU4) bunches that skin into a pair of wide, soft furrows between the inner brow ends (the "11"),
+    with little of a fine wrinkle's lit ridge (`RenderConfig.glabella_width`, `glabella_ridge`, `glabella_depth`,
     `glabella_spread`): drawn as fine wrinkles they read as inked strokes on smooth skin at 512 px, and two pairs
     with a crease across the nose's root read as a tick mark. ``stretched``: the grief brow's, whose AU1 stretches
     that skin upward into narrow creases converging downward, drawn as fine wrinkles (a crease across the nose's root,
@@ -336,7 +336,7 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     maps["AU2"] = lines * side_env * above_brows
     masks["forehead"] = above_brows * np.exp(-0.5 * (uv[:, 0] / 0.7) ** 2)
 
-    # Glabella: a furrow beside each inner brow end (laid out between the lowered brows),
+    # Glabella: a pair of furrows between the inner brow ends (laid out between the lowered brows),
     # the bunched skin above the inner brows, the lowered brow's shadow on the upper lid.
     mid_v = _glabella_centre(fuv)
     glabella = _glabella(uv, fuv, fine, ink, config) if lowered is None else _posed_glabella(

@@ -119,7 +119,8 @@ class Renderer:
         self._texture = clean_lip_line(image, face.mesh, frame.scale) if self.photographed_open else image.copy()
         self._appearance = build_appearance(
             self._texture, face.mesh, frame, self._source_aus, cfg, raised=self._posed_skin(cfg.forehead_raise),
-            grieved=self._posed_skin(cfg.grief_pose), lowered=self._posed_skin(cfg.frown_pose)) if cfg.appearance else None
+            grieved=self._posed_skin(cfg.grief_pose), lowered=self._posed_skin(cfg.frown_pose),
+        ) if cfg.appearance else None
         self._painted = self._texture.copy()  # one frame's texture with its appearance (painted in the face's box)
         self._source_teeth = find_source_teeth(
             image, face.mesh[list(R.lips_inner_upper)], face.mesh[list(R.lips_inner_lower)], self._palette.teeth
