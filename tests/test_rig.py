@@ -11,7 +11,7 @@ from tbd.generator import RigGenerator
 from tbd.generator.rig import RigConfig
 from tbd.motion import CHANNELS, channels as ch
 
-from .conftest import syllables
+from .conftest import cameraman_crop, syllables
 
 
 def _feats(seconds=6.0, seed=0):
@@ -165,13 +165,11 @@ def test_a_face_turned_far_from_the_camera_is_warned_about(tmp_path):
     """A portrait turned well past a three-quarter view animates, with a warning (kept in the avatar's notes) that its
     mouth and lids are drawn poorly; a frontal one gets none."""
     from PIL import Image
-    from skimage import data
 
     from tbd.assets import portrait_path
 
-    camera = np.repeat(data.camera()[:, :, None], 3, axis=2)[60:240, 132:312]  # the cameraman, turned 60-70 degrees
     path = tmp_path / "turned.png"
-    Image.fromarray(camera).resize((256, 256), Image.LANCZOS).save(path)
+    Image.fromarray(cameraman_crop(256)).save(path)
     talker = tbd.Talker("rig", progress=False)
     with pytest.warns(UserWarning, match=r"turned about \d+ degrees from the camera"):
         avatar = talker.prepare(str(path))
