@@ -167,11 +167,13 @@ class RenderConfig:
     there: it stays so (no opening, no raised lid, no gaze), since nothing of the eyeball shows to paint one from (an
     opened shut eye was a grey oval); from the second share on it moves fully, and between partly. MediaPipe's
     landmarks measure open eyes 0.12 (a laugh's) to 0.3, shut ones 0.09 and less."""
-    hidden_eye_width: tuple[float, float] = (0.45, 0.6)
+    hidden_eye_width: tuple[float, float] = (0.42, 0.5)
     """An eye narrower in the image than the first share of the other (`tbd.face.measure.eye_widths`: the far eye of
     a face turned some 50 degrees or more, foreshortened and half behind the nose) is held as a shut one is: its lids
-    and the eyeball painted between them landed on the bridge of the nose (the cameraman: 0.39). From the second
-    share on it moves fully; the far eye of a face turned 10-13 degrees is 0.89-0.92 of the near one."""
+    and the eyeball painted between them landed on the bridge of the nose (the cameraman, MediaPipe's yaw 52 degrees:
+    0.39). From the second share on it moves fully: the far eye of a face turned 10-13 degrees is 0.89-0.92 of the
+    near one, and between them the share falls about 0.013 a degree, to about 0.5 at the 45 degrees beyond which
+    `Talker.prepare` warns (renders of frontal portraits turned by the warp read 0.53-0.59 at 30 degrees)."""
     hidden_eye_brightness: tuple[float, float] = (0.2, 0.3)
     """An eye whose opening's brighter pixels (`portrait.eye_brightness`, over the skin's) are darker than the first
     share is hidden (dark glasses): it is held as a shut one is (no lid painted over the lens in a blink, no white
