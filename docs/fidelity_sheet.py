@@ -104,9 +104,9 @@ def render(tree: str, out: Path, portraits: list[str], emotions: list[str],
            mode: str = "speech", size: int = 256, yaw: float = 0.0, exposure: float = 1.0, sepia: bool = False,
            shut_eyes: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Cells [portraits, emotions, H, W, 3] and crop boxes rendered by ``tree`` ("-": this one); ``mode``:
-    "speech", "silent", "eyes", "brows", "mouth" or "open_mouth"; ``size``: the portraits' size (px); ``yaw``: added to the head's turn
-    (radians); ``exposure``: a factor on the portraits' pixels; ``sepia``: tone them sepia; ``shut_eyes``: their
-    eyes shut."""
+    "speech", "silent", "eyes", "brows", "mouth" or "open_mouth"; ``size``: the portraits' size (px); ``yaw``: added
+    to the head's turn (radians); ``exposure``: a factor on the portraits' pixels; ``sepia``: tone them sepia;
+    ``shut_eyes``: their eyes shut."""
     subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
                     str(HERE.parent / "benchmarks"), ",".join(emotions), mode, str(size), str(yaw), str(exposure),
                     "sepia" if sepia else "-", "shut" if shut_eyes else "-"],
@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell", type=int, default=112, help="cell width in px")
     parser.add_argument("--silent", action="store_true", help="two seconds of silence instead of the bundled speech")
     parser.add_argument("--eyes", action="store_true", help="the eyes only, closed mouth, a blink and a few emotions")
-    parser.add_argument("--brows", action="store_true", help="the brows and forehead, closed mouth, lowered and raised brows")
+    parser.add_argument("--brows", action="store_true",
+                        help="the brows and forehead, closed mouth, lowered and raised brows")
     parser.add_argument("--mouth", action="store_true", help="the mouth only, closed lips, the seven emotions")
     parser.add_argument("--open-mouth", action="store_true",
                         help="the mouth only, at the widest opening of the bundled speech, the seven emotions")

@@ -210,7 +210,7 @@ def _glabella(uv: np.ndarray, fuv: np.ndarray, fine: float, ink: float, config: 
             glabella += 0.5 * ink * _line(uv, np.array([[x + sign * 0.09, mid_v - 0.08],
                                                         [x + sign * 0.05, mid_v + 0.04]]), fine * 1.2, 0.4)
     else:
-        width = fine * config.glabella_width * 1.4
+        width = fine * config.glabella_width
         for sign in (-1.0, 1.0):
             x = sign * config.glabella_spread * gap
             glabella += ink * config.glabella_depth * _line(uv, np.array([[x, mid_v - 0.16], [x, mid_v + 0.04]]),

@@ -100,10 +100,10 @@ class RenderConfig:
     """Half-width of a fine wrinkle (forehead, crow's feet, nose); folds are wider (x fold_width)."""
     fold_width: float = 2.6
     """A fold (nasolabial, chin) is this many times wider than a fine wrinkle."""
-    glabella_width: float = 1.6
-    """The vertical furrows between lowered brows (AU4) are this many times as wide as the fine wrinkles of their
-    layout: furrows of bunched skin, soft-edged. (With AU1, the grief brow, that skin is stretched upward and its lines
-    stay fine creases.)"""
+    glabella_width: float = 2.24
+    """The vertical furrows between lowered brows (AU4) are this many times as wide as a fine wrinkle: furrows of
+    bunched skin, soft-edged. (With AU1, the grief brow, that skin is stretched upward and its lines stay fine
+    creases, 1.2-1.4 times as wide.)"""
     glabella_spread: float = 0.25
     """Where those furrows sit, from the midline, as a share of the gap between the inner brow ends of the lowered
     brows (`frown_pose`): the "11" between them. Laid out at rest (0.16 of the gap there, with a second pair and a
