@@ -1,7 +1,7 @@
 """Before/after contact sheet of the seven basic emotions on development portraits (issue 9).
 
     python docs/fidelity_sheet.py --out docs/fidelity_before_after.png [--before-tree DIR]
-                                  [--silent | --eyes | --brows | --mouth | --open-mouth]
+                                  [--silent | --eyes | --blinks | --brows | --mouth | --open-mouth]
                                   [--size 256] [--yaw 0.0] [--exposure 1.0] [--sepia] [--shut-eyes]
 
 For each portrait: the rig's motion for the bundled speech (``--silent``: two seconds of silence, so the
@@ -9,7 +9,8 @@ expression shows on a closed mouth) and each emotion; the frame at 60 % of the c
 an earlier commit, e.g. ``git worktree add /tmp/old 43924ab`` with its ``tbd/_C*.so`` copied in),
 by that tree's renderer ("before"), in a subprocess so that the two packages never mix. Cells are
 cropped to the face and labelled. ``--eyes``: the eyes only, on a closed mouth, for a few expressions and a
-blink (the neutral motion with AU45 = 1). ``--brows``: the brows and the forehead, on a closed mouth, for the
+blink (the neutral motion with AU45 = 1). ``--blinks``: the eyes only, each emotion's motion with AU45 = 1 (a blink
+in each expression). ``--brows``: the brows and the forehead, on a closed mouth, for the
 emotions that move the brows. ``--mouth``: the mouth only, on two seconds of silence (closed lips, as the emotion
 holds them). ``--open-mouth``: the mouth only, at the widest opening of the bundled speech. ``--size``: the
 portraits' size in px (the forehead's lines show at 512 and up).
@@ -70,7 +71,7 @@ for name in names:
     renderer = Renderer(image, model)
     x0, y0, x1, y1 = model.bbox
     m = 0.18 * (x1 - x0)
-    if mode == "eyes":
+    if mode in ("eyes", "blinks"):
         centre = (model.mesh[33] + model.mesh[263]) / 2
         w = 0.8 * float(np.linalg.norm(model.mesh[33] - model.mesh[263]))
         x0, y0, x1, y1, m = centre[0] - w, centre[1] - 0.45 * w, centre[0] + w, centre[1] + 0.3 * w, 0.0
@@ -90,7 +91,7 @@ for name in names:
         if mode == "open_mouth":  # the widest opening of the clip
             at = int(np.argmax(motion.channel("AU25") + motion.channel("AU26")))
         values = motion.values[at].copy()
-        if emotion == "blink":
+        if emotion == "blink" or mode == "blinks":
             values[tbd.motion.channels.index("AU45")] = 1.0
         values[tbd.motion.channels.index("yaw")] += yaw
         row.append(renderer.render_frame(values))
@@ -104,7 +105,7 @@ def render(tree: str, out: Path, portraits: list[str], emotions: list[str],
            mode: str = "speech", size: int = 256, yaw: float = 0.0, exposure: float = 1.0, sepia: bool = False,
            shut_eyes: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Cells [portraits, emotions, H, W, 3] and crop boxes rendered by ``tree`` ("-": this one); ``mode``:
-    "speech", "silent", "eyes", "brows", "mouth" or "open_mouth"; ``size``: the portraits' size (px); ``yaw``: added
+    "speech", "silent", "eyes", "blinks", "brows", "mouth" or "open_mouth"; ``size``: the portraits' size (px); ``yaw``: added
     to the head's turn (radians); ``exposure``: a factor on the portraits' pixels; ``sepia``: tone them sepia;
     ``shut_eyes``: their eyes shut."""
     subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell", type=int, default=112, help="cell width in px")
     parser.add_argument("--silent", action="store_true", help="two seconds of silence instead of the bundled speech")
     parser.add_argument("--eyes", action="store_true", help="the eyes only, closed mouth, a blink and a few emotions")
+    parser.add_argument("--blinks", action="store_true", help="the eyes only, a blink in each emotion")
     parser.add_argument("--brows", action="store_true",
                         help="the brows and forehead, closed mouth, lowered and raised brows")
     parser.add_argument("--mouth", action="store_true", help="the mouth only, closed lips, the seven emotions")
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sepia", action="store_true", help="tone the portraits sepia, as an old print")
     parser.add_argument("--shut-eyes", action="store_true", help="the portraits with their eyes shut")
     args = parser.parse_args(argv)
-    mode = "eyes" if args.eyes else "brows" if args.brows else "mouth" if args.mouth else "open_mouth" \
+    mode = "eyes" if args.eyes else "blinks" if args.blinks else "brows" if args.brows else "mouth" if args.mouth else "open_mouth" \
         if args.open_mouth else "silent" if args.silent else "speech"
     columns = list(EYE_COLUMNS if args.eyes else BROW_COLUMNS if args.brows else EMOTIONS)
     from PIL import Image, ImageDraw

@@ -215,6 +215,23 @@ def test_blink_closes_both_eyes(scene):
         assert shut[k] < half[k] < open_eyes[k]
 
 
+def test_a_tightened_eye_blinks_as_shut_as_a_relaxed_one(scene):
+    """AU7 raises the lower lid; kept through a blink, the lids met halfway up the eye, over the raised lid's rim:
+    a slit that MediaPipe read as half shut (eyeBlink 0.46-0.53 here against 0.58-0.63 for the same blink relaxed,
+    0.32-0.55 for anger's blinks on the development portraits). The closing lid covers the tightened one."""
+    _, _, renderer = scene
+
+    def closure(frame: np.ndarray) -> float:
+        shapes = _seen(frame).blendshapes
+        return (shapes["eyeBlinkLeft"] + shapes["eyeBlinkRight"]) / 2
+
+    relaxed = closure(renderer.render_frame(motion_vector(AU45=1.0)))
+    assert closure(renderer.render_frame(motion_vector(AU45=1.0, AU7=1.0))) > relaxed - 0.03
+    # Open, the tightener still narrows the eye.
+    narrowed = measure.eye_openness(_seen(renderer.render_frame(motion_vector(AU7=1.0))))
+    assert max(narrowed) < 0.92 * min(measure.eye_openness(_seen(renderer.render_frame(motion_vector()))))
+
+
 def _dark_glasses(image: np.ndarray, found: face.FaceModel) -> np.ndarray:
     """``image`` with a dark lens over each eye."""
     glasses = Image.fromarray(image)

@@ -160,6 +160,11 @@ class RenderConfig:
     blink_overlap: float = 0.15
     """A shut upper lid ends this share of the eye's open height below the closure line: its lashes rest over
     the lower lid, as in a real blink (lids that only touch read as half closed to a face tracker)."""
+    blink_eases_tightener: float = 1.0
+    """A blink's closing upper lid covers the lower lid that a tightener (AU7) raised: AU7 is drawn at
+    (1 - this x AU45) of its intensity. Kept at full strength, a glaring eye (anger's AU7 0.6) shut on a lash line
+    halfway up its opening, over the raised lower lid's rim: a slit that a face tracker read as half closed
+    (MediaPipe's eyeBlink 0.32-0.55 on four portraits' angry blinks, 0.46-0.61 with AU7 eased)."""
     max_source_blink: float = 0.6
     """A portrait's own lid closure above this is treated as this (the eye must still be openable)."""
     closed_eye_openness: tuple[float, float] = (0.07, 0.11)

@@ -533,7 +533,7 @@ class Renderer:
 
     def _requested(self, values: np.ndarray) -> np.ndarray:
         """The AU intensities [F, n_AU] to draw for motion values [F, n_channels] (a broad smile parts the lips,
-        unless they are pressed together or the motion closes the mouth)."""
+        unless they are pressed together or the motion closes the mouth; a blink eases the lids' tightener)."""
         cfg = self.config
         aus = np.clip(np.asarray(values, np.float32)[:, _AU], 0.0, 1.0)
         smile = np.minimum(aus[:, AU_INDEX["AU12L"]], aus[:, AU_INDEX["AU12R"]])
@@ -542,6 +542,7 @@ class Renderer:
             opening = aus[:, AU_INDEX["AU25"]] + aus[:, AU_INDEX["AU26"]]
             parted = parted * np.clip(opening / cfg.smile_parting_opening, 0.0, 1.0)
         aus[:, AU_INDEX["AU25"]] = np.maximum(aus[:, AU_INDEX["AU25"]], parted)
+        aus[:, AU_INDEX["AU7"]] *= 1.0 - cfg.blink_eases_tightener * aus[:, _BLINK]
         return aus
 
     def _press_closure(self, values: np.ndarray) -> np.ndarray:
