@@ -224,6 +224,34 @@ def test_prepare_caches_and_reduces_large_portraits(portrait_path):
     assert not anim.frames_in_memory and anim.frames.shape[1:3] == avatar.size
 
 
+def test_a_small_face_in_a_large_photo_is_rendered_from_a_crop_around_it(portrait_path):
+    """Reduced whole to the working size, a face of 1/8 of a 2048-px photo is drawn about 60 px high, its lids and
+    lips a few pixels; the avatar is the photo's pixels around the face instead, the face as large as in the photo."""
+    from PIL import Image
+
+    face_px = 256
+    portrait = np.asarray(Image.open(portrait_path).convert("RGB").resize((face_px, face_px), Image.LANCZOS))
+    photo = np.full((1536, 2048, 3), 90, np.uint8)
+    photo[700:700 + face_px, 1100:1100 + face_px] = portrait
+    with pytest.warns(UserWarning, match="the face is small"):
+        avatar = tbd.Talker("rig", progress=False).prepare(photo)
+    whole = tbd.Talker("rig", progress=False, face_crop=None).prepare(photo)
+    assert whole.crop is None and whole.size == (768, 1024)
+    x0, y0, x1, y1 = avatar.crop
+    assert np.array_equal(avatar.image, photo[y0:y1, x0:x1])  # under the working size: not resized
+    fx0, fy0, fx1, fy1 = (2 * v for v in whole.face.bbox)  # the face in the photo's pixels (reduced 2:1 whole)
+    assert x0 < fx0 and y0 < fy0 and x1 > fx1 and y1 > fy1
+
+    def height(found) -> float:
+        return found.bbox[3] - found.bbox[1]
+
+    assert height(avatar.face) > 1.8 * height(whole.face)
+    anim = tbd.Talker("rig", progress=False).animate(avatar, (np.zeros(8000, np.float32), 16000), "happy")
+    assert anim.frames.shape[1:3] == avatar.size
+    with pytest.raises(tbd.OptionError, match="face_crop"):
+        tbd.Talker("rig", face_crop=0.5)
+
+
 
 def test_a_talkers_render_config_reaches_its_avatars(portrait_path):
     from tbd.render import RenderConfig

@@ -20,7 +20,7 @@ from . import audio as audio_mod
 from ._threads import torch_threads
 from .animation import Animation
 from .audio import AudioSource
-from .errors import OptionError, PlanError
+from .errors import NoFaceError, OptionError, PlanError
 from .generator import GeneratorSpec, load_generator
 from .image import image_size, load_image
 from .motion import Motion
@@ -35,6 +35,12 @@ MIN_FPS = 1.0
 """Lowest frame rate a Talker makes (below it a clip's frames no longer follow speech)."""
 MAX_FPS = 240.0
 """Highest frame rate a Talker makes (frames are rendered one by one: more is only memory)."""
+MIN_FACE_PX = 160
+"""A face whose box (`FaceModel.bbox`, brows to chin) would be drawn smaller than this many pixels high, because a
+large photo was reduced to `working_size`, is rendered from a crop of the photo around it instead (`Talker(face_crop=)`):
+a face of 1/16 of a 4000 x 3000 phone photo was drawn 64 px high in a 1024-px frame, its lids and lips a few pixels."""
+MIN_CROP_GAIN = 1.5
+"""...and only where the crop draws the face at least this many times as large as the whole reduced photo would."""
 MAX_GOOD_TURN = 45.0
 """Degrees of head turn (the face model's yaw) beyond which `Talker.prepare` warns: the mouth and lids of a face turned
 further are drawn poorly. MediaPipe reads the slightly turned development portraits at 10-13 degrees and the
@@ -54,6 +60,9 @@ class Avatar:
     original_size: tuple[int, int] = (0, 0)
     """(height, width) of the portrait as given."""
     notes: list[str] = field(default_factory=list)
+    crop: tuple[int, int, int, int] | None = None
+    """(x0, y0, x1, y1): the part of the portrait as given (its pixels) that ``image`` shows, when the face was too
+    small in a large photo to render the whole of it (``Talker(face_crop=...)``); None: all of it."""
 
     @property
     def size(self) -> tuple[int, int]:
@@ -78,6 +87,10 @@ class Talker:
         progress: show progress bars on long work.
         working_size: portraits larger than this (longer side, pixels) are reduced to it for
             rendering, with a warning; ``None`` renders at any size.
+        face_crop: where that reduction would draw the face smaller than ``MIN_FACE_PX`` (a face small in a large
+            photo), frames are a crop of the photo around the face instead: this many times the face's box on a
+            side, cut at the photo's edges, reduced only if still larger than ``working_size`` (``Avatar.crop``
+            says which part, with a warning). ``None``: always the whole photo.
         threads: torch intra-op threads while this Talker samples (set for the call and
             restored, see ``tbd._threads``); ``None`` (default) leaves torch's setting alone.
         cache_size: prepared avatars kept by ``prepare`` (by image content and size).
@@ -97,6 +110,7 @@ class Talker:
         face_backend: str = "auto",
         progress: bool = True,
         working_size: int | None = DEFAULT_WORKING_SIZE,
+        face_crop: float | None = 3.0,
         threads: int | None = None,
         cache_size: int = 4,
         render_config: RenderConfig | None = None,
@@ -110,6 +124,10 @@ class Talker:
         if working_size is not None and not (_whole(working_size) and working_size >= 64):
             raise OptionError(f"working_size must be a whole number of at least 64 pixels (or None), "
                               f"got {working_size!r}")
+        numeric = isinstance(face_crop, (int, float, np.integer, np.floating)) and not isinstance(face_crop, bool)
+        if face_crop is not None and not (numeric and 1.5 <= face_crop <= 10):
+            raise OptionError(f"face_crop must be a number from 1.5 to 10 (the crop's side over the face's) or None, "
+                              f"got {face_crop!r}")
         if threads is not None and not (_whole(threads) and threads >= 1):
             raise OptionError(f"threads must be a whole number of at least 1 (or None: torch's default), "
                               f"got {threads!r}")
@@ -125,6 +143,7 @@ class Talker:
         self.face_backend = face_backend
         self.progress = progress
         self.working_size = working_size
+        self.face_crop = None if face_crop is None else float(face_crop)
         self.threads = None if threads is None else int(threads)
         self.cache_size = int(cache_size)
         self.render_config = render_config
@@ -157,7 +176,7 @@ class Talker:
         Raises NoFaceError or ImageError on bad input."""
         if isinstance(image, Avatar):
             return image
-        key = (_image_key(image), size, self.working_size, self.face_backend, id(self.render_config))
+        key = (_image_key(image), size, self.working_size, self.face_crop, self.face_backend, id(self.render_config))
         with self._lock:
             if key[0] is not None and key in self._avatars:
                 self._avatars.move_to_end(key)
@@ -179,6 +198,19 @@ class Talker:
                  f"for rendering (Talker(working_size=...) or size= to choose)")
         portrait, name = load_image(image, size=target)
         face = detect(portrait, backend=self.face_backend, source=name)
+        crop = None
+        if target is not None and size is None and self.face_crop is not None:
+            crop = self._face_crop(face, portrait.shape[:2], probe)
+        if crop is not None:
+            try:
+                portrait, face = self._cropped(image, crop, name)
+            except NoFaceError:  # found in the reduced photo but not in the crop: keep the whole photo
+                crop = None
+        if crop is not None:
+            x0, y0, x1, y1 = crop
+            note(f"the face is small in {name} ({probe[1]}x{probe[0]} px): rendering the {x1 - x0}x{y1 - y0} px "
+                 f"around it at {portrait.shape[1]}x{portrait.shape[0]} (Avatar.crop; Talker(face_crop=None) "
+                 "renders the whole photo)")
         renderer = Renderer(portrait, face, config=self.render_config)
         shut = [side for side, share in zip(("right", "left"), renderer.eyes_open) if share < 0.5]
         if shut:
@@ -191,13 +223,50 @@ class Talker:
             note(f"the face in {name} is turned about {turn:.0f} degrees from the camera: beyond about "
                  f"{MAX_GOOD_TURN:.0f} its mouth and lids are drawn poorly; a frontal or three-quarter portrait "
                  "animates best")
-        avatar = Avatar(portrait, face, renderer, source=name, original_size=probe or portrait.shape[:2], notes=notes)
+        avatar = Avatar(portrait, face, renderer, source=name, original_size=probe or portrait.shape[:2], notes=notes,
+                        crop=crop)
         if key[0] is not None and self.cache_size > 0:
             with self._lock:
                 self._avatars[key] = avatar
                 while len(self._avatars) > self.cache_size:
                     self._avatars.popitem(last=False)
         return avatar
+
+    def _face_crop(self, face: Any, reduced: tuple[int, int],
+                   original: tuple[int, int] | None) -> tuple[int, int, int, int] | None:
+        """The box (x0, y0, x1, y1) of the photo as given to render instead of all of it, or None: where the reduced
+        portrait ([H, W] ``reduced`` of ``original``) draws ``face`` under ``MIN_FACE_PX`` high and a crop
+        ``face_crop`` times the face's box on a side draws it at least ``MIN_CROP_GAIN`` times as large."""
+        if original is None:
+            return None
+        scale = max(original) / max(reduced)  # from the reduced portrait back to the photo's pixels
+        x0, y0, x1, y1 = (v * scale for v in face.bbox)
+        reduced_height = (y1 - y0) / scale
+        if reduced_height >= MIN_FACE_PX:
+            return None
+        side = self.face_crop * max(x1 - x0, y1 - y0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        height, width = original
+        box = (max(int(cx - side / 2), 0), max(int(cy - side / 2), 0),
+               min(int(np.ceil(cx + side / 2)), width), min(int(np.ceil(cy + side / 2)), height))
+        cropped_height = (y1 - y0) * min(1.0, self.working_size / max(box[2] - box[0], box[3] - box[1]))
+        return box if cropped_height >= MIN_CROP_GAIN * reduced_height else None
+
+    def _cropped(self, image: Any, crop: tuple[int, int, int, int], name: str) -> tuple[np.ndarray, Any]:
+        """(the photo's ``crop`` reduced to ``working_size`` where larger, its face)."""
+        from PIL import Image
+
+        from .face import detect
+
+        full, _ = load_image(image)
+        x0, y0, x1, y1 = crop
+        part = full[y0:y1, x0:x1]
+        if max(part.shape[:2]) > self.working_size:
+            scale = self.working_size / max(part.shape[:2])
+            size = (max(1, round(part.shape[1] * scale)), max(1, round(part.shape[0] * scale)))
+            part = np.asarray(Image.fromarray(part).resize(size, Image.LANCZOS))
+        part = np.ascontiguousarray(part)
+        return part, detect(part, backend=self.face_backend, source=f"{name} (around the face)")
 
     def motion(
         self, audio: AudioSource, emotion: str | EmotionPlan, *, seed: int = 0, transcript: str | None = None,
