@@ -105,9 +105,9 @@ def render(tree: str, out: Path, portraits: list[str], emotions: list[str],
            mode: str = "speech", size: int = 256, yaw: float = 0.0, exposure: float = 1.0, sepia: bool = False,
            shut_eyes: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Cells [portraits, emotions, H, W, 3] and crop boxes rendered by ``tree`` ("-": this one); ``mode``:
-    "speech", "silent", "eyes", "blinks", "brows", "mouth" or "open_mouth"; ``size``: the portraits' size (px); ``yaw``: added
-    to the head's turn (radians); ``exposure``: a factor on the portraits' pixels; ``sepia``: tone them sepia;
-    ``shut_eyes``: their eyes shut."""
+    "speech", "silent", "eyes", "blinks", "brows", "mouth" or "open_mouth"; ``size``: the portraits' size (px);
+    ``yaw``: added to the head's turn (radians); ``exposure``: a factor on the portraits' pixels; ``sepia``: tone them
+    sepia; ``shut_eyes``: their eyes shut."""
     subprocess.run([sys.executable, "-c", _RENDER, tree, str(out), ",".join(portraits),
                     str(HERE.parent / "benchmarks"), ",".join(emotions), mode, str(size), str(yaw), str(exposure),
                     "sepia" if sepia else "-", "shut" if shut_eyes else "-"],
@@ -136,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sepia", action="store_true", help="tone the portraits sepia, as an old print")
     parser.add_argument("--shut-eyes", action="store_true", help="the portraits with their eyes shut")
     args = parser.parse_args(argv)
-    mode = "eyes" if args.eyes else "blinks" if args.blinks else "brows" if args.brows else "mouth" if args.mouth else "open_mouth" \
-        if args.open_mouth else "silent" if args.silent else "speech"
+    mode = "eyes" if args.eyes else "blinks" if args.blinks else "brows" if args.brows else "mouth" if args.mouth \
+        else "open_mouth" if args.open_mouth else "silent" if args.silent else "speech"
     columns = list(EYE_COLUMNS if args.eyes else BROW_COLUMNS if args.brows else EMOTIONS)
     from PIL import Image, ImageDraw
 

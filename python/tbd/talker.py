@@ -36,9 +36,9 @@ MIN_FPS = 1.0
 MAX_FPS = 240.0
 """Highest frame rate a Talker makes (frames are rendered one by one: more is only memory)."""
 MIN_FACE_PX = 160
-"""A face whose box (`FaceModel.bbox`, brows to chin) would be drawn smaller than this many pixels high, because a
-large photo was reduced to `working_size`, is rendered from a crop of the photo around it instead (`Talker(face_crop=)`):
-a face of 1/16 of a 4000 x 3000 phone photo was drawn 64 px high in a 1024-px frame, its lids and lips a few pixels."""
+"""A face whose box (`FaceModel.bbox`) would be drawn smaller than this many pixels high, because a large photo was
+reduced to `working_size`, is rendered from a crop of the photo around it instead (`Talker(face_crop=...)`): a face
+125-145 px high in a 4000 x 3000 photo was drawn 32-37 px high in a 1024-px frame, its lids and lips a pixel."""
 MIN_CROP_GAIN = 1.5
 """...and only where the crop draws the face at least this many times as large as the whole reduced photo would."""
 MAX_GOOD_TURN = 45.0
