@@ -118,14 +118,12 @@ class Talker:
     ) -> None:
         from .face.detect import BACKENDS as FACE_BACKENDS
 
-        numeric = isinstance(fps, (int, float, np.integer, np.floating)) and not isinstance(fps, bool)
-        if not (numeric and MIN_FPS <= fps <= MAX_FPS):
+        if not (_number(fps) and MIN_FPS <= fps <= MAX_FPS):
             raise OptionError(f"fps must be a number from {MIN_FPS:g} to {MAX_FPS:g}, got {fps!r}")
         if working_size is not None and not (_whole(working_size) and working_size >= 64):
             raise OptionError(f"working_size must be a whole number of at least 64 pixels (or None), "
                               f"got {working_size!r}")
-        numeric = isinstance(face_crop, (int, float, np.integer, np.floating)) and not isinstance(face_crop, bool)
-        if face_crop is not None and not (numeric and 1.5 <= face_crop <= 10):
+        if face_crop is not None and not (_number(face_crop) and 1.5 <= face_crop <= 10):
             raise OptionError(f"face_crop must be a number from 1.5 to 10 (the crop's side over the face's) or None, "
                               f"got {face_crop!r}")
         if threads is not None and not (_whole(threads) and threads >= 1):
@@ -365,6 +363,10 @@ class Talker:
 
 def _whole(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def check_seed(seed: Any) -> int:
