@@ -49,7 +49,7 @@ def _glabella(found):
 def test_maps_are_finite_and_cover_every_drawn_au(portrait, found):
     renderer = Renderer(portrait, found)
     appearance = renderer._appearance
-    assert appearance.maps.shape[0] == len(DRAWN) + 1 and appearance.flat.shape[0] == len(GROUPS)
+    assert appearance.maps.shape[0] == len(DRAWN) + 1 and appearance.flat.shape[0] == len(GROUPS) + 1
     assert np.isfinite(appearance.maps).all() and np.isfinite(appearance.flat).all()
     for k, name in enumerate([*DRAWN, "grief"]):
         assert np.abs(appearance.maps[k]).max() > 0.02, f"{name} draws nothing"
@@ -308,7 +308,7 @@ def test_the_grief_map_weighs_the_smaller_brow_au_and_never_more_than_au4s_own()
     from tbd.face.rig import AU_INDEX, N_AU
 
     maps = np.zeros((len(DRAWN) + 1, 2, 2), np.float32)
-    flat = np.zeros((len(GROUPS), 2, 2, 3), np.float32)
+    flat = np.zeros((len(GROUPS) + 1, 2, 2, 3), np.float32)
 
     def grief_weight(au1: float, au4: float, source_au4: float = 0.0) -> float:
         source = np.zeros(len(DRAWN), np.float32)
@@ -417,11 +417,11 @@ def test_a_bulges_light_adds_as_grey_and_a_creases_shadow_keeps_the_hue():
     maps = np.zeros((len(DRAWN) + 1, 4, 6), np.float32)
     maps[DRAWN.index("AU6"), :, :3] = 0.27  # the cheek's bulge
     maps[DRAWN.index("AU6"), :, 3:] = -0.27  # a crease beside it
-    appearance = Appearance(box=(0, 4, 0, 6), maps=maps, flat=np.zeros((len(GROUPS), 4, 6, 3), np.float32),
+    appearance = Appearance(box=(0, 4, 0, 6), maps=maps, flat=np.zeros((len(GROUPS) + 1, 4, 6, 3), np.float32),
                             source=np.zeros(len(DRAWN), np.float32), source_groups=np.zeros(len(GROUPS), np.float32))
     weights = np.zeros(len(DRAWN) + 1, np.float32)
     weights[DRAWN.index("AU6")] = 1.0
-    out = appearance.paint(texture, weights, np.zeros(len(GROUPS), np.float32), texture.copy()).astype(np.float64)
+    out = appearance.paint(texture, weights, np.zeros(len(GROUPS) + 1, np.float32), texture.copy()).astype(np.float64)
     lit, creased = out[0, 0], out[0, 5]
     assert lit @ LUMA == pytest.approx(1.27 * (skin @ LUMA), abs=1.0)  # 27 % brighter...
     assert lit.max() < 250  # ...without clipping a channel...
@@ -445,3 +445,29 @@ def test_the_grief_brow_leaves_no_dash_across_the_nose_root():
     y0, y1 = int(root[1] - reach), int(root[1] + reach) + 1
     assert change[y0:y1, x0:x1].min() > -6.0, change[y0:y1, x0:x1].min()
     assert change.min() < -15.0  # the grief brow's creases are drawn
+
+
+def test_raised_brows_unfold_the_lids_skin_without_streaks():
+    """Raised brows stretch the few pixels between brow and lid several times over: the astronaut's lid crease and
+    lashes' shadow smeared into furry streaks down to her eyes (512 px). That skin is drawn smoothed along the brows
+    as far as the brows rise beyond the portrait's own, so a face with its brows at rest is not touched."""
+    image = astronaut_crop(512)
+    found = face.detect(image, backend="mediapipe")
+    smoothed, stretched = Renderer(image, found), Renderer(image, found, config=RenderConfig(unfolded_lid_blur=0.0))
+    raised = motion_vector(AU1=0.8, AU2=0.8)
+    vertices = smoothed.vertices(raised[None])[0]
+    luma = {name: r.render_frame(raised).astype(np.float64) @ LUMA for name, r in
+            (("smoothed", smoothed), ("stretched", stretched))}
+    streaks = {}
+    for side, brow in (("right", R.brow_right), ("left", R.brow_left)):
+        lid = vertices[list(R.eye(side)[0])]
+        brow_low = vertices[list(brow[len(brow) // 2:])]
+        gap = np.concatenate([lid, brow_low[np.argsort(-np.sign(lid[-1, 0] - lid[0, 0]) * brow_low[:, 0])]])
+        ys, xs = np.mgrid[0:512, 0:512]
+        pixels = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64)
+        mask = inside(pixels, gap).reshape(512, 512)[:, 1:]
+        for name, frame in luma.items():
+            streaks.setdefault(name, []).append(np.abs(np.diff(frame, axis=1))[mask].mean())
+    assert all(s < 0.75 * t for s, t in zip(streaks["smoothed"], streaks["stretched"])), streaks  # 0.67-0.70
+    rest = motion_vector(AU12=0.5)  # brows at rest: nothing unfolds
+    assert np.array_equal(smoothed.render_frame(rest), stretched.render_frame(rest))

@@ -52,6 +52,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "chin": ("AU17",),
 }
 """Which AUs' appearance each flattened region of the portrait carries."""
+UNFOLD = len(GROUPS)
+"""Index in `Appearance.flat` of the upper lids' skin that raised brows unfold (after the groups)."""
 BROAD_GROUPS = ("fold", "chin")
 """Groups whose folds and bulges are broad: flattened against a wider local mean."""
 DRAWN: tuple[str, ...] = ("AU1", "AU2", "AU4", "AU6", "AU7", "AU9", "AU10", "AU12L", "AU12R", "AU14L", "AU14R",
@@ -67,7 +69,8 @@ class Appearance:
 
     ``maps`` float32 [len(DRAWN) + 1, h, w]: relative brightness change at intensity 1, per AU of DRAWN, then the
     change of the glabella's lines under the grief brow (`GRIEF`, weighted by the smaller of its two AUs);
-    ``flat`` float32 [len(GROUPS), h, w, 3]: flattened skin minus the portrait, per group;
+    ``flat`` float32 [len(GROUPS) + 1, h, w, 3]: flattened skin minus the portrait, per group, then the upper lids'
+    skin smoothed along the brows minus the portrait (`UNFOLD`: raised brows unfold it);
     ``source`` float32 [len(DRAWN)] and ``source_groups`` [len(GROUPS)]: the portrait's own
     intensities (0: nothing to undo); ``blown`` int [n]: the box's pixels (flat indices) with two channels that the
     exposure clipped (one alone leaves the hue), ``blown_share`` [n] how far (0..1); ``hue`` [3]: the skin's colour
@@ -83,9 +86,12 @@ class Appearance:
     blown: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     blown_share: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     hue: np.ndarray = field(default_factory=lambda: np.ones(3, np.float32))
+    source_brow: float = 0.0
+    """The portrait's own brow raise (the larger of its AU1 and AU2): the lids' skin unfolds beyond it."""
 
     def weights(self, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(map weights [F, len(DRAWN) + 1], flattening weights [F, len(GROUPS)]) for drawn AU intensities [F, n_AU]."""
+        """(map weights [F, len(DRAWN) + 1], flattening weights [F, len(GROUPS) + 1]) for drawn AU intensities
+        [F, n_AU]."""
         target = drawn[:, [AU_INDEX[a] for a in DRAWN]]
         map_weights = np.maximum(target - self.source, 0.0)  # what the portrait does not show already
         # The glabella's lines move from their place under AU4 alone to their place in the grief brow as far as
@@ -96,7 +102,9 @@ class Appearance:
         group_target = np.stack([drawn[:, [AU_INDEX[a] for a in GROUPS[g]]].max(axis=1) for g in GROUPS], axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             undone = np.where(self.source_groups > 0.1, 1.0 - group_target / self.source_groups, 0.0)
-        return map_weights.astype(np.float32), np.clip(undone, 0.0, 1.0).astype(np.float32)
+        unfolded = drawn[:, [AU_INDEX["AU1"], AU_INDEX["AU2"]]].max(axis=1) - self.source_brow
+        flat_weights = np.concatenate([undone, unfolded[:, None]], axis=1)
+        return map_weights.astype(np.float32), np.clip(flat_weights, 0.0, 1.0).astype(np.float32)
 
     def paint(self, texture: np.ndarray, map_weights: np.ndarray, flat_weights: np.ndarray,
               out: np.ndarray) -> np.ndarray:
@@ -437,7 +445,8 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
                                                              config.flatten_fold_sigma * px_per_iod),
                                        grain_px, config.flatten_keep_grain)
     flat_arr = np.stack([((broad_flat if g in BROAD_GROUPS else fine_flat) - patch) * masks[g].reshape(h, w, 1)
-                         for g in GROUPS]).astype(np.float32)
+                         for g in GROUPS] + [_unfolded_lids(patch, uv, fuv, config.unfolded_lid_blur * px_per_iod,
+                                                            config.unfolded_lid_reach)]).astype(np.float32)
     source = np.asarray(source_aus, np.float64)
     source_drawn = source[[AU_INDEX[a] for a in DRAWN]].astype(np.float32)
     source_groups = np.array([source[[AU_INDEX[a] for a in GROUPS[g]]].max() for g in GROUPS], np.float32)
@@ -445,7 +454,33 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     blown = np.flatnonzero(share > 0)
     return Appearance((int(y0), int(y0 + h), int(x0), int(x0 + w)), maps_arr, flat_arr * config.flatten_source,
                       source_drawn, source_groups, blown, share[blown].astype(np.float32),
-                      skin_hue(image, mesh).astype(np.float32))
+                      skin_hue(image, mesh).astype(np.float32),
+                      source_brow=float(max(source[AU_INDEX["AU1"]], source[AU_INDEX["AU2"]])))
+
+
+def _unfolded_lids(patch: np.ndarray, uv: np.ndarray, fuv: np.ndarray, blur_px: float, reach: float) -> np.ndarray:
+    """The skin between each brow and its upper lid smoothed along the brow, minus the portrait [h, w, 3].
+
+    Raised brows unfold the skin under them: the photo's few pixels there (the brow's lower hairs, a hooded lid's
+    fold, the lashes' shadow) are stretched several times over, and a thick brow or a crease smeared into streaks
+    down to the eye. Smoothed along the brow (the stretch is across it) they stretch into shading. From ``reach``
+    of the way up into the brow down to just above the lashes, which stay."""
+    if blur_px <= 0:
+        return np.zeros_like(patch)
+    lids = np.zeros(len(uv))
+    for side, brow in (("right", R.brow_right), ("left", R.brow_left)):
+        lid = fuv[list(R.eye(side)[0])]
+        half = len(brow) // 2
+        upper_row, lower_row = fuv[list(brow[:half])], fuv[list(brow[half:])]
+        lid_v = np.interp(uv[:, 0], *_sorted(lid[:, 0], lid[:, 1]))
+        brow_v = np.interp(uv[:, 0], *_sorted(lower_row[:, 0], lower_row[:, 1]))
+        start = brow_v + reach * (np.interp(uv[:, 0], *_sorted(upper_row[:, 0], upper_row[:, 1])) - brow_v)
+        inner, outer = min(lid[:, 0].min(), lower_row[:, 0].min()), max(lid[:, 0].max(), lower_row[:, 0].max())
+        across = smooth((uv[:, 0] - inner + 0.02) / 0.08) * smooth((outer + 0.02 - uv[:, 0]) / 0.08)
+        lids = np.maximum(lids, across * smooth((uv[:, 1] - start) / 0.03) * smooth((lid_v - 0.015 - uv[:, 1]) / 0.02))
+    # Along the image's rows: the brows of the upright portraits tbd animates run across them.
+    smoothed = np.stack([gaussian_filter(patch[..., c], (0.5, blur_px)) for c in range(3)], axis=-1)
+    return (smoothed - patch) * lids.reshape(patch.shape[:2] + (1,))
 
 
 def _sorted(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

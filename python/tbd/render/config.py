@@ -125,6 +125,12 @@ class RenderConfig:
     """Scale (IOD, at least `min_grain_px`) of the skin's grain (pores, freckles, noise) that flattened skin keeps. Only
     what is finer than this is grain: a crease or fold is wider (`crease_width`), and kept at any share it still
     shows the portrait's own expression (a laugh's folds at 35 % read happy to FER on every emotion asked)."""
+    unfolded_lid_blur: float = 0.04
+    """Raised brows unfold the skin under them; it is drawn smoothed along the brows over this scale (IOD, a Gaussian's
+    sigma), in proportion to the brows' rise beyond the portrait's own: stretched as it is, a thick brow's lower hairs
+    and a hooded lid's fold smeared into streaks down to the eyes (`appearance._unfolded_lids`; 0: not smoothed)."""
+    unfolded_lid_reach: float = 0.5
+    """How far up into the brow (a share of its height) that smoothing reaches: the brow's lower hairs stretch too."""
     min_grain_px: float = 0.7
     """The grain's scale is never below this (px): finer is the image's own noise."""
     flatten_keep_grain: float = 1.0
