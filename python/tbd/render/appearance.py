@@ -15,7 +15,8 @@ lines move with the skin they belong to.
 The portrait's own expression is undone in appearance too: for each group of AUs (fold and cheek,
 eyes, forehead, glabella, nose, chin) a flattened copy of its skin is made once, with creases
 and bulges evened toward the skin's local mean, and each frame blends toward it as far as the
-requested expression falls below the portrait's own.
+requested expression falls below the portrait's own. Raised brows unfold the skin under them: a copy of it
+smoothed along the brows is blended in as far as they rise beyond the portrait's own (`UNFOLD`).
 """
 
 from __future__ import annotations
