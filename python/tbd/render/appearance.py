@@ -445,15 +445,16 @@ def build_appearance(image: np.ndarray, mesh: np.ndarray, frame: FaceFrame, sour
     fine_flat, broad_flat = _flattened(patch, mesh, origin, (config.flatten_sigma * px_per_iod,
                                                              config.flatten_fold_sigma * px_per_iod),
                                        grain_px, config.flatten_keep_grain)
-    flat_arr = np.stack([((broad_flat if g in BROAD_GROUPS else fine_flat) - patch) * masks[g].reshape(h, w, 1)
-                         for g in GROUPS] + [_unfolded_lids(patch, uv, fuv, config.unfolded_lid_blur * px_per_iod,
-                                                            config.unfolded_lid_reach)]).astype(np.float32)
+    undone = [config.flatten_source * ((broad_flat if g in BROAD_GROUPS else fine_flat) - patch)
+              * masks[g].reshape(h, w, 1) for g in GROUPS]
+    unfolded = _unfolded_lids(patch, uv, fuv, config.unfolded_lid_blur * px_per_iod, config.unfolded_lid_reach)
+    flat_arr = np.stack(undone + [unfolded]).astype(np.float32)
     source = np.asarray(source_aus, np.float64)
     source_drawn = source[[AU_INDEX[a] for a in DRAWN]].astype(np.float32)
     source_groups = np.array([source[[AU_INDEX[a] for a in GROUPS[g]]].max() for g in GROUPS], np.float32)
     share = np.clip((np.median(patch, axis=2).ravel() - BLOWN_FROM) / (BLOWN_OUT - BLOWN_FROM), 0.0, 1.0)
     blown = np.flatnonzero(share > 0)
-    return Appearance((int(y0), int(y0 + h), int(x0), int(x0 + w)), maps_arr, flat_arr * config.flatten_source,
+    return Appearance((int(y0), int(y0 + h), int(x0), int(x0 + w)), maps_arr, flat_arr,
                       source_drawn, source_groups, blown, share[blown].astype(np.float32),
                       skin_hue(image, mesh).astype(np.float32),
                       source_brow=float(max(source[AU_INDEX["AU1"]], source[AU_INDEX["AU2"]])))
