@@ -248,6 +248,11 @@ def test_a_small_face_in_a_large_photo_is_rendered_from_a_crop_around_it(portrai
     assert anim.frames.shape[1:3] == avatar.size
     with pytest.raises(tbd.OptionError, match="face_crop"):
         tbd.Talker("rig", face_crop=0.5)
+    # A face too small to find once the photo is reduced: the error says the photo was searched reduced.
+    tiny = np.full((1536, 2048, 3), 90, np.uint8)
+    tiny[700:730, 1100:1130] = np.asarray(Image.fromarray(portrait).resize((30, 30), Image.LANCZOS))
+    with pytest.raises(tbd.NoFaceError, match="2048x1536 px photo was searched reduced to 1024 px"):
+        tbd.Talker("rig", progress=False).prepare(tiny)
 
 
 

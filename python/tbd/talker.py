@@ -189,16 +189,18 @@ class Talker:
             warnings.warn(text, stacklevel=3)
             notes.append(text)
 
-        target = size
-        if size is None and self.working_size is not None and probe is not None and max(probe) > self.working_size:
-            target = self.working_size
-            note(f"the portrait is {probe[1]}x{probe[0]} px: reduced to {self.working_size} px on its longer side "
-                 f"for rendering (Talker(working_size=...) or size= to choose)")
-        portrait, name = load_image(image, size=target)
-        face = detect(portrait, backend=self.face_backend, source=name)
-        crop = None
-        if target is not None and size is None and self.face_crop is not None:
-            crop = self._face_crop(face, portrait.shape[:2], probe)
+        limit = self.working_size
+        reduced = size is None and limit is not None and probe is not None and max(probe) > limit
+        portrait, name = load_image(image, size=limit if reduced else size)
+        try:
+            face = detect(portrait, backend=self.face_backend, source=name)
+        except NoFaceError as exc:
+            if not reduced:
+                raise
+            raise NoFaceError(f"{exc} (the {probe[1]}x{probe[0]} px photo was searched reduced to {limit} px on "
+                              "its longer side: crop it around the face, or pass size= to search more of its pixels)"
+                              ) from exc
+        crop = self._face_crop(face, portrait.shape[:2], probe) if reduced and self.face_crop is not None else None
         if crop is not None:
             try:
                 portrait, face = self._cropped(image, crop, name)
@@ -207,8 +209,11 @@ class Talker:
         if crop is not None:
             x0, y0, x1, y1 = crop
             note(f"the face is small in {name} ({probe[1]}x{probe[0]} px): rendering the {x1 - x0}x{y1 - y0} px "
-                 f"around it at {portrait.shape[1]}x{portrait.shape[0]} (Avatar.crop; Talker(face_crop=None) "
-                 "renders the whole photo)")
+                 f"around it at {portrait.shape[1]}x{portrait.shape[0]} (Avatar.crop; Talker(face_crop=None) or "
+                 "size= renders the whole photo)")
+        elif reduced:
+            note(f"the portrait is {probe[1]}x{probe[0]} px: reduced to {self.working_size} px on its longer side "
+                 f"for rendering (Talker(working_size=...) or size= to choose)")
         renderer = Renderer(portrait, face, config=self.render_config)
         shut = [side for side, share in zip(("right", "left"), renderer.eyes_open) if share < 0.5]
         if shut:
