@@ -257,18 +257,13 @@ class Talker:
 
     def _cropped(self, image: Any, crop: tuple[int, int, int, int], name: str) -> tuple[np.ndarray, Any]:
         """(the photo's ``crop`` reduced to ``working_size`` where larger, its face)."""
-        from PIL import Image
-
         from .face import detect
 
         full, _ = load_image(image)
         x0, y0, x1, y1 = crop
-        part = full[y0:y1, x0:x1]
+        part = np.ascontiguousarray(full[y0:y1, x0:x1])
         if max(part.shape[:2]) > self.working_size:
-            scale = self.working_size / max(part.shape[:2])
-            size = (max(1, round(part.shape[1] * scale)), max(1, round(part.shape[0] * scale)))
-            part = np.asarray(Image.fromarray(part).resize(size, Image.LANCZOS))
-        part = np.ascontiguousarray(part)
+            part, _ = load_image(part, size=self.working_size)
         return part, detect(part, backend=self.face_backend, source=f"{name} (around the face)")
 
     def motion(
